@@ -1,0 +1,1 @@
+"""The audio part: the only place that imports pyo."""

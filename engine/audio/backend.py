@@ -1,0 +1,60 @@
+"""Importing pyo and booting its server without the console noise (WxPython notice, ALSA probing)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Iterator
+
+os.environ.setdefault("PYO_GUI_WX", "0")
+
+AUDIO_MODES = ("portaudio", "jack", "offline", "null")
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence C-level stderr (portaudio's ALSA probing) for the duration of the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def pyo():
+    import pyo as _pyo  # noqa: PLC0415 - deferred so importing the engine never loads audio
+
+    return _pyo
+
+
+def has_sound_card() -> bool:
+    with quiet_stderr():
+        try:
+            return pyo().pa_get_default_output() >= 0
+        except Exception:  # portaudio missing or broken: treat as no card
+            return False
+
+
+def boot_server(mode: str, sample_rate: int, block: int, channels: int = 2, jack_name: str = "segue"):
+    """A booted pyo Server. 'offline' and 'null' are driven block by block by the engine itself."""
+    p = pyo()
+    if mode in ("offline", "null"):
+        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="manual")
+    elif mode == "jack":
+        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="jack",
+                          jackname=jack_name)
+        server.setJackAuto(False, True)
+    elif mode == "portaudio":
+        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="portaudio")
+    else:
+        raise ValueError(f"unknown audio mode '{mode}' (choose from {', '.join(AUDIO_MODES)})")
+    server.setVerbosity(1)
+    with quiet_stderr():
+        server.boot()
+    if not server.getIsBooted():
+        raise RuntimeError(f"the {mode} audio driver did not start")
+    return server

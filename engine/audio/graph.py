@@ -1,0 +1,124 @@
+"""The mix: one sample-locked player per segment, a fade envelope and a level per stem, a master bus.
+
+Every segment's stems read their tables through one shared sample counter, so they cannot drift.
+Starts and fades are triggers delayed by an exact number of samples inside the current block,
+so they take effect on the decision's sample, not at the block boundary.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import soundfile
+
+from engine.audio.backend import pyo
+from engine.machine.decisions import Decision, Fade, StartSegment
+from engine.machine.model import MIN_RAMP_SECONDS
+from engine.stems.pack import Pack
+
+LIMIT = 0.89  # master ceiling, about -1 dBFS
+
+
+class _Trigger:
+    """A trigger that fires `k` samples into the next computed block."""
+
+    def __init__(self, p, sample_rate: int, block: int):
+        self._sr = sample_rate
+        self._trig = p.Trig().stop()
+        self.out = p.SDelay(self._trig, delay=0, maxdelay=2 * block / sample_rate)
+
+    def fire(self, k: int) -> None:
+        self.out.delay = k / self._sr
+        self._trig.play()
+
+
+class StemVoice:
+    def __init__(self, p, audio: np.ndarray, index, sample_rate: int, block: int):
+        frames, channels = audio.shape
+        size = frames + 1
+        self.table = p.DataTable(size=size, chnls=channels)
+        for c in range(channels):
+            buf = np.asarray(self.table.getBuffer(c))
+            buf[:frames] = audio[:, c]
+            buf[frames:] = 0.0
+        self._sr = sample_rate
+        self._trigger = _Trigger(p, sample_rate, block)
+        self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
+        ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
+        self.level = p.SigTo(1.0, time=ramp, init=1.0)
+        reader = p.TableIndex(self.table, index)
+        self.out = p.Mix(reader, voices=2, mul=self.env * self.level)  # mono stems play on both sides
+
+    def fade(self, k: int, start: float, target: float, samples: int) -> None:
+        self.env.setList([(0, start), (samples / self._sr, target)])
+        self._trigger.fire(k)
+
+
+class SegmentPlayer:
+    def __init__(self, p, name: str, audio: Mapping[str, np.ndarray], length: int, loop: bool,
+                 sample_rate: int, block: int):
+        self.name = name
+        self._trigger = _Trigger(p, sample_rate, block)
+        self._count = p.Count(self._trigger.out, min=0, max=length if loop else 0)
+        self._offset = p.Sig(0)
+        pos = self._count + self._offset
+        if loop:  # wrap with integer-exact arithmetic (pyo's Wrap works on fractions and loses samples)
+            self.index = pos - p.Compare(pos, length, mode=">=") * length
+        else:
+            self.index = p.Min(pos, max(len(a) for a in audio.values()))
+        self.stems = {stem: StemVoice(p, a, self.index, sample_rate, block) for stem, a in audio.items()}
+
+    def start(self, k: int, offset: int) -> None:
+        self._offset.value = offset
+        self._trigger.fire(k)
+
+
+class Graph:
+    """All players summed into a stereo master with a zero-latency peak limiter and meters."""
+
+    def __init__(self, pack: Pack, block: int):
+        p = pyo()
+        self.block = block
+        sr = pack.sample_rate
+        self.players: dict[str, SegmentPlayer] = {}
+        for name, seg in pack.segments.items():
+            length = pack.segment_samples(name)
+            audio = {}
+            for stem, path in seg.stems.items():
+                data, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+                audio[stem] = data if not seg.loop else data[:length]
+            self.players[name] = SegmentPlayer(p, name, audio, length, seg.loop, sr, block)
+        outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
+        self.bus = p.Mix(outs, voices=2)
+        # zero-latency limiter: instant attack (never over the ceiling), smooth release
+        level = p.Max(p.Abs(self.bus[0]), p.Abs(self.bus[1]))
+        envelope = p.Max(level, p.Follower2(level, risetime=0.0005, falltime=0.15))
+        self.gain = LIMIT / p.Max(envelope, LIMIT)
+        self.master = p.Clip(self.bus * self.gain, min=-1.0, max=1.0)
+        self.peak_meter = p.PeakAmp(self.master)
+        self.power = p.Average(self.master * self.master, size=block)
+        self._levels: dict[tuple[str, str], float] = {}
+
+    def out(self) -> None:
+        self.master.out()
+
+    def apply(self, decisions: Iterable[Decision], block_start: int) -> None:
+        for d in decisions:
+            k = min(max(d.sample - block_start, 0), self.block - 1)
+            if isinstance(d, StartSegment):
+                self.players[d.segment].start(k, d.offset)
+            elif isinstance(d, Fade):
+                self.players[d.segment].stems[d.stem].fade(k, d.start, d.target, d.samples)
+
+    def set_levels(self, levels: Mapping[tuple[str, str], float]) -> None:
+        for key, value in levels.items():
+            if self._levels.get(key) != value:
+                self._levels[key] = value
+                self.players[key[0]].stems[key[1]].level.value = value
+
+    def meters(self) -> tuple[float, float]:
+        """(peak, rms) of the master over the last block, linear."""
+        peak = max(self.peak_meter.get(all=True))
+        rms = float(np.sqrt(max(0.0, max(self.power.get(all=True)))))
+        return float(peak), rms

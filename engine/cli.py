@@ -1,0 +1,161 @@
+"""The `segue` command. Every error a user can cause becomes one line on stderr and exit code 1."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from engine.errors import SegueError, ValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_MACHINE = ROOT / "statemachines" / "demo.yaml"
+DEMO_SCRIPT = ROOT / "statemachines" / "demo.telemetry.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="segue: %(message)s", stream=sys.stderr)
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except SegueError as exc:
+        print(f"segue: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="segue", description="Adaptive soundtrack engine: OSC in, music out.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="play the bundled demo (renders to a WAV file when there is no sound card)")
+    demo.add_argument("--out", type=Path, default=Path("out/demo.wav"), help="where to render without a sound card")
+    demo.add_argument("--render", action="store_true", help="render to --out even if a sound card is present")
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="run live, reacting to OSC")
+    run.add_argument("machine", type=Path)
+    run.add_argument("--osc-port", type=int, default=9000)
+    run.add_argument("--osc-host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    run.add_argument("--audio", choices=("portaudio", "jack", "offline", "null"), default="portaudio",
+                     help="portaudio/jack: a real device; null: real time without output; "
+                          "offline: real time, recorded to --out")
+    run.add_argument("--out", type=Path, default=Path("out/live.wav"), help="recording for --audio offline")
+    run.add_argument("--block", type=int, default=256, help="audio block size in frames")
+    run.add_argument("--telemetry", type=Path, help="also play this telemetry script in real time")
+    run.set_defaults(func=cmd_run)
+
+    render = sub.add_parser("render", help="render offline, deterministically, with a decision log")
+    render.add_argument("machine", type=Path)
+    render.add_argument("--telemetry", type=Path, help="telemetry script (YAML); without it, the machine idles")
+    render.add_argument("--out", type=Path, required=True)
+    render.add_argument("--seconds", type=float, help="length (default: the script's duration)")
+    render.add_argument("--block", type=int, default=256)
+    render.set_defaults(func=cmd_render)
+
+    validate = sub.add_parser("validate", help="check a state machine and its stem pack")
+    validate.add_argument("machine", type=Path, nargs="+")
+    validate.set_defaults(func=cmd_validate)
+    return ap
+
+
+def _check_block(block: int) -> None:
+    if block not in (32, 64, 128, 256, 512, 1024, 2048):
+        raise SegueError(f"--block must be a power of two from 32 to 2048, got {block}")
+
+
+def cmd_validate(args) -> int:
+    from engine.machine.loader import load_machine
+
+    problems = []
+    for path in args.machine:
+        try:
+            m = load_machine(path)
+            print(f"{path}: ok ({len(m.states)} states, {len(m.transitions)} transitions, "
+                  f"pack '{m.pack.name}' with {len(m.pack.segments)} segments)")
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ValidationError(problems)
+    return 0
+
+
+def cmd_render(args) -> int:
+    from engine.session import Engine
+    from engine.telemetry import load_script
+
+    _check_block(args.block)
+    with Engine(args.machine, audio="offline", block=args.block, log_limit=None) as engine:
+        script = load_script(args.telemetry, engine.router) if args.telemetry else None
+        report = engine.render(args.out, script, args.seconds)
+    print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
+          f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
+    print(f"audio: {report.wav}")
+    print(f"decision log: {report.log} ({report.decisions} decisions)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from engine.session import Engine
+    from engine.telemetry import load_script
+
+    _check_block(args.block)
+    with Engine(args.machine, audio=args.audio, block=args.block, osc_port=args.osc_port,
+                osc_host=args.osc_host) as engine:
+        script = load_script(args.telemetry, engine.router) if args.telemetry else None
+        host, port = engine.osc.address if engine.osc else ("-", 0)
+        print(f"segue: playing {args.machine} ({args.audio} audio); OSC on {host}:{port}; Ctrl-C stops")
+        if args.audio == "offline":
+            engine.server.recordOptions(dur=-1, filename=str(args.out), fileformat=0, sampletype=3)
+            engine.server.recstart()
+        _play(engine, script)
+        if args.audio == "offline":
+            engine.server.recstop()
+            print(f"segue: recorded to {args.out}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from engine.audio.backend import has_sound_card
+
+    if args.render or not has_sound_card():
+        print("segue: no sound card found; rendering the demo to a file instead" if not args.render else
+              "segue: rendering the demo")
+        return cmd_render(argparse.Namespace(machine=DEMO_MACHINE, telemetry=DEMO_SCRIPT, out=args.out,
+                                             seconds=None, block=256))
+    return cmd_run(argparse.Namespace(machine=DEMO_MACHINE, osc_port=9000, osc_host="127.0.0.1",
+                                      audio="portaudio", out=args.out, block=256, telemetry=DEMO_SCRIPT))
+
+
+def _play(engine, script) -> None:
+    """Real-time loop in the main thread; prints each state change as it happens."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    shown = [0]
+
+    def report() -> None:
+        log = engine.conductor.log
+        while shown[0] < len(log):
+            entry = log[shown[0]]
+            shown[0] += 1
+            if entry["action"] == "enter":
+                print(f"  {entry['time']:8.2f} s  bar {entry['position']:>6}  -> {entry['target']}  ({entry['why']})")
+        while engine.conductor.faults:
+            logging.getLogger("segue").error("audio block fault: %s", engine.conductor.faults.popleft())
+
+    try:
+        engine.run(stop, script, on_block=report)
+    except KeyboardInterrupt:
+        pass
+    report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

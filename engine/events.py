@@ -1,0 +1,44 @@
+"""Telemetry as it travels from the network to the audio block: small records in a bounded queue."""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    kind: str  # 'param', 'event' or 'state'
+    name: str
+    value: float = 0.0
+    source: str = ""  # the OSC address it came from, for the decision log
+    arrived_ns: int = 0  # time.perf_counter_ns() at arrival, for latency measurement
+
+
+class EventQueue:
+    """Many producers (OSC threads), one consumer (the audio block). Never blocks either side.
+
+    A full queue refuses new items and counts them, so an overload is visible, never silent.
+    """
+
+    def __init__(self, capacity: int = 4096):
+        self.capacity = capacity
+        self._items: deque[Telemetry] = deque()
+        self.accepted = 0
+        self.dropped = 0
+
+    def put(self, item: Telemetry) -> bool:
+        if len(self._items) >= self.capacity:
+            self.dropped += 1
+            return False
+        self._items.append(item)
+        self.accepted += 1
+        return True
+
+    def drain(self) -> list[Telemetry]:
+        out = []
+        for _ in range(len(self._items)):  # bounded: what was there when the block began
+            out.append(self._items.popleft())
+        return out
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,1 @@
+"""The pure core: the authored state machine, its loader and its runtime. No audio, no sockets."""

@@ -1,0 +1,54 @@
+"""What the runtime decides, each stamped with the sample at which it takes effect."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Decision:
+    sample: int  # absolute sample on the audio clock
+    position: str  # bar:beat in the music that is playing at that sample
+    state: str  # the state the machine is in once this takes effect
+    why: str
+
+    action = "decision"
+
+    def log(self, sample_rate: int) -> dict:
+        entry = {"sample": self.sample, "time": round(self.sample / sample_rate, 6), "action": self.action}
+        entry.update(asdict(self))
+        return entry
+
+
+@dataclass(frozen=True)
+class Scheduled(Decision):
+    """A transition was decided now and waits for its sync point (logged at the deciding sample)."""
+
+    target: str
+    at: int
+    sync: str
+    action = "schedule"
+
+
+@dataclass(frozen=True)
+class EnterState(Decision):
+    source: str | None
+    target: str
+    via: str | None  # bridge segment played on the way, if any
+    action = "enter"
+
+
+@dataclass(frozen=True)
+class StartSegment(Decision):
+    segment: str
+    offset: int  # samples into the segment at which playback starts
+    action = "start"
+
+
+@dataclass(frozen=True)
+class Fade(Decision):
+    segment: str
+    stem: str
+    start: float  # linear gain at `sample`
+    target: float
+    samples: int  # ramp length; never below the minimum ramp
+    action = "fade"

@@ -1,0 +1,377 @@
+"""Reads a state machine YAML file and its stem pack, validating everything before anything plays.
+
+Every problem is collected and reported once with file:line:column; nothing is evaluated as code.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from types import MappingProxyType
+
+from yaml.nodes import Node, ScalarNode
+
+from engine.errors import ValidationError
+from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
+from engine.machine.model import (ANY, PREVIOUS, START_MODES, Curve, Layer, Machine, OscRoute, State, Sync,
+                                  Transition)
+from engine.params import ParamSpec
+from engine.stems.pack import Pack, load_pack
+from engine.units import ZERO, Duration, UnitError, parse_db, parse_duration
+from engine.yamldoc import Doc, items
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+OSC_ADDRESS = re.compile(r"^(/[A-Za-z0-9_.\-]+)+$")
+TOP_KEYS = {"pack", "params", "events", "initial", "defaults", "states", "transitions", "osc"}
+TRANSITION_KEYS = {"from", "to", "when", "sync", "fade", "fade_in", "fade_out", "start", "bridge", "cooldown"}
+
+
+def load_machine(path: Path | str) -> Machine:
+    path = Path(path)
+    doc = Doc.load(path)
+    top = doc.mapping(doc.root, "state machine", TOP_KEYS, ("pack", "initial", "states"))
+    doc.raise_if_problems()
+    assert top is not None
+    pack = _pack(doc, path, top["pack"][1])
+    return _Builder(doc, pack, top).build(path)
+
+
+def _pack(doc: Doc, path: Path, node: Node) -> Pack:
+    rel = doc.string(node, "pack")
+    doc.raise_if_problems()
+    folder = (path.parent / str(rel)).resolve()
+    if not (folder / "pack.yaml").is_file():
+        doc.error(node, f"pack: no stem pack at {folder} (expected a folder with pack.yaml)")
+        doc.raise_if_problems()
+    return load_pack(folder)
+
+
+def _duration(doc: Doc, node: Node, what: str, musical: bool = True) -> Duration | None:
+    value = doc.scalar(node, what)
+    if value is None:
+        return None
+    try:
+        return parse_duration(value, musical)
+    except UnitError as exc:
+        doc.error(node, f"{what}: {exc}")
+        return None
+
+
+class _Builder:
+    def __init__(self, doc: Doc, pack: Pack, top: dict):
+        self.doc, self.pack, self.top = doc, pack, top
+        self.params: dict[str, ParamSpec] = {}
+        self.events: list[str] = []
+        self.states: dict[str, State] = {}
+
+    def build(self, path: Path) -> Machine:
+        top, doc = self.top, self.doc
+        self._params()
+        self._events()
+        self._states()
+        initial = doc.string(top["initial"][1], "initial")
+        if initial and initial not in self.states and self.states:
+            doc.error(top["initial"][1], f"initial: no state named '{initial}' (states: {', '.join(self.states)})")
+        default_sync, default_fade = Sync("bar"), ZERO
+        if "defaults" in top:
+            d = doc.mapping(top["defaults"][1], "defaults", {"sync", "fade"}) or {}
+            default_sync = self._sync(d["sync"][1], "defaults: sync", list(self.states)) if "sync" in d else default_sync
+            default_fade = _duration(doc, d["fade"][1], "defaults: fade") if "fade" in d else default_fade
+        transitions = self._transitions()
+        self._check_then()
+        osc = self._osc()
+        if initial in self.states:
+            self._reachability(initial, transitions)
+        doc.raise_if_problems()
+        assert initial and default_sync and default_fade
+        return Machine(path, self.pack, tuple(self.params.values()), tuple(self.events), initial,
+                       MappingProxyType(self.states), tuple(transitions), MappingProxyType(osc),
+                       default_sync, default_fade)
+
+    # -- params and events ----------------------------------------------------------------
+    def _params(self) -> None:
+        doc = self.doc
+        if "params" not in self.top:
+            return
+        for name, key_node, node in items(doc.mapping(self.top["params"][1], "params")):
+            if not NAME.match(name):
+                doc.error(key_node, f"param name '{name}' must be letters, digits and _ (not starting with a digit)")
+                continue
+            where = f"param '{name}'"
+            m = doc.mapping(node, where, {"range", "default", "smooth", "hysteresis"}, ("range",))
+            if not m or "range" not in m:
+                continue
+            rng = doc.sequence(m["range"][1], f"{where}: range") or []
+            if len(rng) != 2:
+                doc.error(m["range"][1], f"{where}: range must be [low, high]")
+                continue
+            lo, hi = (doc.number(n, f"{where}: range", -1e9, 1e9) for n in rng)
+            if lo is None or hi is None:
+                continue
+            if not lo < hi:
+                doc.error(m["range"][1], f"{where}: range low ({lo:g}) must be below high ({hi:g})")
+                continue
+            default = doc.number(m["default"][1], f"{where}: default", lo, hi) if "default" in m else lo
+            smooth = _duration(doc, m["smooth"][1], f"{where}: smooth", musical=False) if "smooth" in m else ZERO
+            hyst = doc.number(m["hysteresis"][1], f"{where}: hysteresis", 0, hi - lo) if "hysteresis" in m else 0.0
+            if default is not None and smooth is not None and hyst is not None:
+                self.params[name] = ParamSpec(name, lo, hi, default, smooth.amount, hyst)
+
+    def _events(self) -> None:
+        doc = self.doc
+        if "events" not in self.top:
+            return
+        for node in doc.sequence(self.top["events"][1], "events") or []:
+            name = doc.string(node, "event name")
+            if name is None:
+                continue
+            if not NAME.match(name):
+                doc.error(node, f"event name '{name}' must be letters, digits and _")
+            elif name in self.events:
+                doc.error(node, f"event '{name}' is declared twice")
+            elif name in self.params:
+                doc.error(node, f"'{name}' is both a param and an event")
+            else:
+                self.events.append(name)
+
+    # -- states ---------------------------------------------------------------------------
+    def _states(self) -> None:
+        doc = self.doc
+        mapping = doc.mapping(self.top["states"][1], "states")
+        if mapping == {}:
+            doc.error(self.top["states"][1], "states: a machine needs at least one state")
+        self._then_nodes: dict[str, Node] = {}
+        for name, key_node, node in items(mapping):
+            if not NAME.match(name) or name in (ANY, PREVIOUS):
+                doc.error(key_node, f"state name '{name}' must be letters, digits and _ and not 'any' or 'previous'")
+                continue
+            where = f"state '{name}'"
+            m = doc.mapping(node, where, {"segment", "layers", "then"}, ("segment",))
+            if not m or "segment" not in m:
+                continue
+            segment = doc.string(m["segment"][1], f"{where}: segment")
+            if segment not in self.pack.segments:
+                if segment:
+                    doc.error(m["segment"][1], f"{where}: the pack has no segment '{segment}' "
+                                               f"(segments: {', '.join(self.pack.segments)})")
+                continue
+            stems = self.pack.segments[segment].stems
+            layers: dict[str, Layer] = {}
+            if "layers" in m:
+                for stem, stem_key, layer_node in items(doc.mapping(m["layers"][1], f"{where}: layers")):
+                    if stem not in stems:
+                        doc.error(stem_key, f"{where}: segment '{segment}' has no stem '{stem}' "
+                                            f"(stems: {', '.join(stems)})")
+                        continue
+                    layer = self._layer(layer_node, f"{where}: layer '{stem}'", stem)
+                    if layer:
+                        layers[stem] = layer
+            else:
+                layers = {stem: Layer(stem) for stem in stems}
+            then = None
+            if "then" in m:
+                then = doc.string(m["then"][1], f"{where}: then")
+                self._then_nodes[name] = m["then"][1]
+            self.states[name] = State(name, segment, MappingProxyType(layers), then)
+
+    def _layer(self, node: Node, where: str, stem: str) -> Layer | None:
+        doc = self.doc
+        if isinstance(node, ScalarNode):
+            try:
+                return Layer(stem, db=parse_db(doc.scalar(node, where)))
+            except UnitError as exc:
+                doc.error(node, f"{where}: {exc}")
+                return None
+        m = doc.mapping(node, where, {"param", "curve"}, ("param", "curve"))
+        if not m or "param" not in m or "curve" not in m:
+            return None
+        param = doc.string(m["param"][1], f"{where}: param")
+        if param not in self.params:
+            if param:
+                doc.error(m["param"][1], f"{where}: no param named '{param}' (params: {', '.join(self.params) or 'none'})")
+            return None
+        spec = self.params[param]
+        points: list[tuple[float, float]] = []
+        for pt in doc.sequence(m["curve"][1], f"{where}: curve") or []:
+            pair = doc.sequence(pt, f"{where}: curve point")
+            if pair is None:
+                continue
+            if len(pair) != 2:
+                doc.error(pt, f"{where}: a curve point is [param value, gain dB], e.g. [0.5, -6]")
+                continue
+            x = doc.number(pair[0], f"{where}: curve point value", spec.lo, spec.hi)
+            try:
+                db = parse_db(doc.scalar(pair[1], f"{where}: curve gain"))
+            except UnitError as exc:
+                doc.error(pair[1], f"{where}: {exc}")
+                continue
+            if x is not None:
+                if points and x <= points[-1][0]:
+                    doc.error(pt, f"{where}: curve points must be in increasing order of the param value")
+                    continue
+                points.append((x, -math.inf if db == -math.inf else db))
+        if not points:
+            doc.error(m["curve"][1], f"{where}: curve needs at least one [value, dB] point")
+            return None
+        return Layer(stem, curve=Curve(param, tuple(points)))
+
+    def _check_then(self) -> None:
+        for name, node in self._then_nodes.items():
+            then = self.states[name].then
+            if then and then != PREVIOUS and then not in self.states:
+                self.doc.error(node, f"state '{name}': then: no state named '{then}' (or use 'previous')")
+
+    # -- transitions ----------------------------------------------------------------------
+    def _transitions(self) -> list[Transition]:
+        doc, out = self.doc, []
+        if "transitions" not in self.top:
+            return out
+        for index, node in enumerate(doc.sequence(self.top["transitions"][1], "transitions") or []):
+            where = f"transition {index + 1}"
+            m = doc.mapping(node, where, TRANSITION_KEYS, ("from", "to", "when"))
+            if not m or not {"from", "to", "when"} <= set(m):
+                continue
+            sources = self._sources(m["from"][1], where)
+            target = doc.string(m["to"][1], f"{where}: to")
+            if target not in self.states:
+                if target:
+                    doc.error(m["to"][1], f"{where}: to: no state named '{target}'")
+                continue
+            when, when_text = self._condition(m["when"][1], where)
+            source_states = list(self.states) if ANY in sources else sources
+            sync = self._sync(m["sync"][1], f"{where}: sync", source_states) if "sync" in m else Sync("bar")
+            fade = _duration(doc, m["fade"][1], f"{where}: fade") if "fade" in m else ZERO
+            fade_in = _duration(doc, m["fade_in"][1], f"{where}: fade_in") if "fade_in" in m else fade
+            fade_out = _duration(doc, m["fade_out"][1], f"{where}: fade_out") if "fade_out" in m else fade
+            start = None
+            if "start" in m:
+                start = doc.string(m["start"][1], f"{where}: start")
+                if start not in START_MODES:
+                    doc.error(m["start"][1], f"{where}: start must be one of {', '.join(START_MODES)}")
+            bridge = None
+            if "bridge" in m:
+                bridge = doc.string(m["bridge"][1], f"{where}: bridge")
+                if bridge not in self.pack.segments:
+                    doc.error(m["bridge"][1], f"{where}: bridge: the pack has no segment '{bridge}'")
+            cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else ZERO
+            if None in (when, sync, fade_in, fade_out, cooldown) or not sources:
+                continue
+            for source in sources:
+                out.append(Transition(len(out), source, target, when, when_text, sync, fade_in, fade_out,
+                                      start, bridge, cooldown))
+        return out
+
+    def _sources(self, node: Node, where: str) -> list[str]:
+        doc = self.doc
+        nodes = doc.sequence(node, f"{where}: from") if not isinstance(node, ScalarNode) else [node]
+        out = []
+        for n in nodes or []:
+            name = doc.string(n, f"{where}: from")
+            if name == ANY or name in self.states:
+                out.append(name)
+            elif name:
+                doc.error(n, f"{where}: from: no state named '{name}' (or use 'any')")
+        return out
+
+    def _condition(self, node: Node, where: str):
+        doc = self.doc
+        text = doc.scalar(node, f"{where}: when")
+        if isinstance(text, bool):
+            text = "true" if text else "false"
+        if not isinstance(text, str):
+            if text is not None:
+                doc.error(node, f"{where}: when must be a condition like 'event enemy_spotted' or 'health < 0.25'")
+            return None, ""
+        quoted = 1 if isinstance(node, ScalarNode) and node.style in ("'", '"') else 0
+        try:
+            cond = parse_condition(text)
+        except ConditionError as exc:
+            doc.error(node, f"{where}: when: {exc}", exc.column + quoted)
+            return None, text
+        ok = True
+        for c in walk(cond):
+            if isinstance(c, EventRaised) and c.name not in self.events:
+                doc.error(node, f"{where}: when: no event named '{c.name}' (declare it under events:)", c.column + quoted)
+                ok = False
+            elif isinstance(c, Compare) and c.param not in self.params:
+                doc.error(node, f"{where}: when: no param named '{c.param}'", c.column + quoted)
+                ok = False
+        if isinstance(cond, Const) and cond.value:
+            doc.error(node, f"{where}: when: 'true' would fire on every block; use a state's 'then' instead")
+            ok = False
+        return (cond if ok else None), text
+
+    def _sync(self, node: Node, where: str, source_states: list[str]) -> Sync | None:
+        doc = self.doc
+        if not isinstance(node, ScalarNode):
+            m = doc.mapping(node, where, {"bars", "cue"})
+            if m and "bars" in m:
+                n = doc.integer(m["bars"][1], f"{where}: bars", 1, 1024)
+                return Sync("bars", n) if n else None
+            if m and "cue" in m:
+                return self._cue(m["cue"][1], doc.string(m["cue"][1], f"{where}: cue"), where, source_states)
+            doc.error(node, f"{where}: expected bars: N or cue: NAME")
+            return None
+        text = str(doc.scalar(node, where)).strip()
+        words = text.split()
+        if text in ("immediate", "now", "beat", "bar", "segment_end"):
+            return Sync("immediate" if text == "now" else text)
+        if len(words) == 2 and words[0].isdigit() and words[1] in ("bar", "bars") and 1 <= int(words[0]) <= 1024:
+            return Sync("bars", int(words[0])) if int(words[0]) > 1 else Sync("bar")
+        if len(words) == 2 and words[0] == "cue":
+            return self._cue(node, words[1], where, source_states)
+        doc.error(node, f"{where}: '{text}' is not a sync point "
+                        "(immediate, beat, bar, 'N bars', segment_end or 'cue NAME')")
+        return None
+
+    def _cue(self, node: Node, cue: str | None, where: str, source_states: list[str]) -> Sync | None:
+        if not cue:
+            return None
+        lacking = [s for s in source_states if cue not in self.pack.segments[self.states[s].segment].cues]
+        if lacking:
+            self.doc.error(node, f"{where}: cue '{cue}' is not a cue point of the segment of state(s) "
+                                 f"{', '.join(lacking)}; add it under the segment's cues in pack.yaml")
+            return None
+        return Sync("cue", cue=cue)
+
+    # -- osc and whole-machine checks -----------------------------------------------------
+    def _osc(self) -> dict[str, OscRoute]:
+        doc, out = self.doc, {}
+        if "osc" not in self.top:
+            return out
+        for address, key_node, node in items(doc.mapping(self.top["osc"][1], "osc")):
+            if not OSC_ADDRESS.match(address):
+                doc.error(key_node, f"osc: '{address}' is not a plain OSC address like /game/health")
+                continue
+            m = doc.mapping(node, f"osc {address}", {"param", "event", "state"})
+            if not m or len(m) != 1:
+                if m is not None:
+                    doc.error(node, f"osc {address}: give exactly one of param, event or state")
+                continue
+            kind, (_, target_node) = next(iter(m.items()))
+            target = doc.string(target_node, f"osc {address}: {kind}")
+            known = {"param": self.params, "event": self.events, "state": self.states}[kind]
+            if target not in known:
+                if target:
+                    doc.error(target_node, f"osc {address}: no {kind} named '{target}'")
+                continue
+            out[address] = OscRoute(kind, target)
+        return out
+
+    def _reachability(self, initial: str, transitions: list[Transition]) -> None:
+        reached, frontier = {initial}, [initial]
+        while frontier:
+            state = frontier.pop()
+            nexts = [t.target for t in transitions if t.source in (state, ANY)]
+            then = self.states[state].then
+            if then and then != PREVIOUS:
+                nexts.append(then)
+            for n in nexts:
+                if n not in reached:
+                    reached.add(n)
+                    frontier.append(n)
+        states_node = self.top["states"][1]
+        for key_node, _ in states_node.value:
+            if key_node.value in self.states and key_node.value not in reached:
+                self.doc.error(key_node, f"state '{key_node.value}' can never be entered from '{initial}' "
+                                         "(no transition or 'then' leads to it)")

@@ -1,0 +1,108 @@
+"""The authored state machine as immutable data. Everything that changes while playing lives in runtime.py."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from engine.machine.conditions import Condition
+from engine.params import ParamSpec
+from engine.stems.pack import Pack
+from engine.units import SILENCE_DB, Duration, db_to_gain
+
+MIN_RAMP_SECONDS = 0.005  # no gain ever changes faster than this: a step would click
+
+ANY = "any"
+PREVIOUS = "previous"
+START_MODES = ("start", "same_position", "resume")
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Gain in dB as a piecewise-linear function of a param; interpolated in dB, -inf is silence."""
+
+    param: str
+    points: tuple[tuple[float, float], ...]  # (param value, dB), sorted by value
+
+    def gain(self, x: float) -> float:
+        pts = self.points
+        if x <= pts[0][0]:
+            return db_to_gain(pts[0][1])
+        for (x0, d0), (x1, d1) in zip(pts, pts[1:]):
+            if x <= x1:
+                d0, d1 = max(d0, SILENCE_DB), max(d1, SILENCE_DB)
+                t = 0.0 if x1 == x0 else (x - x0) / (x1 - x0)
+                return db_to_gain(d0 + (d1 - d0) * t)
+        return db_to_gain(pts[-1][1])
+
+
+@dataclass(frozen=True)
+class Layer:
+    """How loud one stem plays in a state: a fixed gain, or a curve that follows a param."""
+
+    stem: str
+    db: float = 0.0
+    curve: Curve | None = None
+
+    @property
+    def static_gain(self) -> float:
+        return 1.0 if self.curve else db_to_gain(self.db)
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    segment: str
+    layers: Mapping[str, Layer]
+    then: str | None = None  # state to enter when the segment ends ('previous' = where we came from)
+
+
+@dataclass(frozen=True)
+class Sync:
+    """Where a transition may happen: immediate, beat, bar, every n bars, segment_end, or a cue point."""
+
+    kind: str
+    every: int = 1
+    cue: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "bars":
+            return f"{self.every} bars"
+        return f"cue {self.cue}" if self.kind == "cue" else self.kind
+
+
+@dataclass(frozen=True)
+class Transition:
+    index: int  # position in the file: earlier rules win
+    source: str  # a state name or 'any'
+    target: str
+    when: Condition
+    when_text: str
+    sync: Sync
+    fade_in: Duration
+    fade_out: Duration
+    start: str | None  # None: 'start' for a new segment, 'same_position' for the same one
+    bridge: str | None
+    cooldown: Duration
+
+
+@dataclass(frozen=True)
+class OscRoute:
+    """What one OSC address does: set a param, raise an event or force a state."""
+
+    kind: str  # 'param', 'event' or 'state'
+    target: str
+
+
+@dataclass(frozen=True)
+class Machine:
+    path: Path
+    pack: Pack
+    params: tuple[ParamSpec, ...]
+    events: tuple[str, ...]
+    initial: str
+    states: Mapping[str, State]
+    transitions: tuple[Transition, ...]
+    osc: Mapping[str, OscRoute]
+    default_sync: Sync
+    default_fade: Duration

@@ -1,0 +1,254 @@
+"""The machine while it plays: current state, pending transition, fades in flight, cooldowns.
+
+Called once per audio block with the param values and the events of that block; returns the
+decisions that take effect inside the block, each at its exact sample. Pure: no audio, no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from engine.clock import next_in_loop
+from engine.machine.conditions import Compare, Latches, evaluate, uses_event, walk
+from engine.machine.decisions import Decision, EnterState, Fade, Scheduled, StartSegment
+from engine.machine.model import ANY, MIN_RAMP_SECONDS, PREVIOUS, Machine, Sync, Transition
+from engine.units import ZERO, Duration
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """A linear gain ramp; its value is known at any sample, so a new fade starts where the old one is."""
+
+    start: int
+    v0: float
+    v1: float
+    samples: int
+
+    def at(self, sample: int) -> float:
+        if sample <= self.start:
+            return self.v0
+        if sample >= self.start + self.samples:
+            return self.v1
+        return self.v0 + (self.v1 - self.v0) * (sample - self.start) / self.samples
+
+
+@dataclass(frozen=True)
+class Move:
+    """A resolved plan to reach `target`: how to leave (sync, fade out) and how to arrive."""
+
+    target: str
+    sync: Sync
+    fade_in: Duration
+    fade_out: Duration
+    start: str | None
+    bridge: str | None
+    rules: tuple[Transition, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class Pending:
+    sample: int
+    move: Move
+    bridge_end: bool = False
+
+
+class Runtime:
+    def __init__(self, machine: Machine):
+        self.machine = machine
+        pack = machine.pack
+        self.clock = pack.clock()
+        self.sample_rate = pack.sample_rate
+        self.min_ramp = max(1, round(MIN_RAMP_SECONDS * pack.sample_rate))
+        self.seg_len = {name: pack.segment_samples(name) for name in pack.segments}
+        compares = [c for t in machine.transitions for c in walk(t.when) if isinstance(c, Compare)]
+        self.latches = Latches(compares, {p.name: p.hysteresis for p in machine.params})
+        self.state: str = machine.initial
+        self.segment: str = machine.states[machine.initial].segment
+        self.origin = 0  # sample at which the current segment's position 0 played (or would have)
+        self.previous: str | None = None
+        self.pending: Pending | None = None
+        self.bridging = False
+        self.left_at: dict[str, int] = {}
+        self.cooldown_until: dict[int, int] = {}
+        self.ramps: dict[tuple[str, str], Ramp] = {}
+        self._entered = False
+
+    # -- public ----------------------------------------------------------------------------
+    def step(self, block_start: int, block_len: int, values: Mapping[str, float],
+             events: frozenset[str] = frozenset(), force: str | None = None) -> list[Decision]:
+        out: list[Decision] = []
+        self.latches.update(values)
+        if not self._entered:
+            out += self._enter(block_start, self.machine.initial, ZERO, ZERO, "start", "initial state")
+        if not self.bridging:
+            move = self._forced(force) if force else self._choose(events, block_start)
+            if move is None and self.pending is None:
+                move = self._auto_advance()
+            if move and move.target != (self.pending.move.target if self.pending else self.state):
+                at = self._boundary(move.sync, block_start)
+                self.pending = Pending(at, move)
+                out.append(Scheduled(block_start, self.position(block_start), self.state, move.why,
+                                     move.target, at, str(move.sync)))
+        end = block_start + block_len
+        while self.pending and self.pending.sample < end:
+            pending, self.pending = self.pending, None
+            out += self._execute(pending)
+        return out
+
+    def levels(self, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
+        """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed)."""
+        if self.bridging:
+            return {(self.segment, s): 1.0 for s in self.machine.pack.segments[self.segment].stems}
+        layers = self.machine.states[self.state].layers
+        out = {}
+        for stem in self.machine.pack.segments[self.segment].stems:
+            layer = layers.get(stem)
+            out[(self.segment, stem)] = layer.curve.gain(values[layer.curve.param]) if layer and layer.curve else 1.0
+        return out
+
+    def position(self, sample: int) -> str:
+        return str(self.clock.position(max(0, sample - self.origin)))
+
+    # -- choosing where to go ----------------------------------------------------------------
+    def _first_true(self, state: str, events: frozenset[str], now: int) -> Transition | None:
+        for t in self.machine.transitions:
+            if t.source not in (state, ANY) or t.target == state:
+                continue
+            if self.cooldown_until.get(t.index, -1) > now:
+                continue
+            if evaluate(t.when, self.latches, events):
+                return t
+        return None
+
+    def _choose(self, events: frozenset[str], now: int) -> Move | None:
+        """Follow every transition that holds, so a param jump lands straight in the state it implies."""
+        chain: list[Transition] = []
+        state, seen = self.state, {self.state}
+        while (t := self._first_true(state, events, now)) is not None and t.target not in seen:
+            chain.append(t)
+            seen.add(t.target)
+            state = t.target
+            events = frozenset()  # an event is consumed by the first step it triggers
+            if uses_event(t.when) and len(chain) > 1:
+                break
+        if not chain:
+            return None
+        first, last = chain[0], chain[-1]
+        why = " -> ".join(f"[{t.when_text}]" for t in chain)
+        return Move(last.target, first.sync, first.fade_in, first.fade_out, last.start, first.bridge,
+                    tuple(chain), why)
+
+    def _forced(self, target: str) -> Move | None:
+        if target == self.state and self.pending is None:
+            return None
+        rule = next((t for t in self.machine.transitions if t.source in (self.state, ANY) and t.target == target),
+                    None)
+        why = f"forced to '{target}' over OSC"
+        if rule:
+            return Move(target, rule.sync, rule.fade_in, rule.fade_out, rule.start, rule.bridge, (), why)
+        m = self.machine
+        return Move(target, m.default_sync, m.default_fade, m.default_fade, None, None, (), why)
+
+    def _auto_advance(self) -> Move | None:
+        then = self.machine.states[self.state].then
+        target = self.previous if then == PREVIOUS else then
+        if not target or target == self.state:
+            return None
+        m = self.machine
+        return Move(target, Sync("segment_end"), m.default_fade, m.default_fade, None, None, (),
+                    f"segment '{self.segment}' ended (then: {then})")
+
+    def _boundary(self, sync: Sync, now: int) -> int:
+        rel = now - self.origin
+        length = self.seg_len[self.segment]
+        if sync.kind == "immediate":
+            return now
+        if sync.kind == "beat":
+            return self.origin + self.clock.next_beat(rel)
+        if sync.kind in ("bar", "bars"):
+            return self.origin + self.clock.next_bar(rel, sync.every)
+        if sync.kind == "segment_end":
+            return next_in_loop(now, self.origin, length, length)
+        seg = self.segment if not self.bridging else self.machine.states[self.state].segment
+        offset = self.machine.pack.cue_sample(seg, sync.cue) if sync.cue in self.machine.pack.segments[seg].cues else 0
+        return next_in_loop(now, self.origin, length, offset)
+
+    # -- carrying a move out -----------------------------------------------------------------
+    def _execute(self, pending: Pending) -> list[Decision]:
+        at, move = pending.sample, pending.move
+        for rule in move.rules:
+            self.cooldown_until[rule.index] = at + self._samples(rule.cooldown)
+        if pending.bridge_end:
+            self.bridging = False
+            return self._enter(at, move.target, move.fade_in, ZERO, "start", move.why)
+        self.left_at[self.state] = (at - self.origin) % self.seg_len[self.segment]
+        if not move.bridge:
+            return self._enter(at, move.target, move.fade_in, move.fade_out, move.start, move.why)
+        source, position = self.state, self.position(at)
+        self.previous, self.state, self.bridging = source, move.target, True
+        out: list[Decision] = [EnterState(at, position, move.target, move.why, source, move.target, move.bridge)]
+        out += self._fade_out_others(at, move.bridge, move.fade_out, move.target, move.why)
+        out += self._start_segment(at, move.bridge, 0, move.target, f"bridge to '{move.target}'")
+        out += self._fade_segment(at, move.bridge, {s: 1.0 for s in self.machine.pack.segments[move.bridge].stems},
+                                  ZERO, ZERO, move.target, f"bridge to '{move.target}'")
+        self.pending = Pending(at + self.seg_len[move.bridge], Move(
+            move.target, Sync("immediate"), move.fade_in, ZERO, "start", None, (), f"bridge '{move.bridge}' ended"),
+            bridge_end=True)
+        return out
+
+    def _enter(self, at: int, target: str, fade_in: Duration, fade_out: Duration, start: str | None,
+               why: str) -> list[Decision]:
+        state = self.machine.states[target]
+        seg = state.segment
+        source = self.state if self._entered else None
+        same = self._entered and seg == self.segment
+        mode = start or ("same_position" if same else "start")
+        out: list[Decision] = [EnterState(at, self.position(at), target, why, source, target, None)]
+        if source and source != target:
+            self.previous = source
+        self._entered = True
+        if not (same and mode != "start"):
+            length = self.seg_len[seg]
+            offset = {"start": 0,
+                      "same_position": (at - self.origin) % length,
+                      "resume": self.left_at.get(target, 0) % length}[mode]
+            out += self._start_segment(at, seg, offset, target, why)
+        self.state = target
+        out += self._fade_out_others(at, seg, fade_out, target, why)
+        gains = {s: (state.layers[s].static_gain if s in state.layers else 0.0)
+                 for s in self.machine.pack.segments[seg].stems}
+        out += self._fade_segment(at, seg, gains, fade_in, fade_out, target, why)
+        return out
+
+    def _start_segment(self, at: int, seg: str, offset: int, state: str, why: str) -> list[Decision]:
+        self.segment, self.origin = seg, at - offset
+        return [StartSegment(at, self.position(at), state, why, seg, offset)]
+
+    def _fade_out_others(self, at: int, keep: str, fade_out: Duration, state: str, why: str) -> list[Decision]:
+        out = []
+        for (seg, stem), ramp in list(self.ramps.items()):
+            if seg != keep and ramp.v1 > 0:
+                out += self._fade(at, seg, stem, 0.0, fade_out, state, why)
+        return out
+
+    def _fade_segment(self, at: int, seg: str, gains: dict[str, float], fade_in: Duration, fade_out: Duration,
+                      state: str, why: str) -> list[Decision]:
+        out = []
+        for stem, gain in gains.items():
+            current = self.ramps.get((seg, stem), Ramp(0, 0.0, 0.0, 1)).at(at)
+            out += self._fade(at, seg, stem, gain, fade_in if gain >= current else fade_out, state, why)
+        return out
+
+    def _fade(self, at: int, seg: str, stem: str, target: float, duration: Duration, state: str,
+              why: str) -> list[Decision]:
+        old = self.ramps.get((seg, stem), Ramp(0, 0.0, 0.0, 1))
+        if old.v1 == target:
+            return []
+        samples = max(self.min_ramp, self._samples(duration))
+        ramp = Ramp(at, old.at(at), target, samples)
+        self.ramps[(seg, stem)] = ramp
+        return [Fade(at, self.position(at), state, why, seg, stem, ramp.v0, target, samples)]
+
+    def _samples(self, duration: Duration) -> int:
+        return duration.samples(self.sample_rate, self.clock.samples_per_beat, self.clock.beats_per_bar)

@@ -1,0 +1,61 @@
+"""Which OSC address does what, and the argument checks. No sockets here.
+
+Built-in addresses, for every machine:
+    /segue/param/<name> <number>     set a param (clamped to its range)
+    /segue/event/<name> [1|0]        raise an event (a 0 argument, like a button release, does nothing)
+    /segue/state/<name> [1|0]        force a state, on the sync of the machine's rule to it if any
+plus the machine's own `osc:` map, e.g. /game/health -> param health.
+"""
+from __future__ import annotations
+
+import math
+
+from engine.events import Telemetry
+from engine.machine.model import Machine, OscRoute
+
+PREFIX = "/segue/"
+
+
+class OscInputError(ValueError):
+    """A message that cannot be used; the text says why, for one log line."""
+
+
+class Router:
+    def __init__(self, machine: Machine):
+        self.routes: dict[str, OscRoute] = {}
+        for p in machine.params:
+            self.routes[f"{PREFIX}param/{p.name}"] = OscRoute("param", p.name)
+        for e in machine.events:
+            self.routes[f"{PREFIX}event/{e}"] = OscRoute("event", e)
+        for s in machine.states:
+            self.routes[f"{PREFIX}state/{s}"] = OscRoute("state", s)
+        self.routes.update(machine.osc)
+        self.ranges = {p.name: (p.lo, p.hi) for p in machine.params}
+
+    def route(self, address: str, args: tuple | list, arrived_ns: int = 0) -> Telemetry | None:
+        """The telemetry this message means, None if it deliberately does nothing; raises if it is wrong."""
+        r = self.routes.get(address)
+        if r is None:
+            raise OscInputError(self._unknown(address))
+        if r.kind == "param":
+            if len(args) != 1:
+                raise OscInputError(f"expects one number (the new value of '{r.target}'), got {len(args)} arguments")
+            value = args[0]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise OscInputError(f"expects a number for '{r.target}', got {type(value).__name__} {value!r}")
+            if not math.isfinite(value):
+                raise OscInputError(f"expects a finite number for '{r.target}', got {value!r}")
+            return Telemetry("param", r.target, float(value), address, arrived_ns)
+        if args:
+            flag = args[0]
+            if isinstance(flag, (bool, int, float)) and not flag:
+                return None  # a button's release
+        return Telemetry(r.kind, r.target, 1.0, address, arrived_ns)
+
+    def _unknown(self, address: str) -> str:
+        if address.startswith(PREFIX):
+            kind = address[len(PREFIX):].split("/", 1)[0]
+            known = sorted(a.rsplit("/", 1)[-1] for a, r in self.routes.items() if a.startswith(f"{PREFIX}{kind}/"))
+            if known:
+                return f"unknown {kind} (known: {', '.join(known)})"
+        return "unknown address (see the machine's params, events, states and osc map)"

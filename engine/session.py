@@ -1,0 +1,157 @@
+"""Engine: one loaded machine, its pack, the audio graph, the conductor and the OSC input, behind
+one of the front doors: live (portaudio or JACK), real time without a device (null), or offline.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.audio.backend import boot_server
+from engine.audio.graph import Graph
+from engine.conductor import Conductor
+from engine.errors import SegueError
+from engine.events import EventQueue
+from engine.machine.loader import load_machine
+from engine.machine.runtime import Runtime
+from engine.osc.routes import Router
+from engine.osc.server import OscServer
+from engine.params import ParamBank
+from engine.telemetry import Script
+
+DEFAULT_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    wav: Path
+    log: Path
+    seconds: float
+    wall_seconds: float
+    decisions: int
+    peak: float
+
+
+class Engine:
+    def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
+                 osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000):
+        self.machine = load_machine(machine_path)
+        self.audio = audio
+        self.block = block
+        self.sample_rate = self.machine.pack.sample_rate
+        self.router = Router(self.machine)
+        self.queue = EventQueue()
+        self.osc: OscServer | None = None
+        if osc_port is not None:  # bind before the audio starts, so a busy port fails fast and cleanly
+            self.osc = OscServer(self.router, self.queue, osc_host, osc_port)
+        try:
+            self.server = boot_server(audio, self.sample_rate, block)
+        except Exception as exc:
+            if self.osc:
+                self.osc.close()
+            raise SegueError(f"cannot start {audio} audio: {exc}") from None
+        self.graph = Graph(self.machine.pack, block)
+        self.graph.out()
+        self.runtime = Runtime(self.machine)
+        self.params = ParamBank(self.machine.params)
+        self.conductor = Conductor(self.runtime, self.params, self.graph, self.queue, block, log_limit)
+        self.server.setCallback(self.conductor.tick)
+        self.server.start()
+        if self.osc:
+            self.osc.start()
+
+    # -- driving the clock ourselves (offline and null) ---------------------------------------
+    @property
+    def manual(self) -> bool:
+        return self.audio in ("offline", "null")
+
+    def process(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            self.server.process()
+
+    def _feed(self, script: Script | None, index: int) -> int:
+        """Enqueue the script's messages due by the block about to be computed."""
+        if script is None:
+            return index
+        while index < len(script.cues) and round(script.cues[index].at * self.sample_rate) <= self.conductor.sample:
+            self.queue.put(script.cues[index].item)
+            index += 1
+        return index
+
+    def render(self, out: Path | str, script: Script | None, seconds: float | None = None) -> RenderReport:
+        """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script."""
+        out = Path(out)
+        seconds = seconds if seconds is not None else (script.duration if script else 30.0)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_name(f".{out.stem}.partial{out.suffix or '.wav'}")
+        self.server.recordOptions(dur=-1, filename=str(partial), fileformat=0, sampletype=3)
+        started = time.perf_counter()
+        self.server.recstart()
+        try:
+            index, peak = 0, 0.0
+            for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
+                index = self._feed(script, index)
+                self.server.process()
+                peak = max(peak, self.conductor.peak)
+        finally:
+            self.server.recstop()
+        wall = time.perf_counter() - started
+        if not partial.exists():
+            raise SegueError(f"the audio recorder wrote nothing to {partial}")
+        os.replace(partial, out)  # never leave a half-written WAV under the real name
+        log_path = out.with_suffix(".decisions.json")
+        self.write_log(log_path)
+        decisions = sum(1 for e in self.conductor.log if e["action"] != "telemetry")
+        return RenderReport(out, log_path, seconds, wall, decisions, peak)
+
+    def write_log(self, path: Path) -> None:
+        body = {"machine": str(self.machine.path), "pack": str(self.machine.pack.path),
+                "sample_rate": self.sample_rate, "block": self.block, "entries": list(self.conductor.log)}
+        tmp = path.with_name(f".{path.name}.partial")
+        tmp.write_text(json.dumps(body, indent=1))
+        os.replace(tmp, path)
+
+    # -- real time ----------------------------------------------------------------------------
+    def run(self, stop: threading.Event, script: Script | None = None, on_block=None) -> None:
+        """Play in real time until `stop` is set or the script ends (if it has a duration)."""
+        sys.setswitchinterval(0.0005)  # keep other Python threads from holding the GIL for a whole block
+        period = self.block / self.sample_rate
+        end = round(script.duration * self.sample_rate) if script else None
+        index, deadline = 0, time.perf_counter()
+        while not stop.is_set() and (end is None or self.conductor.sample < end):
+            index = self._feed(script, index)
+            if self.manual:
+                self.server.process()
+                deadline += period
+                delay = deadline - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                elif delay < -0.5:  # fell far behind (machine suspended?): do not race to catch up
+                    deadline = time.perf_counter()
+            else:
+                time.sleep(period)
+            if on_block:
+                on_block()
+
+    def close(self) -> None:
+        if self.osc:
+            self.osc.close()
+            self.osc = None
+        try:
+            self.server.setCallback(lambda: None)
+            self.server.stop()
+            time.sleep(0.01 if self.manual else 0.1)
+            self.server.shutdown()
+        except Exception:  # shutting down twice or after a failed boot is harmless
+            pass
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

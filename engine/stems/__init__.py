@@ -1,0 +1,1 @@
+"""Stem packs: the manifest as data (pack.py). Audio loading lives in engine.audio."""
