@@ -46,6 +46,8 @@ class Doc:
             raise ValidationError([Problem(str(path), line, col, f"YAML syntax: {exc.problem or exc}")])
         except yaml.YAMLError as exc:
             raise ValidationError([Problem(str(path), 1, 1, f"YAML: {exc}")])
+        except RecursionError:
+            raise ValidationError([Problem(str(path), 1, 1, "document is too deeply nested")]) from None
         doc = cls(path, root)
         if root is not None:
             doc._check_size(root)
@@ -58,9 +60,11 @@ class Doc:
         while stack:
             node, depth = stack.pop()
             count += 1
-            if count > MAX_NODES or depth > MAX_DEPTH:
-                what = "too deeply nested" if depth > MAX_DEPTH else f"more than {MAX_NODES} values (alias bomb?)"
-                raise ValidationError([self.problem(node, f"document is {what}")])
+            if depth > MAX_DEPTH:
+                raise ValidationError([self.problem(node, "document is too deeply nested")])
+            if count > MAX_NODES:  # aliases reused over and over: report the document, not one alias
+                raise ValidationError([self.problem(root, f"document expands to more than {MAX_NODES} values "
+                                                          "(alias bomb?)")])
             if isinstance(node, SequenceNode):
                 stack.extend((child, depth + 1) for child in node.value)
             elif isinstance(node, MappingNode):

@@ -364,7 +364,7 @@ class _Builder:
             state = frontier.pop()
             nexts = [t.target for t in transitions if t.source in (state, ANY)]
             then = self.states[state].then
-            if then and then != PREVIOUS:
+            if then in self.states:
                 nexts.append(then)
             for n in nexts:
                 if n not in reached:

@@ -1,0 +1,97 @@
+"""Shared fixtures: a tiny stem pack of pure tones, built fresh for each test session.
+
+Pure tones make audio assertions sharp: a gain step shows up as a sample-to-sample jump far
+larger than a sine's own slope, and each stem can be measured on its own frequency.
+"""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+ROOT = Path(__file__).resolve().parent.parent
+SR = 48000
+BPM = 120
+BAR = SR * 2  # 4/4 at 120 BPM
+TONES = {  # segment -> stem -> (frequency, amplitude)
+    "calm": {"a": (220.0, 0.2), "b": (330.0, 0.2)},
+    "fight": {"tone": (440.0, 0.2), "pulse": (0.0, 0.5)},
+    "end": {"a": (550.0, 0.2)},
+}
+BARS = {"calm": 2, "fight": 2, "end": 1}
+
+
+def tone(freq: float, amp: float, frames: int) -> np.ndarray:
+    t = np.arange(frames) / SR
+    if freq:
+        return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    # a pulse: a 1 kHz burst that starts on every beat and decays; onsets are easy to find
+    beat = SR // 2
+    phase = (np.arange(frames) % beat) / SR
+    return (amp * np.sin(2 * np.pi * 1000 * phase) * np.exp(-phase * 40)).astype(np.float32)
+
+
+def make_pack(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["name: tones", f"sample_rate: {SR}", f"tempo: {BPM}", "meter: 4/4", "key: A minor", "segments:"]
+    for seg, stems in TONES.items():
+        loop = seg != "end"
+        lines += [f"  {seg}:", f"    bars: {BARS[seg]}", f"    loop: {str(loop).lower()}",
+                  "    cues: {mid: '2:1'}" if BARS[seg] > 1 else "    cues: {}", "    stems:"]
+        for stem, (freq, amp) in stems.items():
+            (folder / seg).mkdir(exist_ok=True)
+            soundfile.write(str(folder / seg / f"{stem}.wav"), tone(freq, amp, BARS[seg] * BAR), SR, subtype="FLOAT")
+            lines.append(f"      {stem}: {seg}/{stem}.wav")
+    (folder / "pack.yaml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+MACHINE = """\
+pack: tones
+params:
+  intensity: {range: [0, 1], default: 0, smooth: 0ms}
+  health: {range: [0, 1], default: 1, smooth: 0ms, hysteresis: 0.05}
+events: [go, calm_down, win]
+initial: calm
+states:
+  calm:
+    segment: calm
+    layers:
+      a: 0 dB
+      b: {param: intensity, curve: [[0, -inf], [1, 0]]}
+  fight:
+    segment: fight
+  hurt:
+    segment: fight
+    layers:
+      tone: -6 dB
+      pulse: 0 dB
+  victory:
+    segment: end
+    then: calm
+transitions:
+  - {from: calm, to: fight, when: event go, sync: bar, fade_out: 1 beat}
+  - {from: fight, to: hurt, when: "health < 0.25", sync: beat, fade: 1 beat}
+  - {from: hurt, to: fight, when: "health > 0.5", sync: bar, fade: 1 beat}
+  - {from: [fight, hurt], to: calm, when: "event calm_down", sync: bar, fade: 2 beats}
+  - {from: any, to: victory, when: event win, sync: beat}
+"""
+
+
+def write_machine(folder: Path, text: str = MACHINE, name: str = "machine.yaml") -> Path:
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tone_pack(tmp_path_factory) -> Path:
+    return make_pack(tmp_path_factory.mktemp("packs") / "tones")
+
+
+@pytest.fixture
+def machine_path(tone_pack: Path) -> Path:
+    return write_machine(tone_pack.parent)

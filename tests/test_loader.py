@@ -1,0 +1,94 @@
+"""The loader on the bundled demo, and on a corpus of broken machines, each with the exact place of its problem."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ValidationError
+from engine.machine.loader import load_machine
+from engine.units import Duration
+
+from conftest import ROOT, write_machine
+
+BROKEN = sorted((Path(__file__).parent / "broken").glob("*.yaml"))
+
+
+def test_the_demo_machine_loads():
+    m = load_machine(ROOT / "statemachines" / "demo.yaml")
+    assert m.initial == "explore"
+    assert set(m.states) == {"explore", "combat", "danger", "victory"}
+    assert m.pack.tempo == 120 and m.pack.beats_per_bar == 4
+    first = m.transitions[0]
+    assert (first.source, first.target, first.sync.kind) == ("explore", "combat", "bar")
+    assert first.fade_out == Duration(1.0, "beats")
+    assert m.osc["/game/health"].target == "health"
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
+def test_broken_machine_is_reported_at_the_right_place(path, tone_pack, tmp_path):
+    copy = tone_pack.parent / path.name
+    shutil.copy(path, copy)
+    expectations = re.findall(r"^# expect: (?:(\d+):(\d+): )?(.*)$", path.read_text(), re.M)
+    assert expectations, "each broken file states what it expects"
+    with pytest.raises(ValidationError) as err:
+        load_machine(copy)
+    problems = err.value.problems
+    for line, col, words in expectations:
+        matches = [p for p in problems if words in p.message]
+        assert matches, f"no problem says {words!r}; got {[str(p) for p in problems]}"
+        if line:
+            assert (matches[0].line, matches[0].column) == (int(line), int(col)), str(matches[0])
+        assert matches[0].file == str(copy)
+
+
+def test_every_problem_is_reported_not_just_the_first(tone_pack):
+    path = write_machine(tone_pack.parent, """\
+        pack: tones
+        initial: nowhere
+        states:
+          calm: {segment: calm, layers: {zzz: 0 dB}}
+        transitions: [{from: calm, to: fight, when: event go}]
+        """, "many.yaml")
+    with pytest.raises(ValidationError) as err:
+        load_machine(path)
+    text = str(err.value)
+    assert "initial: no state named 'nowhere'" in text
+    assert "no stem 'zzz'" in text
+    assert "to: no state named 'fight'" in text
+
+
+def test_a_missing_stem_file_names_the_file_and_its_line(tmp_path, tone_pack):
+    pack = tmp_path / "pack"
+    shutil.copytree(tone_pack, pack)
+    (pack / "calm" / "b.wav").unlink()
+    write_machine(tmp_path, (tone_pack.parent / "machine.yaml").read_text() if False else "pack: pack\n"
+                  "initial: calm\nstates: {calm: {segment: calm}}\n", "m.yaml")
+    with pytest.raises(ValidationError) as err:
+        load_machine(tmp_path / "m.yaml")
+    [problem] = err.value.problems
+    assert problem.file.endswith("pack.yaml") and "calm/b.wav: file not found" in problem.message
+    lines = (pack / "pack.yaml").read_text().splitlines()
+    assert "b: calm/b.wav" in lines[problem.line - 1]
+
+
+@pytest.mark.parametrize("path", ["../calm/a.wav", "/etc/passwd", "calm/../../x.wav"])
+def test_stem_paths_stay_inside_the_pack(tmp_path, tone_pack, path):
+    pack = tmp_path / "pack"
+    shutil.copytree(tone_pack, pack)
+    text = (pack / "pack.yaml").read_text().replace("a: calm/a.wav", f"a: '{path}'")
+    (pack / "pack.yaml").write_text(text)
+    write_machine(tmp_path, "pack: pack\ninitial: calm\nstates: {calm: {segment: calm}}\n", "m.yaml")
+    with pytest.raises(ValidationError) as err:
+        load_machine(tmp_path / "m.yaml")
+    assert "points outside the pack folder" in str(err.value)
+
+
+def test_a_corrupt_stem_file_is_reported(tmp_path, tone_pack):
+    pack = tmp_path / "pack"
+    shutil.copytree(tone_pack, pack)
+    (pack / "fight" / "tone.wav").write_bytes(b"RIFF not really a wave file")
+    write_machine(tmp_path, "pack: pack\ninitial: calm\nstates: {calm: {segment: calm}}\n", "m.yaml")
+    with pytest.raises(ValidationError) as err:
+        load_machine(tmp_path / "m.yaml")
+    assert "fight/tone.wav: not a readable audio file" in str(err.value)
