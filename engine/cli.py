@@ -112,13 +112,12 @@ def cmd_run(args) -> int:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         host, port = engine.osc.address if engine.osc else ("-", 0)
         print(f"segue: playing {args.machine} ({args.audio} audio); OSC on {host}:{port}; Ctrl-C stops")
-        if args.audio == "offline":
-            engine.server.recordOptions(dur=-1, filename=str(args.out), fileformat=0, sampletype=3)
-            engine.server.recstart()
-        _play(engine, script)
-        if args.audio == "offline":
-            engine.server.recstop()
-            print(f"segue: recorded to {args.out}")
+        if args.audio != "offline":
+            _play(engine, script)
+            return 0
+        with engine.recording(args.out):
+            _play(engine, script)
+        print(f"segue: recorded to {args.out}")
     return 0
 
 

@@ -3,6 +3,7 @@ one of the front doors: live (portaudio or JACK), real time without a device (nu
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -11,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from engine.audio.backend import boot_server
 from engine.audio.graph import Graph
@@ -83,27 +85,33 @@ class Engine:
             index += 1
         return index
 
-    def render(self, out: Path | str, script: Script | None, seconds: float | None = None) -> RenderReport:
-        """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script."""
+    @contextlib.contextmanager
+    def recording(self, out: Path | str) -> Iterator[Path]:
+        """Record the master to a 32-bit float WAV; the file appears under its name only when complete."""
         out = Path(out)
-        seconds = seconds if seconds is not None else (script.duration if script else 30.0)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.stem}.partial{out.suffix or '.wav'}")
         self.server.recordOptions(dur=-1, filename=str(partial), fileformat=0, sampletype=3)
-        started = time.perf_counter()
         self.server.recstart()
         try:
-            index, peak = 0, 0.0
+            yield out
+        finally:
+            self.server.recstop()
+        if not partial.exists():
+            raise SegueError(f"the audio recorder wrote nothing to {partial}")
+        os.replace(partial, out)  # never leave a half-written WAV under the real name
+
+    def render(self, out: Path | str, script: Script | None, seconds: float | None = None) -> RenderReport:
+        """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script."""
+        seconds = seconds if seconds is not None else (script.duration if script else 30.0)
+        started = time.perf_counter()
+        index, peak = 0, 0.0
+        with self.recording(out) as out:
             for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
                 index = self._feed(script, index)
                 self.server.process()
                 peak = max(peak, self.conductor.peak)
-        finally:
-            self.server.recstop()
         wall = time.perf_counter() - started
-        if not partial.exists():
-            raise SegueError(f"the audio recorder wrote nothing to {partial}")
-        os.replace(partial, out)  # never leave a half-written WAV under the real name
         log_path = out.with_suffix(".decisions.json")
         self.write_log(log_path)
         decisions = sum(1 for e in self.conductor.log if e["action"] != "telemetry")

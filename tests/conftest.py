@@ -16,18 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 SR = 48000
 BPM = 120
 BAR = SR * 2  # 4/4 at 120 BPM
-TONES = {  # segment -> stem -> (frequency, amplitude)
-    "calm": {"a": (220.0, 0.2), "b": (330.0, 0.2)},
-    "fight": {"tone": (440.0, 0.2), "pulse": (0.0, 0.5)},
+TONES = {  # segment -> stem -> (frequency, amplitude); whole cycles in each looping segment
+    "calm": {"a": (220.25, 0.2), "b": (330.75, 0.2)},
+    "fight": {"tone": (440.5, 0.2), "pulse": (0.0, 0.25)},
     "end": {"a": (550.0, 0.2)},
 }
+TAIL = SR // 2  # a one-shot segment rings on for a beat past its end, as a real stem would
 BARS = {"calm": 2, "fight": 2, "end": 1}
 
 
 def tone(freq: float, amp: float, frames: int) -> np.ndarray:
+    """A sine that loops seamlessly over its segment (whole cycles) and is mid-swing on every bar line."""
     t = np.arange(frames) / SR
     if freq:
-        return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+        return (amp * np.sin(2 * np.pi * freq * t + 1.0)).astype(np.float32)
     # a pulse: a 1 kHz burst that starts on every beat and decays; onsets are easy to find
     beat = SR // 2
     phase = (np.arange(frames) % beat) / SR
@@ -43,7 +45,8 @@ def make_pack(folder: Path) -> Path:
                   "    cues: {mid: '2:1'}" if BARS[seg] > 1 else "    cues: {}", "    stems:"]
         for stem, (freq, amp) in stems.items():
             (folder / seg).mkdir(exist_ok=True)
-            soundfile.write(str(folder / seg / f"{stem}.wav"), tone(freq, amp, BARS[seg] * BAR), SR, subtype="FLOAT")
+            frames = BARS[seg] * BAR + (0 if loop else TAIL)
+            soundfile.write(str(folder / seg / f"{stem}.wav"), tone(freq, amp, frames), SR, subtype="FLOAT")
             lines.append(f"      {stem}: {seg}/{stem}.wav")
     (folder / "pack.yaml").write_text("\n".join(lines) + "\n")
     return folder

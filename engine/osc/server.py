@@ -15,6 +15,7 @@ from pythonosc.osc_packet import OscPacket
 from engine.errors import SegueError
 from engine.events import EventQueue
 from engine.osc.routes import OscInputError, Router
+from engine.osc.strict import truncation
 
 log = logging.getLogger("segue.osc")
 
@@ -25,6 +26,7 @@ MAX_DATAGRAM = 65535
 class OscServer:
     def __init__(self, router: Router, queue: EventQueue, host: str = "127.0.0.1", port: int = 9000):
         self.router, self.queue = router, queue
+        self.datagrams = 0
         self.rejected = 0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
@@ -61,12 +63,16 @@ class OscServer:
 
     def handle(self, data: bytes, sender: str, arrived_ns: int) -> None:
         """Parse one datagram and enqueue what it means; never raises."""
+        self.datagrams += 1
         try:
             messages = [m.message for m in OscPacket(data).messages]
         except Exception as exc:  # python-osc raises ParseError and, on some garbage, other errors
             self._reject(sender, "-", f"not a valid OSC packet ({exc})")
             return
         for msg in messages:
+            if (why := truncation(msg.dgram)) is not None:
+                self._reject(sender, msg.address, f"malformed: {why}")
+                continue
             try:
                 item = self.router.route(msg.address, msg.params, arrived_ns)
             except OscInputError as exc:

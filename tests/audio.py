@@ -1,0 +1,58 @@
+"""Helpers for tests that play the real engine and judge the rendered samples."""
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from engine.session import Engine
+
+SR = 48000
+
+
+def osc_packet(address: str, *args) -> bytes:
+    b = OscMessageBuilder(address)
+    for a in args:
+        b.add_arg(a)
+    return b.build().dgram
+
+
+def send(port: int, *packets: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for p in packets:
+            s.sendto(p, ("127.0.0.1", port))
+
+
+def wait_for(engine: Engine, datagrams: int, timeout: float = 5.0) -> None:
+    """Wait (wall clock) until the OSC thread has handled this many datagrams in all."""
+    deadline = time.monotonic() + timeout
+    while engine.osc.datagrams < datagrams:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {engine.osc.datagrams} of {datagrams} OSC datagrams arrived")
+        time.sleep(0.002)
+
+
+def run_until(engine: Engine, sample: int) -> None:
+    while engine.conductor.sample < sample:
+        engine.process()
+
+
+def read(path: Path) -> np.ndarray:
+    data, sr = soundfile.read(str(path), dtype="float64", always_2d=True)
+    assert sr == SR
+    return data
+
+
+def amplitude(x: np.ndarray, freq: float) -> float:
+    """Amplitude of one sinusoid in a mono signal (Hann-windowed projection, so neighbours do not leak in)."""
+    t = np.arange(len(x)) / SR
+    w = np.hanning(len(x))
+    return float(2 * abs(np.dot(w * x, np.exp(-2j * np.pi * freq * t))) / w.sum())
+
+
+def max_step(x: np.ndarray) -> float:
+    return float(np.abs(np.diff(x, axis=0)).max())
