@@ -99,6 +99,7 @@ class Engine:
             self.server.recstop()
         if not partial.exists():
             raise SegueError(f"the audio recorder wrote nothing to {partial}")
+        _clear_peak_timestamp(partial)
         os.replace(partial, out)  # never leave a half-written WAV under the real name
 
     def render(self, out: Path | str, script: Script | None, seconds: float | None = None) -> RenderReport:
@@ -163,3 +164,13 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _clear_peak_timestamp(wav: Path) -> None:
+    """libsndfile stamps float WAVs with the wall-clock time (PEAK chunk); zero it so renders are bit-identical."""
+    with open(wav, "r+b") as f:
+        head = f.read(512)
+        at = head.find(b"PEAK")
+        if at >= 0 and len(head) >= at + 16:
+            f.seek(at + 12)  # 'PEAK', chunk size, version, then the timestamp
+            f.write(b"\x00\x00\x00\x00")

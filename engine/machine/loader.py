@@ -80,7 +80,7 @@ class _Builder:
         transitions = self._transitions()
         self._check_then()
         osc = self._osc()
-        if initial in self.states:
+        if initial in self.states and not doc.problems:  # on a broken table it would only echo the breakage
             self._reachability(initial, transitions)
         doc.raise_if_problems()
         assert initial and default_sync and default_fade
