@@ -44,9 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("machine", type=Path)
     run.add_argument("--osc-port", type=int, default=9000)
     run.add_argument("--osc-host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    run.add_argument("--audio", choices=("portaudio", "jack", "offline", "null"), default="portaudio",
+    run.add_argument("--audio", choices=("auto", "portaudio", "jack", "offline", "null"), default="auto",
                      help="portaudio/jack: a real device; null: real time without output; "
-                          "offline: real time, recorded to --out")
+                          "offline: real time, recorded to --out; auto (default): portaudio if there is "
+                          "a sound card, else null")
     run.add_argument("--out", type=Path, default=Path("out/live.wav"), help="recording for --audio offline")
     run.add_argument("--block", type=int, default=256, help="audio block size in frames")
     run.add_argument("--telemetry", type=Path, help="also play this telemetry script in real time")
@@ -95,6 +96,8 @@ def cmd_render(args) -> int:
     with Engine(args.machine, audio="offline", block=args.block, log_limit=None) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         report = engine.render(args.out, script, args.seconds)
+        for entry in engine.conductor.announcements:
+            print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
     print(f"audio: {report.wav}")
@@ -107,6 +110,10 @@ def cmd_run(args) -> int:
     from engine.telemetry import load_script
 
     _check_block(args.block)
+    if args.audio == "auto":
+        from engine.audio.backend import has_sound_card
+
+        args.audio = "portaudio" if has_sound_card() else "null"
     with Engine(args.machine, audio=args.audio, block=args.block, osc_port=args.osc_port,
                 osc_host=args.osc_host) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
@@ -133,21 +140,22 @@ def cmd_demo(args) -> int:
                                       audio="portaudio", out=args.out, block=256, telemetry=DEMO_SCRIPT))
 
 
+def describe(entry: dict) -> str:
+    """One line for a state change, as `run` and `render` print it."""
+    return f"  {entry['time']:8.2f} s  bar {entry['position']:>6}  -> {entry['target']}  ({entry['why']})"
+
+
 def _play(engine, script) -> None:
     """Real-time loop in the main thread; prints each state change as it happens."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    shown = [0]
+    conductor = engine.conductor
 
     def report() -> None:
-        log = engine.conductor.log
-        while shown[0] < len(log):
-            entry = log[shown[0]]
-            shown[0] += 1
-            if entry["action"] == "enter":
-                print(f"  {entry['time']:8.2f} s  bar {entry['position']:>6}  -> {entry['target']}  ({entry['why']})")
-        while engine.conductor.faults:
-            logging.getLogger("segue").error("audio block fault: %s", engine.conductor.faults.popleft())
+        while conductor.announcements:
+            print(describe(conductor.announcements.popleft()), flush=True)
+        while conductor.faults:
+            logging.getLogger("segue").error("audio block fault: %s", conductor.faults.popleft())
 
     try:
         engine.run(stop, script, on_block=report)

@@ -22,6 +22,7 @@ class Conductor:
         self.sample_rate = runtime.sample_rate
         self.sample = 0  # first sample of the block about to be computed
         self.log: deque[dict] = deque(maxlen=log_limit)
+        self.announcements: deque[dict] = deque(maxlen=256)  # state changes, for a UI thread to pop
         self.faults: deque[str] = deque(maxlen=32)
         self.fault_count = 0
         self.latencies: deque[tuple[float, int, int]] = deque(maxlen=100_000)  # (value, arrived_ns, applied_ns)
@@ -60,5 +61,8 @@ class Conductor:
         self.graph.apply(decisions, b0)
         self.graph.set_levels(self.runtime.levels(values))
         for d in decisions:
-            self.log.append(d.log(self.sample_rate))
+            entry = d.log(self.sample_rate)
+            self.log.append(entry)
+            if entry["action"] == "enter":
+                self.announcements.append(entry)
         self.peak, self.rms = self.graph.meters()
