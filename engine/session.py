@@ -54,16 +54,19 @@ class Engine:
         try:
             self.server = boot_server(audio, self.sample_rate, block)
         except Exception as exc:
-            if self.osc:
-                self.osc.close()
+            self._close_osc()
             raise SegueError(f"cannot start {audio} audio: {exc}") from None
-        self.graph = Graph(self.machine.pack, block)
-        self.graph.out()
-        self.runtime = Runtime(self.machine)
-        self.params = ParamBank(self.machine.params)
-        self.conductor = Conductor(self.runtime, self.params, self.graph, self.queue, block, log_limit)
-        self.server.setCallback(self.conductor.tick)
-        self.server.start()
+        try:
+            self.graph = Graph(self.machine.pack, block)
+            self.graph.out()
+            self.runtime = Runtime(self.machine)
+            self.params = ParamBank(self.machine.params)
+            self.conductor = Conductor(self.runtime, self.params, self.graph, self.queue, block, log_limit)
+            self.server.setCallback(self.conductor.tick)
+            self.server.start()
+        except Exception:
+            self.close()
+            raise
         if self.osc:
             self.osc.start()
 
@@ -147,10 +150,13 @@ class Engine:
             if on_block:
                 on_block()
 
-    def close(self) -> None:
+    def _close_osc(self) -> None:
         if self.osc:
             self.osc.close()
             self.osc = None
+
+    def close(self) -> None:
+        self._close_osc()
         try:
             self.server.setCallback(lambda: None)
             self.server.stop()

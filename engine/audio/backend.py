@@ -12,17 +12,20 @@ AUDIO_MODES = ("portaudio", "jack", "offline", "null")
 
 
 @contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Silence C-level stderr (portaudio's ALSA probing) for the duration of the block."""
+def quiet(fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
+    """Silence C-level output (portaudio's ALSA probing, pyo's driver messages) for the duration of the block."""
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = [os.dup(fd) for fd in fds]
     try:
         with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
+            for fd in fds:
+                os.dup2(devnull.fileno(), fd)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        for fd, copy in zip(fds, saved):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def pyo():
@@ -32,7 +35,7 @@ def pyo():
 
 
 def has_sound_card() -> bool:
-    with quiet_stderr():
+    with quiet():
         try:
             return pyo().pa_get_default_output() >= 0
         except Exception:  # portaudio missing or broken: treat as no card
@@ -49,12 +52,16 @@ def boot_server(mode: str, sample_rate: int, block: int, channels: int = 2, jack
                           jackname=jack_name)
         server.setJackAuto(False, True)
     elif mode == "portaudio":
+        if not has_sound_card():  # pyo crashes when portaudio has no output device
+            raise RuntimeError("portaudio finds no output device (no sound card); use --audio null, offline or jack")
         server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="portaudio")
     else:
         raise ValueError(f"unknown audio mode '{mode}' (choose from {', '.join(AUDIO_MODES)})")
     server.setVerbosity(1)
-    with quiet_stderr():
+    with quiet():
         server.boot()
     if not server.getIsBooted():
-        raise RuntimeError(f"the {mode} audio driver did not start")
+        hint = " (is a JACK server running? start one with e.g. `jackd -d dummy -r 48000 -p 256`)" \
+            if mode == "jack" else ""
+        raise RuntimeError(f"the {mode} audio driver did not start{hint}")
     return server

@@ -165,10 +165,6 @@ def walk(cond: Condition):
             yield from walk(item)
 
 
-def uses_event(cond: Condition) -> bool:
-    return any(isinstance(c, EventRaised) for c in walk(cond))
-
-
 _OPS = {
     "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from engine.clock import next_in_loop
-from engine.machine.conditions import Compare, Latches, evaluate, uses_event, walk
+from engine.machine.conditions import Compare, Latches, evaluate, walk
 from engine.machine.decisions import Decision, EnterState, Fade, Scheduled, StartSegment
 from engine.machine.model import ANY, MIN_RAMP_SECONDS, PREVIOUS, Machine, Sync, Transition
 from engine.units import ZERO, Duration
@@ -130,8 +130,6 @@ class Runtime:
             seen.add(t.target)
             state = t.target
             events = frozenset()  # an event is consumed by the first step it triggers
-            if uses_event(t.when) and len(chain) > 1:
-                break
         if not chain:
             return None
         first, last = chain[0], chain[-1]
@@ -170,9 +168,9 @@ class Runtime:
             return self.origin + self.clock.next_bar(rel, sync.every)
         if sync.kind == "segment_end":
             return next_in_loop(now, self.origin, length, length)
-        seg = self.segment if not self.bridging else self.machine.states[self.state].segment
-        offset = self.machine.pack.cue_sample(seg, sync.cue) if sync.cue in self.machine.pack.segments[seg].cues else 0
-        return next_in_loop(now, self.origin, length, offset)
+        if sync.cue not in self.machine.pack.segments[self.segment].cues:  # the loader prevents it; never raise
+            return self.origin + self.clock.next_bar(rel)
+        return next_in_loop(now, self.origin, length, self.machine.pack.cue_sample(self.segment, sync.cue))
 
     # -- carrying a move out -----------------------------------------------------------------
     def _execute(self, pending: Pending) -> list[Decision]:
