@@ -15,9 +15,18 @@ DEMO_MACHINE = ROOT / "statemachines" / "demo.yaml"
 DEMO_SCRIPT = ROOT / "statemachines" / "demo.telemetry.yaml"
 
 
+class Terminated(SegueError):
+    pass
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated("stopped by SIGTERM")
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="segue: %(message)s", stream=sys.stderr)
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)  # unwinds like Ctrl-C, so partial files are cleaned up
     try:
         return args.func(args)
     except ValidationError as exc:

@@ -98,8 +98,11 @@ class Engine:
         self.server.recstart()
         try:
             yield out
-        finally:
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: leave nothing half-written
             self.server.recstop()
+            partial.unlink(missing_ok=True)
+            raise
+        self.server.recstop()
         if not partial.exists():
             raise SegueError(f"the audio recorder wrote nothing to {partial}")
         _clear_peak_timestamp(partial)

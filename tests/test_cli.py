@@ -106,3 +106,26 @@ def test_run_live_reacts_to_osc_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert f"recorded to {out}" in stdout
     x = read(out)
     assert len(x) > 48000 and x.std() > 0.01  # it really played, in real time, into the recording
+
+
+def test_jack_without_a_server_is_a_clear_error():
+    env = {**os.environ, "JACK_DEFAULT_SERVER": "segue-no-such-server", "JACK_NO_START_SERVER": "1"}
+    r = segue("run", DEMO, "--audio", "jack", "--osc-port", 0, env=env)
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert r.stderr.strip().startswith("segue: cannot start jack audio: the jack audio driver did not start")
+
+
+def test_sigterm_during_a_render_leaves_no_half_written_wav(tmp_path):
+    out = tmp_path / "long.wav"
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "render", str(DEMO), "--out", str(out),
+                             "--seconds", "3000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob(".*partial*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # wait until it is really writing
+    assert list(tmp_path.glob(".*partial*")), "the render never started writing"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert stderr.strip() == "segue: stopped by SIGTERM"
+    assert list(tmp_path.iterdir()) == []
