@@ -42,6 +42,9 @@ def test_combat_starts_on_the_next_bar_exact_sample(machine_path, tmp_path):
     assert shifted > 1e-3  # one sample off would show
     enters = [e for e in log if e["action"] == "enter"]
     assert (enters[-1]["sample"], enters[-1]["target"], enters[-1]["position"]) == (BAR, "fight", "2:1")
+    # calm fades out over that beat on an equal-power curve: half way through it is at cos(45 deg), not 0.5
+    mid = x[BAR + BEAT // 2 - 1200:BAR + BEAT // 2 + 1200, 0]
+    assert abs(amplitude(mid, TONES["calm"]["a"][0]) - 0.2 * np.cos(np.pi / 4)) < 0.004
 
 
 def test_layer_gains_follow_the_param_curve(machine_path, tmp_path):
@@ -76,10 +79,11 @@ def test_no_gain_change_is_a_click(machine_path, tmp_path):
                                                                    "calm", "fight"]
     ramp = MIN_RAMP_SECONDS * SR
     # the steepest a mix of these stems can move: each stem's own steepest step plus its fastest fade
+    # (an equal-power fade starts pi/2 times steeper than a straight line over the same time)
     bound = 0.0
     for seg, stems in TONES.items():
         for freq, amp in stems.values():
-            bound += max_step(tone(freq, amp, BAR)[:, None]) + amp / ramp
+            bound += max_step(tone(freq, amp, BAR)[:, None]) + amp * (np.pi / 2) / ramp
     assert max_step(x) <= bound
     # the check can fail: the same audio with one hard cut at a transition breaks the bound
     at = [e["sample"] for e in log if e["action"] == "enter"][1]

@@ -21,7 +21,7 @@ def test_the_demo_machine_loads():
     assert m.pack.tempo == 120 and m.pack.beats_per_bar == 4
     first = m.transitions[0]
     assert (first.source, first.target, first.sync.kind) == ("explore", "combat", "bar")
-    assert first.fade_out == Duration(1.0, "beats")
+    assert first.fade.fade_out == Duration(1.0, "beats") and first.fade.curve == "equal_power"
     assert m.osc["/game/health"].target == "health"
 
 

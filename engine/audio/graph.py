@@ -12,6 +12,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import soundfile
 
+from engine import fades
 from engine.audio.backend import pyo
 from engine.machine.decisions import Decision, Fade, StartSegment
 from engine.machine.model import MIN_RAMP_SECONDS
@@ -50,8 +51,8 @@ class StemVoice:
         reader = p.TableIndex(self.table, index)
         self.out = p.Mix(reader, voices=2, mul=self.env * self.level)  # mono stems play on both sides
 
-    def fade(self, k: int, start: float, target: float, samples: int) -> None:
-        self.env.setList([(0, start), (samples / self._sr, target)])
+    def fade(self, k: int, start: float, target: float, samples: int, curve: str) -> None:
+        self.env.setList([(pos / self._sr, gain) for pos, gain in fades.breakpoints(curve, start, target, samples)])
         self._trigger.fire(k)
 
 
@@ -109,7 +110,7 @@ class Graph:
             if isinstance(d, StartSegment):
                 self.players[d.segment].start(k, d.offset)
             elif isinstance(d, Fade):
-                self.players[d.segment].stems[d.stem].fade(k, d.start, d.target, d.samples)
+                self.players[d.segment].stems[d.stem].fade(k, d.start, d.target, d.samples, d.curve)
 
     def set_levels(self, levels: Mapping[tuple[str, str], float]) -> None:
         for key, value in levels.items():

@@ -51,4 +51,5 @@ class Fade(Decision):
     start: float  # linear gain at `sample`
     target: float
     samples: int  # ramp length; never below the minimum ramp
+    curve: str  # see engine.fades
     action = "fade"

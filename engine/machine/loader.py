@@ -13,8 +13,9 @@ from yaml.nodes import Node, ScalarNode
 
 from engine.errors import ValidationError
 from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
-from engine.machine.model import (ANY, PREVIOUS, START_MODES, Curve, Layer, Machine, OscRoute, State, Sync,
-                                  Transition)
+from engine.fades import CURVES
+from engine.machine.model import (ANY, PREVIOUS, START_MODES, Curve, FadeSpec, Layer, Machine, OscRoute, State,
+                                  Sync, Transition)
 from engine.params import ParamSpec
 from engine.stems.pack import Pack, load_pack
 from engine.units import ZERO, Duration, UnitError, parse_db, parse_duration
@@ -23,7 +24,8 @@ from engine.yamldoc import Doc, items
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OSC_ADDRESS = re.compile(r"^(/[A-Za-z0-9_.\-]+)+$")
 TOP_KEYS = {"pack", "params", "events", "initial", "defaults", "states", "transitions", "osc"}
-TRANSITION_KEYS = {"from", "to", "when", "sync", "fade", "fade_in", "fade_out", "start", "bridge", "cooldown"}
+TRANSITION_KEYS = {"from", "to", "when", "sync", "fade", "fade_in", "fade_out", "fade_curve", "start", "bridge",
+                   "cooldown"}
 
 
 def load_machine(path: Path | str) -> Machine:
@@ -72,11 +74,11 @@ class _Builder:
         initial = doc.string(top["initial"][1], "initial")
         if initial and initial not in self.states and self.states:
             doc.error(top["initial"][1], f"initial: no state named '{initial}' (states: {', '.join(self.states)})")
-        default_sync, default_fade = Sync("bar"), ZERO
+        default_sync, default_fade = Sync("bar"), FadeSpec(ZERO, ZERO)
         if "defaults" in top:
-            d = doc.mapping(top["defaults"][1], "defaults", {"sync", "fade"}) or {}
+            d = doc.mapping(top["defaults"][1], "defaults", {"sync", "fade", "fade_in", "fade_out", "fade_curve"}) or {}
             default_sync = self._sync(d["sync"][1], "defaults: sync", list(self.states)) if "sync" in d else default_sync
-            default_fade = _duration(doc, d["fade"][1], "defaults: fade") if "fade" in d else default_fade
+            default_fade = self._fade(d, "defaults")
         transitions = self._transitions()
         self._check_then()
         osc = self._osc()
@@ -240,9 +242,7 @@ class _Builder:
             when, when_text = self._condition(m["when"][1], where)
             source_states = list(self.states) if ANY in sources else sources
             sync = self._sync(m["sync"][1], f"{where}: sync", source_states) if "sync" in m else Sync("bar")
-            fade = _duration(doc, m["fade"][1], f"{where}: fade") if "fade" in m else ZERO
-            fade_in = _duration(doc, m["fade_in"][1], f"{where}: fade_in") if "fade_in" in m else fade
-            fade_out = _duration(doc, m["fade_out"][1], f"{where}: fade_out") if "fade_out" in m else fade
+            fade = self._fade(m, where)
             start = None
             if "start" in m:
                 start = doc.string(m["start"][1], f"{where}: start")
@@ -254,12 +254,23 @@ class _Builder:
                 if bridge not in self.pack.segments:
                     doc.error(m["bridge"][1], f"{where}: bridge: the pack has no segment '{bridge}'")
             cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else ZERO
-            if None in (when, sync, fade_in, fade_out, cooldown) or not sources:
+            if None in (when, sync, fade, cooldown) or not sources:
                 continue
             for source in sources:
-                out.append(Transition(len(out), source, target, when, when_text, sync, fade_in, fade_out,
-                                      start, bridge, cooldown))
+                out.append(Transition(len(out), source, target, when, when_text, sync, fade, start, bridge, cooldown))
         return out
+
+    def _fade(self, m: dict, where: str) -> FadeSpec | None:
+        doc = self.doc
+        both = _duration(doc, m["fade"][1], f"{where}: fade") if "fade" in m else ZERO
+        fade_in = _duration(doc, m["fade_in"][1], f"{where}: fade_in") if "fade_in" in m else both
+        fade_out = _duration(doc, m["fade_out"][1], f"{where}: fade_out") if "fade_out" in m else both
+        curve = doc.string(m["fade_curve"][1], f"{where}: fade_curve") if "fade_curve" in m else "equal_power"
+        if curve not in CURVES:
+            if curve:
+                doc.error(m["fade_curve"][1], f"{where}: fade_curve must be one of {', '.join(CURVES)}")
+            return None
+        return FadeSpec(fade_in, fade_out, curve) if fade_in is not None and fade_out is not None else None
 
     def _sources(self, node: Node, where: str) -> list[str]:
         doc = self.doc

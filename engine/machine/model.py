@@ -72,6 +72,15 @@ class Sync:
 
 
 @dataclass(frozen=True)
+class FadeSpec:
+    """How a transition fades: the destination in, the source out, and the curve of both."""
+
+    fade_in: Duration
+    fade_out: Duration
+    curve: str = "equal_power"
+
+
+@dataclass(frozen=True)
 class Transition:
     index: int  # position in the file: earlier rules win
     source: str  # a state name or 'any'
@@ -79,8 +88,7 @@ class Transition:
     when: Condition
     when_text: str
     sync: Sync
-    fade_in: Duration
-    fade_out: Duration
+    fade: FadeSpec
     start: str | None  # None: 'start' for a new segment, 'same_position' for the same one
     bridge: str | None
     cooldown: Duration
@@ -105,4 +113,4 @@ class Machine:
     transitions: tuple[Transition, ...]
     osc: Mapping[str, OscRoute]
     default_sync: Sync
-    default_fade: Duration
+    default_fade: FadeSpec

@@ -11,25 +11,26 @@ from typing import Mapping
 from engine.clock import next_in_loop
 from engine.machine.conditions import Compare, Latches, evaluate, walk
 from engine.machine.decisions import Decision, EnterState, Fade, Scheduled, StartSegment
-from engine.machine.model import ANY, MIN_RAMP_SECONDS, PREVIOUS, Machine, Sync, Transition
+from engine import fades
+from engine.machine.model import ANY, MIN_RAMP_SECONDS, PREVIOUS, FadeSpec, Machine, Sync, Transition
 from engine.units import ZERO, Duration
 
 
 @dataclass(frozen=True)
 class Ramp:
-    """A linear gain ramp; its value is known at any sample, so a new fade starts where the old one is."""
+    """A gain fade; its value is known at any sample, so a new fade starts where the old one is."""
 
     start: int
     v0: float
     v1: float
     samples: int
+    curve: str = "linear"
 
     def at(self, sample: int) -> float:
-        if sample <= self.start:
-            return self.v0
-        if sample >= self.start + self.samples:
-            return self.v1
-        return self.v0 + (self.v1 - self.v0) * (sample - self.start) / self.samples
+        return fades.value(self.curve, self.v0, self.v1, self.samples, sample - self.start)
+
+
+SILENT = Ramp(0, 0.0, 0.0, 1)
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,7 @@ class Move:
 
     target: str
     sync: Sync
-    fade_in: Duration
-    fade_out: Duration
+    fade: FadeSpec
     start: str | None
     bridge: str | None
     rules: tuple[Transition, ...]
@@ -80,7 +80,7 @@ class Runtime:
         out: list[Decision] = []
         self.latches.update(values)
         if not self._entered:
-            out += self._enter(block_start, self.machine.initial, ZERO, ZERO, "start", "initial state")
+            out += self._enter(block_start, self.machine.initial, FadeSpec(ZERO, ZERO), "start", "initial state")
         if not self.bridging:
             move = self._forced(force) if force else self._choose(events, block_start)
             if move is None and self.pending is None:
@@ -134,8 +134,7 @@ class Runtime:
             return None
         first, last = chain[0], chain[-1]
         why = " -> ".join(f"[{t.when_text}]" for t in chain)
-        return Move(last.target, first.sync, first.fade_in, first.fade_out, last.start, first.bridge,
-                    tuple(chain), why)
+        return Move(last.target, first.sync, first.fade, last.start, first.bridge, tuple(chain), why)
 
     def _forced(self, target: str) -> Move | None:
         if target == self.state and self.pending is None:
@@ -144,17 +143,15 @@ class Runtime:
                     None)
         why = f"forced to '{target}' over OSC"
         if rule:
-            return Move(target, rule.sync, rule.fade_in, rule.fade_out, rule.start, rule.bridge, (), why)
-        m = self.machine
-        return Move(target, m.default_sync, m.default_fade, m.default_fade, None, None, (), why)
+            return Move(target, rule.sync, rule.fade, rule.start, rule.bridge, (), why)
+        return Move(target, self.machine.default_sync, self.machine.default_fade, None, None, (), why)
 
     def _auto_advance(self) -> Move | None:
         then = self.machine.states[self.state].then
         target = self.previous if then == PREVIOUS else then
         if not target or target == self.state:
             return None
-        m = self.machine
-        return Move(target, Sync("segment_end"), m.default_fade, m.default_fade, None, None, (),
+        return Move(target, Sync("segment_end"), self.machine.default_fade, None, None, (),
                     f"segment '{self.segment}' ended (then: {then})")
 
     def _boundary(self, sync: Sync, now: int) -> int:
@@ -179,24 +176,26 @@ class Runtime:
             self.cooldown_until[rule.index] = at + self._samples(rule.cooldown)
         if pending.bridge_end:
             self.bridging = False
-            return self._enter(at, move.target, move.fade_in, ZERO, "start", move.why)
+            return self._enter(at, move.target, move.fade, "start", move.why)
         self.left_at[self.state] = (at - self.origin) % self.seg_len[self.segment]
         if not move.bridge:
-            return self._enter(at, move.target, move.fade_in, move.fade_out, move.start, move.why)
+            return self._enter(at, move.target, move.fade, move.start, move.why)
         source, position = self.state, self.position(at)
         self.previous, self.state, self.bridging = source, move.target, True
+        why = f"bridge to '{move.target}'"
         out: list[Decision] = [EnterState(at, position, move.target, move.why, source, move.target, move.bridge)]
-        out += self._fade_out_others(at, move.bridge, move.fade_out, move.target, move.why)
-        out += self._start_segment(at, move.bridge, 0, move.target, f"bridge to '{move.target}'")
-        out += self._fade_segment(at, move.bridge, {s: 1.0 for s in self.machine.pack.segments[move.bridge].stems},
-                                  ZERO, ZERO, move.target, f"bridge to '{move.target}'")
+        out += self._fade_out_others(at, move.bridge, move.fade, move.target, move.why)
+        out += self._start_segment(at, move.bridge, 0, move.target, why)
+        bridge_gains = {s: 1.0 for s in self.machine.pack.segments[move.bridge].stems}
+        out += self._fade_segment(at, move.bridge, bridge_gains, FadeSpec(ZERO, ZERO, move.fade.curve), move.target,
+                                  why)
+        arrive = FadeSpec(move.fade.fade_in, ZERO, move.fade.curve)  # the bridge's own end is its fade out
         self.pending = Pending(at + self.seg_len[move.bridge], Move(
-            move.target, Sync("immediate"), move.fade_in, ZERO, "start", None, (), f"bridge '{move.bridge}' ended"),
+            move.target, Sync("immediate"), arrive, "start", None, (), f"bridge '{move.bridge}' ended"),
             bridge_end=True)
         return out
 
-    def _enter(self, at: int, target: str, fade_in: Duration, fade_out: Duration, start: str | None,
-               why: str) -> list[Decision]:
+    def _enter(self, at: int, target: str, fade: FadeSpec, start: str | None, why: str) -> list[Decision]:
         state = self.machine.states[target]
         seg = state.segment
         source = self.state if self._entered else None
@@ -213,40 +212,41 @@ class Runtime:
                       "resume": self.left_at.get(target, 0) % length}[mode]
             out += self._start_segment(at, seg, offset, target, why)
         self.state = target
-        out += self._fade_out_others(at, seg, fade_out, target, why)
+        out += self._fade_out_others(at, seg, fade, target, why)
         gains = {s: (state.layers[s].static_gain if s in state.layers else 0.0)
                  for s in self.machine.pack.segments[seg].stems}
-        out += self._fade_segment(at, seg, gains, fade_in, fade_out, target, why)
+        out += self._fade_segment(at, seg, gains, fade, target, why)
         return out
 
     def _start_segment(self, at: int, seg: str, offset: int, state: str, why: str) -> list[Decision]:
         self.segment, self.origin = seg, at - offset
         return [StartSegment(at, self.position(at), state, why, seg, offset)]
 
-    def _fade_out_others(self, at: int, keep: str, fade_out: Duration, state: str, why: str) -> list[Decision]:
+    def _fade_out_others(self, at: int, keep: str, fade: FadeSpec, state: str, why: str) -> list[Decision]:
         out = []
         for (seg, stem), ramp in list(self.ramps.items()):
             if seg != keep and ramp.v1 > 0:
-                out += self._fade(at, seg, stem, 0.0, fade_out, state, why)
+                out += self._fade(at, seg, stem, 0.0, fade.fade_out, fade.curve, state, why)
         return out
 
-    def _fade_segment(self, at: int, seg: str, gains: dict[str, float], fade_in: Duration, fade_out: Duration,
-                      state: str, why: str) -> list[Decision]:
+    def _fade_segment(self, at: int, seg: str, gains: dict[str, float], fade: FadeSpec, state: str,
+                      why: str) -> list[Decision]:
         out = []
         for stem, gain in gains.items():
-            current = self.ramps.get((seg, stem), Ramp(0, 0.0, 0.0, 1)).at(at)
-            out += self._fade(at, seg, stem, gain, fade_in if gain >= current else fade_out, state, why)
+            current = self.ramps.get((seg, stem), SILENT).at(at)
+            duration = fade.fade_in if gain >= current else fade.fade_out
+            out += self._fade(at, seg, stem, gain, duration, fade.curve, state, why)
         return out
 
-    def _fade(self, at: int, seg: str, stem: str, target: float, duration: Duration, state: str,
+    def _fade(self, at: int, seg: str, stem: str, target: float, duration: Duration, curve: str, state: str,
               why: str) -> list[Decision]:
-        old = self.ramps.get((seg, stem), Ramp(0, 0.0, 0.0, 1))
+        old = self.ramps.get((seg, stem), SILENT)
         if old.v1 == target:
             return []
         samples = max(self.min_ramp, self._samples(duration))
-        ramp = Ramp(at, old.at(at), target, samples)
+        ramp = Ramp(at, old.at(at), target, samples, curve)
         self.ramps[(seg, stem)] = ramp
-        return [Fade(at, self.position(at), state, why, seg, stem, ramp.v0, target, samples)]
+        return [Fade(at, self.position(at), state, why, seg, stem, ramp.v0, target, samples, curve)]
 
     def _samples(self, duration: Duration) -> int:
         return duration.samples(self.sample_rate, self.clock.samples_per_beat, self.clock.beats_per_bar)
