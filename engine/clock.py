@@ -39,6 +39,9 @@ class Clock:
     def beat_sample(self, beat: int) -> int:
         return math.floor(beat * self._spb)
 
+    def sixteenth_sample(self, sixteenth: int) -> int:
+        return math.floor(sixteenth * self._spb / 4)
+
     def bar_sample(self, bar: int) -> int:
         return self.beat_sample(bar * self.beats_per_bar)
 

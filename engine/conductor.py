@@ -10,14 +10,22 @@ import traceback
 from collections import deque
 
 from engine.events import EventQueue
+from engine.generate.schedule import NoteSchedule
+from engine.generate.worker import GenerationWorker
+from engine.machine.decisions import GenerateLayer, StopLayer
 from engine.machine.runtime import Runtime
 from engine.params import ParamBank
 
 
 class Conductor:
     def __init__(self, runtime: Runtime, params: ParamBank, graph, queue: EventQueue, block: int,
-                 log_limit: int | None = None):
+                 log_limit: int | None = None, worker: GenerationWorker | None = None,
+                 wait_for_generation: bool = False):
         self.runtime, self.params, self.graph, self.queue = runtime, params, graph, queue
+        self.worker = worker
+        self.wait_for_generation = wait_for_generation  # offline: no deadline, so wait and stay deterministic
+        self._awaiting: dict[str, tuple[tuple, int]] = {}  # layer -> (request tag, start sample)
+        self._ready: dict[tuple, object] = {}
         self.block = block
         self.sample_rate = runtime.sample_rate
         self.sample = 0  # first sample of the block about to be computed
@@ -50,6 +58,9 @@ class Conductor:
             elif item.kind == "event":
                 events.add(item.name)
                 value = 1.0
+            elif item.kind == "lock":
+                self.runtime.set_lock(item.name, item.value >= 0.5)
+                value = item.value
             else:
                 force = item.name
                 value = 1.0
@@ -59,10 +70,61 @@ class Conductor:
         values = self.params.values()
         decisions = self.runtime.step(b0, self.block, values, frozenset(events), force)
         self.graph.apply(decisions, b0)
-        self.graph.set_levels(self.runtime.levels(values))
         for d in decisions:
             entry = d.log(self.sample_rate)
             self.log.append(entry)
             if entry["action"] == "enter":
                 self.announcements.append(entry)
+            if isinstance(d, GenerateLayer):
+                self._request(d)
+            elif isinstance(d, StopLayer):
+                self._awaiting.pop(d.layer, None)
+                self.graph.stop_layer(d.layer, d.samples, self.sample_rate)
+        self.graph.set_levels(self.runtime.levels(values))
+        if self._awaiting:
+            self._start_due_layers(b0)
+        self.graph.play_notes(b0)
         self.peak, self.rms = self.graph.meters()
+
+    # -- generated layers ----------------------------------------------------------------------
+    def _request(self, d: GenerateLayer) -> None:
+        if self.worker is None:
+            return  # the model could not be loaded; that was reported once at start-up
+        tag = (d.layer, d.variation, d.start)
+        if self.worker.submit(tag, d.request):
+            self._awaiting[d.layer] = (tag, d.start)
+
+    def _start_due_layers(self, b0: int) -> None:
+        if self.worker is None:
+            return
+        end = b0 + self.block
+        due = [layer for layer, (_, start) in self._awaiting.items() if start < end]
+        if not due:
+            return
+        if self.wait_for_generation:
+            self.worker.wait_idle()
+        wanted = {tag for tag, _ in self._awaiting.values()}
+        for tag, result in self.worker.results():
+            if tag in wanted:
+                self._ready[tag] = result
+        for layer in due:
+            tag, start = self._awaiting[layer]
+            result = self._ready.pop(tag, None)
+            if result is None:  # not written yet: never wait in real time, come in on the next bar instead
+                later = start + self.runtime.clock.bar_sample(1)
+                self._awaiting[layer] = (tag, later)
+                self._note(start, "late", layer, f"generation not ready; starts at sample {later}")
+                continue
+            del self._awaiting[layer]
+            if isinstance(result, str):
+                self._note(start, "generate_failed", layer, result)
+                continue
+            self.graph.start_layer(layer, NoteSchedule(result, start, self.runtime.clock))
+            self.log.append({"sample": start, "time": round(start / self.sample_rate, 6), "action": "layer",
+                             "position": self.runtime.position(start), "state": self.runtime.state,
+                             "layer": layer, "notes": [[n.step, n.length, n.pitch] for n in result.notes],
+                             "provenance": result.provenance, "why": "generated phrase starts"})
+
+    def _note(self, sample: int, action: str, layer: str, why: str) -> None:
+        self.log.append({"sample": sample, "time": round(sample / self.sample_rate, 6), "action": action,
+                         "layer": layer, "why": why})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import sys
@@ -19,6 +20,8 @@ from engine.audio.graph import Graph
 from engine.conductor import Conductor
 from engine.errors import SegueError
 from engine.events import EventQueue
+from engine.generate.model import DEFAULT_MODEL, LayerModel
+from engine.generate.worker import GenerationWorker
 from engine.machine.loader import load_machine
 from engine.machine.runtime import Runtime
 from engine.osc.routes import Router
@@ -41,7 +44,8 @@ class RenderReport:
 
 class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
-                 osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000):
+                 osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
+                 model_path: Path | str | None = None):
         self.machine = load_machine(machine_path)
         self.audio = audio
         self.block = block
@@ -56,12 +60,18 @@ class Engine:
         except Exception as exc:
             self._close_osc()
             raise SegueError(f"cannot start {audio} audio: {exc}") from None
+        self.worker: GenerationWorker | None = None
         try:
-            self.graph = Graph(self.machine.pack, block)
+            generated = {f"{s.name}.{g.name}": g.instrument for s in self.machine.states.values()
+                         for g in s.generate.values()}
+            if generated:
+                self.worker = _start_worker(model_path)
+            self.graph = Graph(self.machine.pack, block, generated)
             self.graph.out()
             self.runtime = Runtime(self.machine)
             self.params = ParamBank(self.machine.params)
-            self.conductor = Conductor(self.runtime, self.params, self.graph, self.queue, block, log_limit)
+            self.conductor = Conductor(self.runtime, self.params, self.graph, self.queue, block, log_limit,
+                                       self.worker, wait_for_generation=audio == "offline")
             self.server.setCallback(self.conductor.tick)
             self.server.start()
         except Exception:
@@ -160,6 +170,9 @@ class Engine:
 
     def close(self) -> None:
         self._close_osc()
+        if self.worker:
+            self.worker.close()
+            self.worker = None
         try:
             self.server.setCallback(lambda: None)
             self.server.stop()
@@ -173,6 +186,15 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _start_worker(model_path: Path | str | None) -> GenerationWorker | None:
+    """The generation worker, or None (with one warning) if the model cannot be used: the rest still plays."""
+    try:
+        return GenerationWorker(LayerModel(model_path or DEFAULT_MODEL))
+    except SegueError as exc:
+        logging.getLogger("segue").warning("%s; generated layers are off, everything else plays", exc)
+        return None
 
 
 def _clear_peak_timestamp(wav: Path) -> None:

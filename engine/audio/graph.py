@@ -14,24 +14,14 @@ import soundfile
 
 from engine import fades
 from engine.audio.backend import pyo
+from engine.audio.instruments import NotePlayer
+from engine.audio.trigger import Trigger
+from engine.generate.schedule import NoteSchedule
 from engine.machine.decisions import Decision, Fade, StartSegment
 from engine.machine.model import MIN_RAMP_SECONDS
 from engine.stems.pack import Pack
 
 LIMIT = 0.89  # master ceiling, about -1 dBFS
-
-
-class _Trigger:
-    """A trigger that fires `k` samples into the next computed block."""
-
-    def __init__(self, p, sample_rate: int, block: int):
-        self._sr = sample_rate
-        self._trig = p.Trig().stop()
-        self.out = p.SDelay(self._trig, delay=0, maxdelay=2 * block / sample_rate)
-
-    def fire(self, k: int) -> None:
-        self.out.delay = k / self._sr
-        self._trig.play()
 
 
 class StemVoice:
@@ -44,7 +34,7 @@ class StemVoice:
             buf[:frames] = audio[:, c]
             buf[frames:] = 0.0
         self._sr = sample_rate
-        self._trigger = _Trigger(p, sample_rate, block)
+        self._trigger = Trigger(p, sample_rate, block)
         self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
         ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
@@ -60,7 +50,7 @@ class SegmentPlayer:
     def __init__(self, p, name: str, audio: Mapping[str, np.ndarray], length: int, loop: bool,
                  sample_rate: int, block: int):
         self.name = name
-        self._trigger = _Trigger(p, sample_rate, block)
+        self._trigger = Trigger(p, sample_rate, block)
         self._count = p.Count(self._trigger.out, min=0, max=length if loop else 0)
         self._offset = p.Sig(0)
         pos = self._count + self._offset
@@ -78,7 +68,8 @@ class SegmentPlayer:
 class Graph:
     """All players summed into a stereo master with a zero-latency peak limiter and meters."""
 
-    def __init__(self, pack: Pack, block: int):
+    def __init__(self, pack: Pack, block: int, generated: Mapping[str, str] | None = None):
+        """`generated`: the machine's generated layers, '<state>.<name>' -> instrument."""
         p = pyo()
         self.block = block
         sr = pack.sample_rate
@@ -90,7 +81,10 @@ class Graph:
                 data, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
                 audio[stem] = data if not seg.loop else data[:length]
             self.players[name] = SegmentPlayer(p, name, audio, length, seg.loop, sr, block)
+        self.note_players = {key: NotePlayer(instrument, sr, block) for key, instrument in (generated or {}).items()}
+        self.schedules: dict[str, NoteSchedule] = {}
         outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
+        outs += [n.out for n in self.note_players.values()]
         self.bus = p.Mix(outs, voices=2)
         # zero-latency limiter: instant attack (never over the ceiling), smooth release
         level = p.Max(p.Abs(self.bus[0]), p.Abs(self.bus[1]))
@@ -116,7 +110,29 @@ class Graph:
         for key, value in levels.items():
             if self._levels.get(key) != value:
                 self._levels[key] = value
-                self.players[key[0]].stems[key[1]].level.value = value
+                if key[0] == "gen":
+                    self.note_players[key[1]].level.value = value
+                else:
+                    self.players[key[0]].stems[key[1]].level.value = value
+
+    def start_layer(self, key: str, schedule: NoteSchedule) -> None:
+        """A generated phrase takes over its layer from the schedule's start sample on."""
+        self.schedules[key] = schedule
+        player = self.note_players[key]
+        player.level.time = max(self.block / schedule.clock.sample_rate, MIN_RAMP_SECONDS)
+
+    def stop_layer(self, key: str, samples: int, sample_rate: int) -> None:
+        self.schedules.pop(key, None)
+        player = self.note_players[key]
+        player.level.time = samples / sample_rate
+        player.level.value = 0.0
+        self._levels.pop(("gen", key), None)
+
+    def play_notes(self, block_start: int) -> None:
+        for key, schedule in self.schedules.items():
+            notes = schedule.due(block_start, self.block)
+            if notes:
+                self.note_players[key].play(notes, block_start, self.block)
 
     def meters(self) -> tuple[float, float]:
         """(peak, rms) of the master over the last block, linear."""

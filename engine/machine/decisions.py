@@ -53,3 +53,23 @@ class Fade(Decision):
     samples: int  # ramp length; never below the minimum ramp
     curve: str  # see engine.fades
     action = "fade"
+
+
+@dataclass(frozen=True)
+class GenerateLayer(Decision):
+    """Ask the model for a phrase of a generated layer, to start playing at `start` (a bar line)."""
+
+    layer: str  # '<state>.<name>'
+    name: str
+    start: int
+    variation: int
+    request: object  # engine.generate.model.Request; kept opaque so this module stays free of numpy
+    instrument: str
+    action = "generate"
+
+
+@dataclass(frozen=True)
+class StopLayer(Decision):
+    layer: str
+    samples: int  # fade-out length
+    action = "stop_layer"

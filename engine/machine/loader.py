@@ -14,8 +14,9 @@ from yaml.nodes import Node, ScalarNode
 from engine.errors import ValidationError
 from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
 from engine.fades import CURVES
-from engine.machine.model import (ANY, PREVIOUS, START_MODES, Curve, FadeSpec, Layer, Machine, OscRoute, State,
-                                  Sync, Transition)
+from engine.generate.encoding import HIGH, LOW, ROLE_ALIASES, ROLES
+from engine.machine.model import (ANY, INSTRUMENTS, PREVIOUS, START_MODES, Curve, FadeSpec, Generated, Layer, Machine,
+                                  OscRoute, State, Sync, Transition)
 from engine.params import ParamSpec
 from engine.stems.pack import Pack, load_pack
 from engine.units import ZERO, Duration, UnitError, parse_db, parse_duration
@@ -148,7 +149,7 @@ class _Builder:
                 doc.error(key_node, f"state name '{name}' must be letters, digits and _ and not 'any' or 'previous'")
                 continue
             where = f"state '{name}'"
-            m = doc.mapping(node, where, {"segment", "layers", "then"}, ("segment",))
+            m = doc.mapping(node, where, {"segment", "layers", "then", "generate"}, ("segment",))
             if not m or "segment" not in m:
                 continue
             segment = doc.string(m["segment"][1], f"{where}: segment")
@@ -174,7 +175,16 @@ class _Builder:
             if "then" in m:
                 then = doc.string(m["then"][1], f"{where}: then")
                 self._then_nodes[name] = m["then"][1]
-            self.states[name] = State(name, segment, MappingProxyType(layers), then)
+            generated = {}
+            if "generate" in m:
+                if not self.pack.segments[segment].chords:
+                    doc.error(m["generate"][1], f"{where}: generated layers follow the segment's chords, but segment "
+                                                f"'{segment}' lists none (add chords: to it in pack.yaml)")
+                for gen, gen_key, gen_node in items(doc.mapping(m["generate"][1], f"{where}: generate")):
+                    spec = self._generated(gen_node, f"{where}: generated layer '{gen}'", gen, gen_key)
+                    if spec:
+                        generated[gen] = spec
+            self.states[name] = State(name, segment, MappingProxyType(layers), then, MappingProxyType(generated))
 
     def _layer(self, node: Node, where: str, stem: str) -> Layer | None:
         doc = self.doc
@@ -216,6 +226,69 @@ class _Builder:
             doc.error(m["curve"][1], f"{where}: curve needs at least one [value, dB] point")
             return None
         return Layer(stem, curve=Curve(param, tuple(points)))
+
+    def _generated(self, node: Node, where: str, name: str, key_node: Node) -> Generated | None:
+        doc = self.doc
+        if not NAME.match(name):
+            doc.error(key_node, f"{where}: the name must be letters, digits and _ (it is used in OSC addresses)")
+            return None
+        m = doc.mapping(node, where, {"role", "instrument", "register", "density", "seed", "temperature", "bars",
+                                      "regenerate", "lock", "gain"}, ("role",))
+        if not m or "role" not in m:
+            return None
+        role = doc.string(m["role"][1], f"{where}: role")
+        role = ROLE_ALIASES.get(role, role)
+        if role not in ROLES:
+            if role:
+                doc.error(m["role"][1], f"{where}: role must be one of {', '.join(ROLES)}")
+            return None
+        default_instrument = {"bass": "bass", "arpeggio": "pluck"}.get(role, "keys")
+        instrument = doc.string(m["instrument"][1], f"{where}: instrument") if "instrument" in m else default_instrument
+        if instrument not in INSTRUMENTS:
+            if instrument:
+                doc.error(m["instrument"][1], f"{where}: instrument must be one of {', '.join(INSTRUMENTS)}")
+            return None
+        register = {"bass": (36, 60), "arpeggio": (60, 84)}.get(role, (55, 79))
+        if "register" in m:
+            pair = doc.sequence(m["register"][1], f"{where}: register") or []
+            lo, hi = (doc.integer(n, f"{where}: register", LOW, HIGH) for n in pair) if len(pair) == 2 else (None, None)
+            if lo is None or hi is None or hi - lo < 12:
+                doc.error(m["register"][1], f"{where}: register must be [low, high] MIDI notes within {LOW}..{HIGH}, "
+                                            "at least an octave apart")
+                return None
+            register = (lo, hi)
+        density, density_param = 0.5, None
+        if "density" in m:
+            dn = m["density"][1]
+            if isinstance(dn, ScalarNode):
+                density = doc.number(dn, f"{where}: density", 0, 1)
+            else:
+                dm = doc.mapping(dn, f"{where}: density", {"param"}, ("param",)) or {}
+                density_param = doc.string(dm["param"][1], f"{where}: density param") if "param" in dm else None
+                if density_param not in self.params:
+                    if density_param:
+                        doc.error(dm["param"][1], f"{where}: no param named '{density_param}'")
+                    return None
+        seed = doc.integer(m["seed"][1], f"{where}: seed", 0, 2**31 - 1) if "seed" in m else 0
+        temperature = doc.number(m["temperature"][1], f"{where}: temperature", 0.05, 3) if "temperature" in m else 0.9
+        bars = doc.integer(m["bars"][1], f"{where}: bars", 1, 64) if "bars" in m else 4
+        regenerate = None
+        if "regenerate" in m:
+            text = str(doc.scalar(m["regenerate"][1], f"{where}: regenerate")).strip()
+            words = text.replace("every", "").split()
+            if text == "never":
+                regenerate = None
+            elif words and words[0].isdigit() and 1 <= int(words[0]) <= 1024 and words[1:] in ([], ["bar"], ["bars"]):
+                regenerate = int(words[0])
+            else:
+                doc.error(m["regenerate"][1], f"{where}: regenerate must be like 'every 8 bars' or 'never'")
+                return None
+        lock = doc.boolean(m["lock"][1], f"{where}: lock") if "lock" in m else False
+        gain = self._layer(m["gain"][1], f"{where}: gain", name) if "gain" in m else Layer(name)
+        if None in (density, seed, temperature, bars, lock, gain):
+            return None
+        return Generated(name, role, instrument, register, density, density_param, seed, temperature, bars,
+                         regenerate, lock, gain)
 
     def _check_then(self) -> None:
         for name, node in self._then_nodes.items():

@@ -1,7 +1,7 @@
 """The authored state machine as immutable data. Everything that changes while playing lives in runtime.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -49,12 +49,34 @@ class Layer:
         return 1.0 if self.curve else db_to_gain(self.db)
 
 
+INSTRUMENTS = ("pluck", "bass", "keys")
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A layer the model writes while the state plays, over the segment's chords."""
+
+    name: str
+    role: str
+    instrument: str
+    register: tuple[int, int]  # MIDI notes
+    density: float  # 0..1, used when no param drives it
+    density_param: str | None
+    seed: int
+    temperature: float
+    bars: int  # length of one generated phrase; it repeats until regenerated
+    regenerate: int | None  # bars between fresh variations (None: keep the first)
+    lock: bool
+    gain: Layer
+
+
 @dataclass(frozen=True)
 class State:
     name: str
     segment: str
     layers: Mapping[str, Layer]
     then: str | None = None  # state to enter when the segment ends ('previous' = where we came from)
+    generate: Mapping[str, Generated] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

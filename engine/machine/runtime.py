@@ -10,9 +10,11 @@ from typing import Mapping
 
 from engine.clock import next_in_loop
 from engine.machine.conditions import Compare, Latches, evaluate, walk
-from engine.machine.decisions import Decision, EnterState, Fade, Scheduled, StartSegment
+from engine.generate.model import Request
+from engine.machine.decisions import (Decision, EnterState, Fade, GenerateLayer, Scheduled, StartSegment,
+                                      StopLayer)
 from engine import fades
-from engine.machine.model import ANY, MIN_RAMP_SECONDS, PREVIOUS, FadeSpec, Machine, Sync, Transition
+from engine.machine.model import ANY, MIN_RAMP_SECONDS, PREVIOUS, FadeSpec, Generated, Machine, Sync, Transition
 from engine.units import ZERO, Duration
 
 
@@ -46,6 +48,16 @@ class Move:
     why: str
 
 
+@dataclass
+class ActiveLayer:
+    """A generated layer that is playing (or about to): when its next fresh phrase is due."""
+
+    spec: Generated
+    state: str
+    variation: int
+    next_phrase: int | None  # sample of the next regenerate point, None if it never regenerates
+
+
 @dataclass(frozen=True)
 class Pending:
     sample: int
@@ -72,12 +84,16 @@ class Runtime:
         self.left_at: dict[str, int] = {}
         self.cooldown_until: dict[int, int] = {}
         self.ramps: dict[tuple[str, str], Ramp] = {}
+        self.locks = {g.name: g.lock for s in machine.states.values() for g in s.generate.values()}
+        self.generated: dict[str, ActiveLayer] = {}
+        self._values: Mapping[str, float] = {}
         self._entered = False
 
     # -- public ----------------------------------------------------------------------------
     def step(self, block_start: int, block_len: int, values: Mapping[str, float],
              events: frozenset[str] = frozenset(), force: str | None = None) -> list[Decision]:
         out: list[Decision] = []
+        self._values = values
         self.latches.update(values)
         if not self._entered:
             out += self._enter(block_start, self.machine.initial, FadeSpec(ZERO, ZERO), "start", "initial state")
@@ -94,18 +110,28 @@ class Runtime:
         while self.pending and self.pending.sample < end:
             pending, self.pending = self.pending, None
             out += self._execute(pending)
+        out += self._regenerate(block_start)
         return out
+
+    def set_lock(self, name: str, locked: bool) -> None:
+        """Locked: the generated layer keeps repeating its phrase; unlocked: fresh ones at regenerate points."""
+        if name in self.locks:
+            self.locks[name] = locked
 
     def levels(self, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
         """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed)."""
         if self.bridging:
             return {(self.segment, s): 1.0 for s in self.machine.pack.segments[self.segment].stems}
         layers = self.machine.states[self.state].layers
-        out = {}
+        out = {("gen", key): self._gain(a.spec.gain, values) for key, a in self.generated.items()}
         for stem in self.machine.pack.segments[self.segment].stems:
             layer = layers.get(stem)
             out[(self.segment, stem)] = layer.curve.gain(values[layer.curve.param]) if layer and layer.curve else 1.0
         return out
+
+    @staticmethod
+    def _gain(layer, values: Mapping[str, float]) -> float:
+        return layer.curve.gain(values[layer.curve.param]) if layer.curve else layer.static_gain
 
     def position(self, sample: int) -> str:
         return str(self.clock.position(max(0, sample - self.origin)))
@@ -185,6 +211,7 @@ class Runtime:
         why = f"bridge to '{move.target}'"
         out: list[Decision] = [EnterState(at, position, move.target, move.why, source, move.target, move.bridge)]
         out += self._fade_out_others(at, move.bridge, move.fade, move.target, move.why)
+        out += self._stop_generated(at, move.target, move.fade, move.why)
         out += self._start_segment(at, move.bridge, 0, move.target, why)
         bridge_gains = {s: 1.0 for s in self.machine.pack.segments[move.bridge].stems}
         out += self._fade_segment(at, move.bridge, bridge_gains, FadeSpec(ZERO, ZERO, move.fade.curve), move.target,
@@ -216,7 +243,61 @@ class Runtime:
         gains = {s: (state.layers[s].static_gain if s in state.layers else 0.0)
                  for s in self.machine.pack.segments[seg].stems}
         out += self._fade_segment(at, seg, gains, fade, target, why)
+        out += self._stop_generated(at, target, fade, why)
+        out += self._start_generated(at, target)
         return out
+
+    # -- generated layers --------------------------------------------------------------------
+    def _stop_generated(self, at: int, keep: str, fade: FadeSpec, why: str) -> list[Decision]:
+        """Fade out the generated layers of every state but `keep`."""
+        out: list[Decision] = []
+        for key, active in list(self.generated.items()):
+            if active.state != keep:
+                samples = max(self.min_ramp, self._samples(fade.fade_out))
+                out.append(StopLayer(at, self.position(at), keep, why, key, samples))
+                del self.generated[key]
+        return out
+
+    def _start_generated(self, at: int, target: str) -> list[Decision]:
+        """Ask for the first phrase of each of the state's generated layers, to start on the next bar."""
+        out: list[Decision] = []
+        start = self.origin + self.clock.next_bar(at - self.origin + 1)
+        bar = self.clock.bar_sample(1)
+        for name, spec in self.machine.states[target].generate.items():
+            key = f"{target}.{name}"
+            if key in self.generated:
+                continue
+            period = spec.regenerate
+            self.generated[key] = ActiveLayer(spec, target, 0, start + period * bar if period else None)
+            out.append(self._generate(at, key, target, spec, start, 0, f"entered '{target}'"))
+        return out
+
+    def _regenerate(self, now: int) -> list[Decision]:
+        """One bar before each regenerate point, ask for the next phrase (unless the layer is locked)."""
+        out: list[Decision] = []
+        bar = self.clock.bar_sample(1)
+        for key, active in self.generated.items():
+            due = active.next_phrase
+            if due is None or now < due - bar:
+                continue
+            active.next_phrase = due + active.spec.regenerate * bar
+            if self.locks.get(active.spec.name):
+                continue
+            active.variation += 1
+            out.append(self._generate(now, key, active.state, active.spec, due, active.variation,
+                                      f"regenerate every {active.spec.regenerate} bars"))
+        return out
+
+    def _generate(self, now: int, key: str, state: str, spec: Generated, start: int, variation: int,
+                  why: str) -> GenerateLayer:
+        segment = self.machine.pack.segments[self.machine.states[state].segment]
+        first_bar = ((start - self.origin) // self.clock.bar_sample(1)) % segment.bars
+        chords = tuple(segment.chords[(first_bar + i) % len(segment.chords)] for i in range(spec.bars))
+        density = self._values.get(spec.density_param, spec.density) if spec.density_param else spec.density
+        request = Request(spec.role, self.machine.pack.key, chords, spec.bars, round(density, 4), spec.register,
+                          spec.seed + variation, spec.temperature)
+        return GenerateLayer(now, self.position(now), self.state, why, key, spec.name, start, variation, request,
+                             spec.instrument)
 
     def _start_segment(self, at: int, seg: str, offset: int, state: str, why: str) -> list[Decision]:
         self.segment, self.origin = seg, at - offset

@@ -4,6 +4,7 @@ Built-in addresses, for every machine:
     /segue/param/<name> <number>     set a param (clamped to its range)
     /segue/event/<name> [1|0]        raise an event (a 0 argument, like a button release, does nothing)
     /segue/state/<name> [1|0]        force a state, on the sync of the machine's rule to it if any
+    /segue/generate/<name>/lock [1|0]  lock a generated layer (its phrase repeats) or unlock it
 plus the machine's own `osc:` map, e.g. /game/health -> param health.
 """
 from __future__ import annotations
@@ -27,8 +28,10 @@ class Router:
             self.routes[f"{PREFIX}param/{p.name}"] = OscRoute("param", p.name)
         for e in machine.events:
             self.routes[f"{PREFIX}event/{e}"] = OscRoute("event", e)
-        for s in machine.states:
-            self.routes[f"{PREFIX}state/{s}"] = OscRoute("state", s)
+        for s in machine.states.values():
+            self.routes[f"{PREFIX}state/{s.name}"] = OscRoute("state", s.name)
+            for g in s.generate:
+                self.routes[f"{PREFIX}generate/{g}/lock"] = OscRoute("lock", g)
         self.routes.update(machine.osc)
         self.ranges = {p.name: (p.lo, p.hi) for p in machine.params}
 
@@ -46,10 +49,13 @@ class Router:
             if not math.isfinite(value):
                 raise OscInputError(f"expects a finite number for '{r.target}', got {value!r}")
             return Telemetry("param", r.target, float(value), address, arrived_ns)
-        if args:
-            flag = args[0]
-            if isinstance(flag, (bool, int, float)) and not flag:
-                return None  # a button's release
+        flag = args[0] if args else 1
+        if r.kind == "lock":
+            if not isinstance(flag, (bool, int, float)):
+                raise OscInputError(f"expects 1 (lock) or 0 (unlock), got {flag!r}")
+            return Telemetry("lock", r.target, 1.0 if flag else 0.0, address, arrived_ns)
+        if isinstance(flag, (bool, int, float)) and not flag:
+            return None  # a button's release
         return Telemetry(r.kind, r.target, 1.0, address, arrived_ns)
 
     def _unknown(self, address: str) -> str:

@@ -1,0 +1,61 @@
+"""Synth voices for generated layers. A note starts on its exact sample (a trigger delayed inside the
+block); its pitch is set at the start of that block, on a voice that has been silent since (round-robin).
+"""
+from __future__ import annotations
+
+from engine.audio.backend import pyo
+from engine.audio.trigger import Trigger
+from engine.generate.schedule import TimedNote
+from engine.machine.model import MIN_RAMP_SECONDS
+
+VOICES = 4
+# attack s, decay s, sustain level, release s, output gain
+SHAPES = {"pluck": (0.003, 0.18, 0.15, 0.12, 0.35), "bass": (0.004, 0.12, 0.6, 0.06, 0.45),
+          "keys": (0.008, 0.3, 0.45, 0.2, 0.3)}
+
+
+def mtof(note: float) -> float:
+    return 440.0 * 2 ** ((note - 69) / 12)
+
+
+class Voice:
+    def __init__(self, p, instrument: str, sample_rate: int, block: int):
+        self._sr = sample_rate
+        self._shape = SHAPES[instrument]
+        self.freq = p.Sig(440.0)
+        self._trigger = Trigger(p, sample_rate, block)
+        self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
+        if instrument == "pluck":
+            source = p.FM(carrier=self.freq, ratio=2.0, index=2.5, mul=self.env)
+            self.out = p.ButLP(source, freq=4500)
+        elif instrument == "bass":
+            source = p.LFO(freq=self.freq, sharp=0.6, type=2, mul=self.env)
+            self.out = p.ButLP(source, freq=900)
+        else:
+            self.out = p.SineLoop(freq=self.freq, feedback=0.08, mul=self.env)
+
+    def play(self, note: TimedNote, k: int) -> None:
+        attack, decay, sustain, release, gain = self._shape
+        length = max(note.samples / self._sr, attack + 0.01)
+        peak = note.velocity * gain
+        self.freq.value = mtof(note.pitch)
+        self.env.setList([(0, 0.0), (attack, peak), (min(attack + decay, length), peak * sustain),
+                          (length, peak * sustain), (length + release, 0.0)])
+        self._trigger.fire(k)
+
+
+class NotePlayer:
+    """One generated layer: a few voices, a level, stereo out."""
+
+    def __init__(self, instrument: str, sample_rate: int, block: int):
+        p = pyo()
+        self.voices = [Voice(p, instrument, sample_rate, block) for _ in range(VOICES)]
+        self._next = 0
+        self.level = p.SigTo(0.0, time=max(block / sample_rate, MIN_RAMP_SECONDS), init=0.0)
+        self.out = p.Mix([v.out for v in self.voices], voices=2, mul=self.level)
+
+    def play(self, notes: list[TimedNote], block_start: int, block: int) -> None:
+        for note in notes:
+            voice = self.voices[self._next]
+            self._next = (self._next + 1) % len(self.voices)
+            voice.play(note, min(max(note.sample - block_start, 0), block - 1))
