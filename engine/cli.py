@@ -70,6 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--block", type=int, default=256)
     render.set_defaults(func=cmd_render)
 
+    gen = sub.add_parser("generate", help="write a phrase with the layer model: a MIDI or WAV riff")
+    gen.add_argument("--pack", type=Path, help="stem pack for key, tempo and chords")
+    gen.add_argument("--segment", help="the pack segment whose chords to follow (default: the first with chords)")
+    gen.add_argument("--role", default="arpeggio", help="bass, melody, counter or arpeggio")
+    gen.add_argument("--bars", type=int, default=4)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--temperature", type=float, default=0.9)
+    gen.add_argument("--density", type=float, default=0.5, help="0..1")
+    gen.add_argument("--register", type=int, nargs=2, metavar=("LOW", "HIGH"), help="MIDI notes")
+    gen.add_argument("--key", help="e.g. 'C minor' (default: the pack's)")
+    gen.add_argument("--chords", help="comma-separated, one per bar, e.g. Cm,Ab,Eb,Bb (default: the pack's)")
+    gen.add_argument("--bpm", type=float, help="tempo (default: the pack's)")
+    gen.add_argument("--instrument", choices=("pluck", "bass", "keys"), help="for WAV output")
+    gen.add_argument("--out", type=Path, required=True, help="riff.mid or riff.wav")
+    gen.set_defaults(func=cmd_generate)
+
     validate = sub.add_parser("validate", help="check a state machine and its stem pack")
     validate.add_argument("machine", type=Path, nargs="+")
     validate.set_defaults(func=cmd_validate)
@@ -94,6 +110,45 @@ def cmd_validate(args) -> int:
             problems += exc.problems
     if problems:
         raise ValidationError(problems)
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from engine.clock import Clock
+    from engine.generate.encoding import ROLE_ALIASES
+    from engine.generate.export import write_midi, write_provenance, write_wav
+    from engine.generate.model import LayerModel, Request
+    from engine.stems.pack import load_pack
+
+    key, chords, bpm, sample_rate = args.key, args.chords.split(",") if args.chords else None, args.bpm, 48000
+    if args.pack:
+        pack = load_pack(args.pack)
+        with_chords = [s for s in pack.segments.values() if s.chords]
+        segment = pack.segments.get(args.segment) if args.segment else (with_chords[0] if with_chords else None)
+        if args.segment and segment is None:
+            raise SegueError(f"the pack has no segment '{args.segment}' (segments: {', '.join(pack.segments)})")
+        key, bpm, sample_rate = key or pack.key, bpm or pack.tempo, pack.sample_rate
+        chords = chords or (list(segment.chords) if segment else None)
+    if not (key and chords and bpm):
+        raise SegueError("give --pack, or all of --key, --chords and --bpm")
+    if args.out.suffix.lower() not in (".mid", ".midi", ".wav"):
+        raise SegueError(f"--out must end in .mid or .wav, got {args.out.name}")
+    role = ROLE_ALIASES.get(args.role, args.role)
+    register = tuple(args.register) if args.register else {"bass": (36, 60), "arpeggio": (60, 84)}.get(role, (55, 79))
+    chords = tuple(chords[i % len(chords)] for i in range(args.bars))  # one per bar
+    request = Request(role, key, chords, args.bars, args.density, register, args.seed, args.temperature)
+    layer = LayerModel().generate(request)
+    instrument = args.instrument or {"bass": "bass", "arpeggio": "pluck"}.get(role, "keys")
+    if args.out.suffix.lower() == ".wav":
+        from engine.audio.instruments import render_phrase
+
+        write_wav(render_phrase(layer, Clock(sample_rate, bpm, 4), instrument), sample_rate, args.out)
+    else:
+        write_midi(layer, bpm, args.out)
+    sidecar = write_provenance(layer, args.out, bpm=bpm, instrument=instrument)
+    print(f"{len(layer.notes)} notes over {args.bars} bars ({role}, {key}, {' '.join(request.chords)}), seed {args.seed}")
+    print(f"written: {args.out}")
+    print(f"provenance: {sidecar}")
     return 0
 
 

@@ -24,7 +24,7 @@ class Conductor:
         self.runtime, self.params, self.graph, self.queue = runtime, params, graph, queue
         self.worker = worker
         self.wait_for_generation = wait_for_generation  # offline: no deadline, so wait and stay deterministic
-        self._awaiting: dict[str, tuple[tuple, int]] = {}  # layer -> (request tag, start sample)
+        self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
         self._ready: dict[tuple, object] = {}
         self.block = block
         self.sample_rate = runtime.sample_rate
@@ -59,7 +59,10 @@ class Conductor:
                 events.add(item.name)
                 value = 1.0
             elif item.kind == "lock":
-                self.runtime.set_lock(item.name, item.value >= 0.5)
+                locked = item.value >= 0.5
+                self.runtime.set_lock(item.name, locked)
+                if locked:  # keep what plays now: drop phrases asked for but not started yet
+                    self._awaiting = [a for a in self._awaiting if a[0].split(".", 1)[1] != item.name]
                 value = item.value
             else:
                 force = item.name
@@ -78,7 +81,7 @@ class Conductor:
             if isinstance(d, GenerateLayer):
                 self._request(d)
             elif isinstance(d, StopLayer):
-                self._awaiting.pop(d.layer, None)
+                self._awaiting = [a for a in self._awaiting if a[0] != d.layer]
                 self.graph.stop_layer(d.layer, d.samples, self.sample_rate)
         self.graph.set_levels(self.runtime.levels(values))
         if self._awaiting:
@@ -92,30 +95,31 @@ class Conductor:
             return  # the model could not be loaded; that was reported once at start-up
         tag = (d.layer, d.variation, d.start)
         if self.worker.submit(tag, d.request):
-            self._awaiting[d.layer] = (tag, d.start)
+            self._awaiting.append((d.layer, tag, d.start))
+            self._awaiting.sort(key=lambda a: a[2])
 
     def _start_due_layers(self, b0: int) -> None:
         if self.worker is None:
             return
         end = b0 + self.block
-        due = [layer for layer, (_, start) in self._awaiting.items() if start < end]
-        if not due:
+        if self._awaiting[0][2] >= end:
             return
         if self.wait_for_generation:
             self.worker.wait_idle()
-        wanted = {tag for tag, _ in self._awaiting.values()}
+        wanted = {tag for _, tag, _ in self._awaiting}
         for tag, result in self.worker.results():
             if tag in wanted:
                 self._ready[tag] = result
-        for layer in due:
-            tag, start = self._awaiting[layer]
+        while self._awaiting and self._awaiting[0][2] < end:
+            layer, tag, start = self._awaiting.pop(0)
             result = self._ready.pop(tag, None)
             if result is None:  # not written yet: never wait in real time, come in on the next bar instead
                 later = start + self.runtime.clock.bar_sample(1)
-                self._awaiting[layer] = (tag, later)
+                if not any(a[0] == layer and a[2] <= later for a in self._awaiting):
+                    self._awaiting.append((layer, tag, later))
+                    self._awaiting.sort(key=lambda a: a[2])
                 self._note(start, "late", layer, f"generation not ready; starts at sample {later}")
                 continue
-            del self._awaiting[layer]
             if isinstance(result, str):
                 self._note(start, "generate_failed", layer, result)
                 continue

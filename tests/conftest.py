@@ -23,6 +23,7 @@ TONES = {  # segment -> stem -> (frequency, amplitude); whole cycles in each loo
 }
 TAIL = SR // 2  # a one-shot segment rings on for a beat past its end, as a real stem would
 BARS = {"calm": 2, "fight": 2, "end": 1}
+CHORDS = {"calm": "[Am, F]", "fight": "[Am, E]", "end": "[A]"}
 
 
 def tone(freq: float, amp: float, frames: int) -> np.ndarray:
@@ -41,7 +42,7 @@ def make_pack(folder: Path) -> Path:
     lines = ["name: tones", f"sample_rate: {SR}", f"tempo: {BPM}", "meter: 4/4", "key: A minor", "segments:"]
     for seg, stems in TONES.items():
         loop = seg != "end"
-        lines += [f"  {seg}:", f"    bars: {BARS[seg]}", f"    loop: {str(loop).lower()}",
+        lines += [f"  {seg}:", f"    bars: {BARS[seg]}", f"    loop: {str(loop).lower()}", f"    chords: {CHORDS[seg]}",
                   "    cues: {mid: '2:1'}" if BARS[seg] > 1 else "    cues: {}", "    stems:"]
         for stem, (freq, amp) in stems.items():
             (folder / seg).mkdir(exist_ok=True)

@@ -3,9 +3,13 @@ block); its pitch is set at the start of that block, on a voice that has been si
 """
 from __future__ import annotations
 
-from engine.audio.backend import pyo
+import numpy as np
+
+from engine.audio.backend import boot_server, pyo
 from engine.audio.trigger import Trigger
-from engine.generate.schedule import TimedNote
+from engine.clock import Clock
+from engine.generate.model import NoteLayer
+from engine.generate.schedule import NoteSchedule, TimedNote
 from engine.machine.model import MIN_RAMP_SECONDS
 
 VOICES = 4
@@ -59,3 +63,27 @@ class NotePlayer:
             voice = self.voices[self._next]
             self._next = (self._next + 1) % len(self.voices)
             voice.play(note, min(max(note.sample - block_start, 0), block - 1))
+
+
+def render_phrase(layer: NoteLayer, clock: Clock, instrument: str) -> np.ndarray:
+    """A generated phrase alone, with its instrument, rendered offline (deterministic); stereo float32."""
+    block = 256
+    server = boot_server("offline", clock.sample_rate, block)
+    try:
+        p = pyo()
+        player = NotePlayer(instrument, clock.sample_rate, block)
+        player.level.value = 1.0
+        frames = clock.sixteenth_sample(layer.steps) + clock.sample_rate  # one second to ring out
+        table = p.NewTable(length=frames / clock.sample_rate, chnls=2)
+        recorder = p.TableRec(player.out, table).play()
+        schedule = NoteSchedule(layer, 0, clock)
+        server.start()
+        for b0 in range(0, table.getSize(), block):
+            player.play(schedule.due(b0, block), b0, block)
+            server.process()
+        audio = np.stack([np.asarray(table.getBuffer(c)) for c in range(2)], axis=1).copy()
+        recorder.stop()
+        return audio
+    finally:
+        server.stop()
+        server.shutdown()

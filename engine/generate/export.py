@@ -1,0 +1,57 @@
+"""Writing a generated phrase out: a standard MIDI file and a provenance sidecar."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import mido
+import numpy as np
+import soundfile
+
+from engine.generate.model import NoteLayer
+
+TICKS_PER_BEAT = 480
+TICKS_PER_16TH = TICKS_PER_BEAT // 4
+
+
+def write_midi(layer: NoteLayer, bpm: float, path: Path, program: int = 0) -> None:
+    """A type-0 MIDI file: tempo, program, then the notes on channel 1."""
+    track = mido.MidiTrack()
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
+    track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    track.append(mido.Message("program_change", program=program, time=0))
+    events = []
+    for n in layer.notes:
+        velocity = max(1, min(127, round(n.velocity * 127)))
+        events.append((n.step * TICKS_PER_16TH, 1, mido.Message("note_on", note=n.pitch, velocity=velocity)))
+        events.append(((n.step + n.length) * TICKS_PER_16TH - 1, 0, mido.Message("note_off", note=n.pitch)))
+    now = 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        track.append(msg.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=layer.steps * TICKS_PER_16TH - now))
+    out = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
+    out.tracks.append(track)
+    _atomic(path, out.save)
+
+
+def write_wav(audio: np.ndarray, sample_rate: int, path: Path) -> None:
+    _atomic(path, lambda p: soundfile.write(p, audio, sample_rate, subtype="FLOAT", format="WAV"))
+
+
+def write_provenance(layer: NoteLayer, path: Path, **extra) -> Path:
+    """`<out>.provenance.json`: what made these notes (model file hash, version, seed, inputs) and when."""
+    sidecar = path.with_suffix(".provenance.json")
+    body = {**layer.provenance, **extra, "output": path.name,
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    _atomic(sidecar, lambda p: Path(p).write_text(json.dumps(body, indent=1) + "\n"))
+    return sidecar
+
+
+def _atomic(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    write(str(partial))
+    os.replace(partial, path)

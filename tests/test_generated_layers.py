@@ -1,0 +1,117 @@
+"""Generated layers inside the engine, end to end: real ONNX model, real pyo render, real UDP OSC."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from engine.generate.model import DEFAULT_MODEL
+from engine.session import Engine
+
+from audio import osc_packet, read, run_until, send, wait_for
+from conftest import BAR, write_machine
+
+SIXTEENTH = BAR // 16
+MACHINE = """\
+pack: tones
+params: {intensity: {range: [0, 1], default: 0.9}}
+events: [go]
+initial: calm
+states:
+  calm: {segment: calm}
+  fight:
+    segment: fight
+    layers: {tone: -12 dB}
+{generate}
+transitions:
+  - {from: calm, to: fight, when: event go, sync: bar}
+"""
+ARP = ("    generate:\n      arp: {role: arpeggio, instrument: pluck, density: {param: intensity}, seed: 5, "
+       "bars: 1, regenerate: every 1 bar}\n")
+
+
+def render(path, steps, until, model_path=None):
+    with Engine(path, audio="offline", osc_port=0, model_path=model_path) as engine:
+        with engine.recording(path.with_suffix(".wav")):
+            for at, packets in steps:
+                run_until(engine, at)
+                expected = engine.osc.datagrams + len(packets)
+                send(engine.osc.address[1], *packets)
+                wait_for(engine, expected)
+            run_until(engine, until)
+        log = list(engine.conductor.log)
+    return read(path.with_suffix(".wav"))[:until, 0], log
+
+
+def machines(folder):
+    return (write_machine(folder, MACHINE.replace("{generate}\n", ARP), "gen.yaml"),
+            write_machine(folder, MACHINE.replace("{generate}\n", ""), "plain.yaml"))
+
+
+def onsets(x: np.ndarray, frame: int = 64) -> list[int]:
+    env = np.abs(x[: len(x) // frame * frame]).reshape(-1, frame).max(axis=1)
+    rises = np.flatnonzero((env[1:] > 2.5 * env[:-1] + 1e-3))
+    return [int((i + 1) * frame) for i in rises]
+
+
+def test_a_generated_layer_comes_in_on_the_next_bar_audible_and_in_time(tone_pack, tmp_path):
+    gen, plain = machines(tone_pack.parent)
+    steps = [(BAR // 2, [osc_packet("/segue/event/go")])]
+    x, log = render(gen, steps, 4 * BAR)
+    base, _ = render(plain, steps, 4 * BAR)
+    enter = [e for e in log if e["action"] == "enter"][-1]
+    assert enter["sample"] == BAR  # fight on the bar after the event...
+    layers = [e for e in log if e["action"] == "layer"]
+    assert layers[0]["sample"] == 2 * BAR  # ...and the generated layer on the bar after that
+    diff = x - base
+    assert np.all(diff[:2 * BAR] == 0)
+    first = 2 * BAR + layers[0]["notes"][0][0] * SIXTEENTH
+    assert np.all(diff[:first] == 0) and np.abs(diff[first:first + 256]).max() > 1e-3
+    bar_rms = np.sqrt(np.mean(diff[2 * BAR:3 * BAR] ** 2))
+    assert bar_rms > 0.02  # clearly audible over the bed (about -34 dBFS or louder)
+    found = onsets(diff[2 * BAR:4 * BAR])
+    assert len(found) >= 8
+    off_grid = [o for o in found if min(o % SIXTEENTH, SIXTEENTH - o % SIXTEENTH) > 256]
+    assert not off_grid, f"onsets off the 16th grid: {off_grid}"
+    provenance = layers[0]["provenance"]
+    assert provenance["model_version"] and len(provenance["model_sha256"]) == 64
+    assert provenance["role"] == "arpeggio" and provenance["key"] == "A minor" and provenance["seed"] == 5
+
+
+def test_lock_over_osc_repeats_the_phrase_and_unlock_brings_fresh_ones(tone_pack, tmp_path):
+    gen, _ = machines(tone_pack.parent)
+    steps = [(BAR // 2, [osc_packet("/segue/event/go")]),
+             (2 * BAR + 1000, [osc_packet("/segue/generate/arp/lock", 1)]),
+             (6 * BAR + 1000, [osc_packet("/segue/generate/arp/lock", 0)])]
+    x, log = render(gen, steps, 9 * BAR)
+    phrases = [(e["sample"] // BAR, e["provenance"]["seed"]) for e in log if e["action"] == "layer"]
+    # unlocked: bar 2 (first phrase); locked from bar 2 to 6: no new phrase; unlocked: fresh ones again
+    assert phrases[0] == (2, 5)
+    assert not [p for p in phrases if 3 <= p[0] <= 7]
+    assert [p for p in phrases if p[0] >= 8] and all(seed != 5 for bar, seed in phrases if bar >= 8)
+    # while locked, each bar repeats the same notes: the same loudness contour, 16th by 16th
+    contour = [np.sqrt(np.mean(x[b * BAR:(b + 1) * BAR].reshape(16, -1) ** 2, axis=1)) for b in (4, 5)]
+    assert np.allclose(contour[0], contour[1], rtol=0.05, atol=1e-3)
+
+
+def test_same_inputs_same_generated_render(tone_pack, tmp_path):
+    gen, _ = machines(tone_pack.parent)
+    steps = [(BAR // 2, [osc_packet("/segue/event/go")])]
+    a, _ = render(gen, steps, 4 * BAR)
+    b, _ = render(gen, steps, 4 * BAR)
+    assert np.array_equal(a, b)
+
+
+def test_without_a_usable_model_the_rest_still_plays(tone_pack, tmp_path, caplog):
+    gen, plain = machines(tone_pack.parent)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(DEFAULT_MODEL.read_bytes()[:1000])
+    steps = [(BAR // 2, [osc_packet("/segue/event/go")])]
+    with caplog.at_level(logging.WARNING, logger="segue"):
+        x, log = render(gen, steps, 3 * BAR, model_path=broken)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "segue"]
+    assert len(warnings) == 1 and "not a usable ONNX model" in warnings[0] and "generated layers are off" in warnings[0]
+    assert [e["target"] for e in log if e["action"] == "enter"] == ["calm", "fight"]
+    assert not [e for e in log if e["action"] == "layer"]
+    base, _ = render(plain, steps, 3 * BAR)
+    assert np.array_equal(x, base)  # the stems play exactly as without the layer
