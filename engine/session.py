@@ -30,6 +30,7 @@ from engine.params import ParamBank
 from engine.telemetry import Script
 
 DEFAULT_BLOCK = 256
+SWITCH_INTERVAL = 0.0005  # seconds; Python's default (5 ms) is about a whole 256-frame block
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Engine:
         self.machine = load_machine(machine_path)
         self.audio = audio
         self.block = block
+        if audio != "offline":  # real time: no other Python thread may hold the GIL for a whole block
+            sys.setswitchinterval(SWITCH_INTERVAL)
         self.sample_rate = self.machine.pack.sample_rate
         self.router = Router(self.machine)
         self.queue = EventQueue()
@@ -144,7 +147,6 @@ class Engine:
     # -- real time ----------------------------------------------------------------------------
     def run(self, stop: threading.Event, script: Script | None = None, on_block=None) -> None:
         """Play in real time until `stop` is set or the script ends (if it has a duration)."""
-        sys.setswitchinterval(0.0005)  # keep other Python threads from holding the GIL for a whole block
         period = self.block / self.sample_rate
         end = round(script.duration * self.sample_rate) if script else None
         index, deadline = 0, time.perf_counter()

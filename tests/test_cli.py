@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 from audio import osc_packet, read, send
 from conftest import ROOT
 
@@ -129,3 +131,41 @@ def test_sigterm_during_a_render_leaves_no_half_written_wav(tmp_path):
     assert proc.returncode == 1
     assert stderr.strip() == "segue: stopped by SIGTERM"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_writes_a_midi_riff_with_provenance(tmp_path):
+    import mido
+
+    out = tmp_path / "riff.mid"
+    r = segue("generate", "--pack", ROOT / "stems" / "demo", "--role", "arpeggio", "--bars", 4, "--seed", 7,
+              "--out", out)
+    assert r.returncode == 0, r.stderr
+    midi = mido.MidiFile(str(out))
+    notes = [m for m in midi.tracks[0] if m.type == "note_on"]
+    assert len(notes) >= 16 and abs(midi.length - 8.0) < 0.01  # 4 bars at the pack's 120 BPM
+    assert all(60 <= m.note <= 84 for m in notes)
+    provenance = json.loads(out.with_suffix(".provenance.json").read_text())
+    assert provenance["seed"] == 7 and provenance["key"] == "C minor" and provenance["bpm"] == 120
+    assert provenance["chords"] == ["Cm", "Cm", "Ab", "Ab"] and provenance["model_version"]
+    assert len(provenance["model_sha256"]) == 64 and provenance["time"]
+    again = tmp_path / "again.mid"
+    segue("generate", "--pack", ROOT / "stems" / "demo", "--role", "arpeggio", "--bars", 4, "--seed", 7,
+          "--out", again)
+    assert digest(again) == digest(out)  # same seed, same riff
+
+
+def test_generate_writes_an_audible_wav(tmp_path):
+    out = tmp_path / "bass.wav"
+    r = segue("generate", "--key", "D major", "--chords", "D,G,A,D", "--bpm", 100, "--role", "bass",
+              "--seed", 1, "--out", out)
+    assert r.returncode == 0, r.stderr
+    x = read(out)
+    assert len(x) >= 4 * 4 * 48000 * 60 / 100 and np.sqrt((x ** 2).mean()) > 0.02
+
+
+def test_generate_refuses_what_it_cannot_do(tmp_path):
+    r = segue("generate", "--role", "drums", "--key", "C major", "--chords", "C", "--bpm", 90, "--out",
+              tmp_path / "x.mid")
+    assert r.returncode == 1 and "unknown role 'drums'" in r.stderr
+    r = segue("generate", "--role", "bass", "--out", tmp_path / "x.mid")
+    assert r.returncode == 1 and "give --pack, or all of --key, --chords and --bpm" in r.stderr

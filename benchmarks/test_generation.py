@@ -1,0 +1,102 @@
+"""Generation budgets: a 4-bar layer in <= 10 ms p99 on one core, and no audio block delayed by it.
+
+The second benchmark runs the engine in real time (null driver, 256-frame blocks) twice in the same run:
+once idle (the baseline) and once with the generation worker kept busy non-stop, and compares the cost
+of each audio block (conductor + graph) and how late each block started against its deadline.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engine.generate.model import LayerModel, Request
+from engine.session import Engine
+from conftest import percentiles
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET_MS = 10.0
+PERIOD_MS = 256 / 48000 * 1000
+
+
+def test_generation_time_of_a_four_bar_layer(benchmark, budget_report):
+    model = LayerModel()
+    requests = [Request(role, "C minor", ("Cm", "Ab", "Bb", "G"), 4, d, reg, seed)
+                for role, reg in (("bass", (36, 60)), ("arpeggio", (60, 84)), ("counter", (55, 79)))
+                for d in (0.0, 0.5, 1.0) for seed in range(3)]
+    affinity = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(affinity)})  # one core, as the budget says
+    try:
+        def run():
+            times = []
+            for _ in range(12):
+                for r in requests:
+                    t0 = time.perf_counter()
+                    model.generate(r)
+                    times.append((time.perf_counter() - t0) * 1000)
+            return times
+
+        times = benchmark.pedantic(run, rounds=1, iterations=1)
+    finally:
+        os.sched_setaffinity(0, affinity)
+    p50, p99, worst = percentiles(times)
+    budget_report(benchmark, "generate a 4-bar layer (1 core)", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.1f} ms",
+                  f"p99 <= {BUDGET_MS:.0f} ms", p99 <= BUDGET_MS, runs=len(times))
+    assert p99 <= BUDGET_MS
+
+
+def realtime_blocks(engine: Engine, seconds: float) -> tuple[list[float], list[float]]:
+    """Per block: its compute time and how late it started (ms), pacing blocks like the null driver does."""
+    period = PERIOD_MS / 1000
+    costs, lateness = [], []
+    deadline = time.perf_counter()
+    for _ in range(int(seconds / period)):
+        start = time.perf_counter()
+        lateness.append(max(0.0, start - deadline) * 1000)
+        engine.server.process()
+        costs.append((time.perf_counter() - start) * 1000)
+        deadline += period
+        delay = deadline - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+    return costs, lateness
+
+
+def test_generation_never_delays_an_audio_block(benchmark, budget_report):
+    with Engine(ROOT / "statemachines" / "demo.yaml", audio="null") as engine:
+        engine.process(50)
+        base_cost, base_late = realtime_blocks(engine, 5.0)
+        stop = threading.Event()
+        request = Request("arpeggio", "C minor", ("Cm", "Ab", "Bb", "G"), 4, 1.0, (60, 84), 1)
+        made = [0]
+
+        def keep_busy():  # the worker never idles: a new request as soon as one is done
+            while not stop.is_set():
+                if engine.worker.submitted - engine.worker.completed < 2:
+                    engine.worker.submit(("bench", made[0]), request)
+                    made[0] += 1
+                engine.worker.results()
+                time.sleep(0.001)
+
+        feeder = threading.Thread(target=keep_busy)
+        feeder.start()
+        try:
+            busy_cost, busy_late = benchmark.pedantic(realtime_blocks, args=(engine, 10.0), rounds=1, iterations=1)
+        finally:
+            stop.set()
+            feeder.join()
+    b50, b99, bmax = percentiles(base_cost)
+    g50, g99, gmax = percentiles(busy_cost)
+    _, l99, lmax = percentiles(busy_late)
+    _, bl99, blmax = percentiles(base_late)
+    ok = g99 < PERIOD_MS and lmax < PERIOD_MS
+    budget_report(benchmark, "block cost while generating", f"p50 {g50:.2f} ms, p99 {g99:.2f}, max {gmax:.2f} "
+                  f"(idle: p99 {b99:.2f}, max {bmax:.2f})", f"p99 < {PERIOD_MS:.2f} ms block", g99 < PERIOD_MS)
+    budget_report(benchmark, "block start lateness while generating", f"p99 {l99:.2f} ms, max {lmax:.2f} "
+                  f"(idle: p99 {bl99:.2f}, max {blmax:.2f}); {made[0]} layers made",
+                  f"max < {PERIOD_MS:.2f} ms", lmax < PERIOD_MS)
+    assert made[0] > 100
+    assert ok
