@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 
 from engine.errors import SegueError
-from engine.generate.encoding import REST, STEPS_PER_BAR
-from engine.generate.harmony import chord, parse_key, scale
+from engine.generate.encoding import REST
 from engine.generate.model import DEFAULT_MODEL, MODEL_DIR, LayerModel, Request
+from engine.generate.quality import REGISTERS, musicality
 from engine.stems.pack import load_pack
 
 from conftest import ROOT
 
-REGISTERS = {"bass": (36, 60), "arpeggio": (60, 84), "counter": (55, 79), "melody": (60, 84)}
 
 
 @pytest.fixture(scope="module")
@@ -60,32 +59,21 @@ def test_notes_per_bar_rise_with_density(model, role):
     assert high >= 1.4 * low
 
 
-def musicality(model, pack, role, **kw):
-    tonic, minor = parse_key(pack.key)
-    key_pcs = scale(tonic, minor)
-    in_key = total = strong = strong_tones = 0
-    for segment in ("explore", "combat"):
-        chords = pack.segments[segment].chords
-        for seed in range(6):
-            layer = model.generate(request(role, seed, chords=chords, bars=len(chords), key=pack.key, **kw))
-            for n in layer.notes:
-                total += 1
-                in_key += n.pitch % 12 in key_pcs
-                if n.step % 8 == 0:  # beats 1 and 3
-                    strong += 1
-                    strong_tones += n.pitch % 12 in chord(chords[n.step // STEPS_PER_BAR])[1]
-    return in_key / total, strong_tones / strong
+def demo_musicality(model, pack, role, **kw):
+    progressions = [pack.segments[s].chords for s in ("explore", "combat")]
+    m = musicality(model, pack.key, progressions, role, **kw)
+    return m.in_key, m.chord_tones
 
 
 @pytest.mark.parametrize("role", ["bass", "arpeggio", "counter"])
 def test_layers_are_in_key_and_on_chord_tones_over_the_demo_chords(model, demo_pack, role):
-    key_share, chord_share = musicality(model, demo_pack, role)
+    key_share, chord_share = demo_musicality(model, demo_pack, role)
     assert key_share >= 0.95 and chord_share >= 0.85, (key_share, chord_share)
 
 
 @pytest.mark.parametrize("role", ["bass", "arpeggio", "counter"])
 def test_the_model_does_the_work_without_the_push(model, demo_pack, role):
-    key_share, chord_share = musicality(model, demo_pack, role, chord_push=0.0, key_push=0.0)
+    key_share, chord_share = demo_musicality(model, demo_pack, role, chord_push=0.0, key_push=0.0)
     assert key_share >= 0.95 and chord_share >= 0.85, (key_share, chord_share)
 
 
