@@ -15,18 +15,19 @@ DEMO_MACHINE = ROOT / "statemachines" / "demo.yaml"
 DEMO_SCRIPT = ROOT / "statemachines" / "demo.telemetry.yaml"
 
 
-class Terminated(SegueError):
-    pass
+STOP = threading.Event()  # set by SIGINT or SIGTERM; the main loops check it between blocks
 
 
-def _terminate(signum, frame) -> None:
-    raise Terminated("stopped by SIGTERM")
+def _request_stop(signum, frame) -> None:
+    """Never raise from a signal handler here: it may run inside the audio callback, which must not fail."""
+    STOP.set()
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="segue: %(message)s", stream=sys.stderr)
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # unwinds like Ctrl-C, so partial files are cleaned up
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _request_stop)
     try:
         return args.func(args)
     except ValidationError as exc:
@@ -159,7 +160,7 @@ def cmd_render(args) -> int:
     _check_block(args.block)
     with Engine(args.machine, audio="offline", block=args.block, log_limit=None) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
-        report = engine.render(args.out, script, args.seconds)
+        report = engine.render(args.out, script, args.seconds, stop=STOP)
         for entry in engine.conductor.announcements:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
@@ -211,8 +212,6 @@ def describe(entry: dict) -> str:
 
 def _play(engine, script) -> None:
     """Real-time loop in the main thread; prints each state change as it happens."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     conductor = engine.conductor
 
     def report() -> None:
@@ -221,10 +220,7 @@ def _play(engine, script) -> None:
         while conductor.faults:
             logging.getLogger("segue").error("audio block fault: %s", conductor.faults.popleft())
 
-    try:
-        engine.run(stop, script, on_block=report)
-    except KeyboardInterrupt:
-        pass
+    engine.run(STOP, script, on_block=report)
     report()
 
 

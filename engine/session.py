@@ -121,13 +121,16 @@ class Engine:
         _clear_peak_timestamp(partial)
         os.replace(partial, out)  # never leave a half-written WAV under the real name
 
-    def render(self, out: Path | str, script: Script | None, seconds: float | None = None) -> RenderReport:
+    def render(self, out: Path | str, script: Script | None, seconds: float | None = None,
+               stop: threading.Event | None = None) -> RenderReport:
         """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script."""
         seconds = seconds if seconds is not None else (script.duration if script else 30.0)
         started = time.perf_counter()
         index, peak = 0, 0.0
         with self.recording(out) as out:
             for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
+                if stop is not None and stop.is_set():
+                    raise SegueError("render stopped by a signal; nothing was written")
                 index = self._feed(script, index)
                 self.server.process()
                 peak = max(peak, self.conductor.peak)

@@ -129,7 +129,7 @@ def test_sigterm_during_a_render_leaves_no_half_written_wav(tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 1
-    assert stderr.strip() == "segue: stopped by SIGTERM"
+    assert stderr.strip() == "segue: render stopped by a signal; nothing was written"
     assert list(tmp_path.iterdir()) == []
 
 

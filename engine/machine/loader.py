@@ -9,22 +9,24 @@ import re
 from pathlib import Path
 from types import MappingProxyType
 
+import soundfile
 from yaml.nodes import Node, ScalarNode
 
 from engine.errors import ValidationError
 from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
 from engine.fades import CURVES
 from engine.generate.encoding import HIGH, LOW, ROLE_ALIASES, ROLES
-from engine.machine.model import (ANY, INSTRUMENTS, PREVIOUS, START_MODES, Curve, FadeSpec, Generated, Layer, Machine,
-                                  OscRoute, State, Sync, Transition)
+from engine.machine.model import (ANY, CUE_ACTIONS, INSTRUMENTS, PREVIOUS, START_MODES, Cue, Curve, FadeSpec,
+                                  Generated, Layer, Machine, OscRoute, Sidechain, State, Stinger, Sync, Transition)
 from engine.params import ParamSpec
 from engine.stems.pack import Pack, load_pack
-from engine.units import ZERO, Duration, UnitError, parse_db, parse_duration
+from engine.units import ZERO, Duration, UnitError, db_to_gain, parse_db, parse_duration
 from engine.yamldoc import Doc, items
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 OSC_ADDRESS = re.compile(r"^(/[A-Za-z0-9_.\-]+)+$")
-TOP_KEYS = {"pack", "params", "events", "initial", "defaults", "states", "transitions", "osc"}
+TOP_KEYS = {"pack", "params", "events", "initial", "defaults", "states", "transitions", "osc", "stingers", "cues",
+            "sidechain"}
 TRANSITION_KEYS = {"from", "to", "when", "sync", "fade", "fade_in", "fade_out", "fade_curve", "start", "bridge",
                    "cooldown"}
 
@@ -83,13 +85,16 @@ class _Builder:
         transitions = self._transitions()
         self._check_then()
         osc = self._osc()
+        stingers = self._stingers()
+        cues = self._cues(stingers)
+        sidechain = self._sidechain() if "sidechain" in top else None
         if initial in self.states and not doc.problems:  # on a broken table it would only echo the breakage
             self._reachability(initial, transitions)
         doc.raise_if_problems()
         assert initial and default_sync and default_fade
         return Machine(path, self.pack, tuple(self.params.values()), tuple(self.events), initial,
                        MappingProxyType(self.states), tuple(transitions), MappingProxyType(osc),
-                       default_sync, default_fade)
+                       default_sync, default_fade, MappingProxyType(stingers), MappingProxyType(cues), sidechain)
 
     # -- params and events ----------------------------------------------------------------
     def _params(self) -> None:
@@ -441,6 +446,123 @@ class _Builder:
                 continue
             out[address] = OscRoute(kind, target)
         return out
+
+    # -- broadcast: stingers, cues, sidechain --------------------------------------------------
+    def _gain_db(self, node: Node, where: str) -> float | None:
+        try:
+            return parse_db(self.doc.scalar(node, where))
+        except UnitError as exc:
+            self.doc.error(node, f"{where}: {exc}")
+            return None
+
+    def _stingers(self) -> dict[str, Stinger]:
+        doc, out = self.doc, {}
+        if "stingers" not in self.top:
+            return out
+        for name, key_node, node in items(doc.mapping(self.top["stingers"][1], "stingers")):
+            where = f"stinger '{name}'"
+            if not NAME.match(name):
+                doc.error(key_node, f"{where}: the name must be letters, digits and _")
+                continue
+            m = doc.mapping(node, where, {"oneshot", "when", "sync", "cooldown", "gain", "duck"})
+            if m is None:
+                continue
+            shot = doc.string(m["oneshot"][1], f"{where}: oneshot") if "oneshot" in m else name
+            if shot not in self.pack.oneshots:
+                doc.error(m["oneshot"][1] if "oneshot" in m else key_node,
+                          f"{where}: the pack has no one-shot '{shot}' (oneshots: "
+                          f"{', '.join(self.pack.oneshots) or 'none'}; add it under oneshots: in pack.yaml)")
+                continue
+            when, when_text = self._condition(m["when"][1], where) if "when" in m else (None, "")
+            sync = self._sync(m["sync"][1], f"{where}: sync", []) if "sync" in m else Sync("beat")
+            cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else ZERO
+            gain = self._gain_db(m["gain"][1], f"{where}: gain") if "gain" in m else 0.0
+            duck = self._gain_db(m["duck"][1], f"{where}: duck") if "duck" in m else None
+            if ("when" in m and when is None) or None in (sync, cooldown, gain) or ("duck" in m and duck is None):
+                continue
+            frames = soundfile.info(str(self.pack.oneshots[shot])).frames
+            out[name] = Stinger(name, shot, when, when_text, sync, cooldown, db_to_gain(gain),
+                                None if duck is None else db_to_gain(duck), frames)
+        return out
+
+    def _cues(self, stingers: dict[str, Stinger]) -> dict[str, Cue]:
+        doc, out = self.doc, {}
+        if "cues" not in self.top:
+            return out
+        options = {"sync", "time", "attack", "release"}
+        for name, key_node, node in items(doc.mapping(self.top["cues"][1], "cues")):
+            where = f"cue '{name}'"
+            if not NAME.match(name):
+                doc.error(key_node, f"{where}: the name must be letters, digits and _ (it is an OSC address)")
+                continue
+            m = doc.mapping(node, where, set(CUE_ACTIONS) | options)
+            if m is None:
+                continue
+            actions = [a for a in CUE_ACTIONS if a in m]
+            if len(actions) != 1:
+                doc.error(node, f"{where}: give exactly one action: {', '.join(CUE_ACTIONS)}")
+                continue
+            action, value = actions[0], m[actions[0]][1]
+            default_sync = {"go": Sync("bar"), "stop": Sync("bar")}.get(action, Sync("immediate"))
+            sync = self._sync(m["sync"][1], f"{where}: sync", list(self.states)) if "sync" in m else default_sync
+            cue = self._cue_action(where, name, action, value, m, sync, stingers)
+            if cue and sync:
+                out[name] = cue
+        return out
+
+    def _cue_action(self, where, name, action, value, m, sync, stingers) -> Cue | None:
+        doc = self.doc
+
+        def duration(key: str, default: str) -> Duration | None:
+            return _duration(doc, m[key][1], f"{where}: {key}") if key in m else parse_duration(default)
+
+        if action == "go":
+            target = doc.string(value, f"{where}: go")
+            if target not in self.states:
+                if target:
+                    doc.error(value, f"{where}: go: no state named '{target}'")
+                return None
+            return Cue(name, action, target=target, sync=sync)
+        if action == "stinger":
+            target = doc.string(value, f"{where}: stinger")
+            if target not in stingers:
+                if target:
+                    doc.error(value, f"{where}: stinger: no stinger named '{target}'")
+                return None
+            return Cue(name, action, target=target, sync=sync)
+        if action == "stop":
+            time = _duration(doc, value, f"{where}: stop")
+            return Cue(name, action, gain=0.0, time=time, sync=sync) if time else None
+        if action == "panic":
+            return Cue(name, action, gain=0.0, time=parse_duration("20ms"))
+        gain = self._gain_db(value, f"{where}: {action}")
+        if gain is None:
+            return None
+        if action == "fade_all":
+            time = duration("time", "1s")
+            return Cue(name, action, gain=db_to_gain(gain), time=time, sync=sync) if time else None
+        attack, release = duration("attack", "100ms"), duration("release", "500ms")
+        if attack is None or release is None:
+            return None
+        return Cue(name, action, gain=db_to_gain(gain), time=attack, release=release, sync=sync)
+
+    def _sidechain(self) -> Sidechain | None:
+        doc = self.doc
+        m = doc.mapping(self.top["sidechain"][1], "sidechain", {"input", "threshold", "depth", "attack", "release"},
+                        ("depth",))
+        if not m or "depth" not in m:
+            return None
+        channel = doc.integer(m["input"][1], "sidechain: input", 1, 64) if "input" in m else 1
+        threshold = self._gain_db(m["threshold"][1], "sidechain: threshold") if "threshold" in m else -30.0
+        depth = self._gain_db(m["depth"][1], "sidechain: depth")
+        attack = _duration(doc, m["attack"][1], "sidechain: attack", musical=False) if "attack" in m else \
+            parse_duration("20ms")
+        release = _duration(doc, m["release"][1], "sidechain: release", musical=False) if "release" in m else \
+            parse_duration("400ms")
+        if None in (channel, threshold, depth, attack, release):
+            return None
+        return Sidechain(channel, threshold, db_to_gain(depth), max(attack.amount, 0.001),
+                         max(release.amount, 0.001))
 
     def _reachability(self, initial: str, transitions: list[Transition]) -> None:
         reached, frontier = {initial}, [initial]

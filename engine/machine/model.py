@@ -125,6 +125,48 @@ class OscRoute:
 
 
 @dataclass(frozen=True)
+class Stinger:
+    """A one-shot played over the music on a beat or bar, optionally ducking the bed under it."""
+
+    name: str
+    oneshot: str  # name in the pack's oneshots
+    when: Condition | None  # fires on the rising edge; None: only by cue or OSC
+    when_text: str
+    sync: Sync
+    cooldown: Duration
+    gain: float  # linear
+    duck: float | None  # linear gain of the bed while it plays
+    samples: int  # length of the one-shot
+
+
+CUE_ACTIONS = ("go", "stop", "fade_all", "panic", "duck", "stinger")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A named action for broadcast, fired by /segue/cue/<name>."""
+
+    name: str
+    action: str  # one of CUE_ACTIONS
+    target: str = ""  # the state (go) or stinger (stinger)
+    gain: float = 1.0  # fade_all: the level to reach; duck: the bed's level while ducked
+    time: Duration = field(default_factory=lambda: Duration(0.0, "s"))  # stop/fade_all length, duck attack
+    release: Duration = field(default_factory=lambda: Duration(0.0, "s"))  # duck release
+    sync: Sync = field(default_factory=lambda: Sync("immediate"))
+
+
+@dataclass(frozen=True)
+class Sidechain:
+    """Duck the bed under a live input (a commentary mic): the louder the input, the lower the bed."""
+
+    input: int  # 1-based input channel
+    threshold_db: float  # input level at which the duck is complete
+    depth: float  # linear gain of the bed at full duck
+    attack: float  # seconds
+    release: float
+
+
+@dataclass(frozen=True)
 class Machine:
     path: Path
     pack: Pack
@@ -136,3 +178,6 @@ class Machine:
     osc: Mapping[str, OscRoute]
     default_sync: Sync
     default_fade: FadeSpec
+    stingers: Mapping[str, Stinger] = field(default_factory=dict)
+    cues: Mapping[str, Cue] = field(default_factory=dict)
+    sidechain: Sidechain | None = None

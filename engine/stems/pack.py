@@ -14,6 +14,7 @@ import soundfile
 
 from engine.clock import Clock
 from engine.errors import ValidationError
+from engine.generate.harmony import HarmonyError, parse_key
 from engine.yamldoc import Doc, items
 
 _METER = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -42,6 +43,7 @@ class Pack:
     beat_unit: int
     key: str
     segments: Mapping[str, Segment]
+    oneshots: Mapping[str, Path] = field(default_factory=dict)  # stingers: name -> audio file
 
     def clock(self) -> Clock:
         return Clock(self.sample_rate, self.tempo, self.beats_per_bar)
@@ -69,7 +71,7 @@ def load_pack(folder: Path | str) -> Pack:
     if not manifest.is_file():
         raise ValidationError([Doc(manifest, None).problem(None, f"no pack.yaml in stem pack folder {folder}")])
     doc = Doc.load(manifest)
-    top = doc.mapping(doc.root, "pack", {"name", "sample_rate", "tempo", "meter", "key", "segments"},
+    top = doc.mapping(doc.root, "pack", {"name", "sample_rate", "tempo", "meter", "key", "segments", "oneshots"},
                       ("tempo", "meter", "segments"))
     doc.raise_if_problems()
     assert top is not None
@@ -84,6 +86,10 @@ def load_pack(folder: Path | str) -> Pack:
     else:
         beats, unit = int(m.group(1)), int(m.group(2))
     key = doc.string(top["key"][1], "key") if "key" in top else "C major"
+    try:
+        parse_key(key or "C major")
+    except HarmonyError as exc:
+        doc.error(top["key"][1], f"key: {exc} (write it like 'C minor' or 'F# major')")
     segments: dict[str, Segment] = {}
     for seg_name, key_node, node in items(doc.mapping(top["segments"][1], "segments")):
         seg = _segment(doc, folder, seg_name, node, beats, sr, tempo or 120)
@@ -91,9 +97,15 @@ def load_pack(folder: Path | str) -> Pack:
             segments[seg_name] = seg
     if not segments and not doc.problems:
         doc.error(top["segments"][1], "a pack needs at least one segment")
+    oneshots: dict[str, Path] = {}
+    for shot, _, file_node in items(doc.mapping(top["oneshots"][1], "oneshots") if "oneshots" in top else {}):
+        path = _stem_file(doc, folder, f"one-shot '{shot}'", file_node, sr, 1)
+        if path:
+            oneshots[shot] = path
     doc.raise_if_problems()
     assert tempo is not None and sr is not None
-    return Pack(folder, name or folder.name, sr, tempo, beats, unit, key or "C major", MappingProxyType(segments))
+    return Pack(folder, name or folder.name, sr, tempo, beats, unit, key or "C major", MappingProxyType(segments),
+                MappingProxyType(oneshots))
 
 
 def _segment(doc: Doc, folder: Path, name: str, node, beats: int, sr: int, tempo: float) -> Segment | None:
