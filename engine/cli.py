@@ -69,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--out", type=Path, required=True)
     render.add_argument("--seconds", type=float, help="length (default: the script's duration)")
     render.add_argument("--block", type=int, default=256)
+    render.add_argument("--sidechain", type=Path, help="a recording (e.g. commentary) fed as the sidechain input")
+    render.add_argument("--normalize", metavar="LUFS", help="scale the render to this integrated loudness: a number, "
+                        "'broadcast' (-23) or 'streaming' (-14)")
     render.set_defaults(func=cmd_render)
 
     gen = sub.add_parser("generate", help="write a phrase with the layer model: a MIDI or WAV riff")
@@ -98,6 +101,30 @@ def _check_block(block: int) -> None:
         raise SegueError(f"--block must be a power of two from 32 to 2048, got {block}")
 
 
+def _loudness(wav: Path, target_text: str | None) -> None:
+    """Print the render's loudness; with a target, scale the file to it and report again."""
+    import soundfile
+
+    from engine.loudness import TARGETS, TRUE_PEAK_CEILING, measure, normalize
+    from engine.wavfile import write_wav
+
+    audio, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
+    print("loudness: " + measure(audio, rate).lines()[0])
+    if target_text is None:
+        return
+    try:
+        target = TARGETS[target_text] if target_text in TARGETS else float(target_text)
+    except ValueError:
+        raise SegueError(f"--normalize takes LUFS (e.g. -23) or one of {', '.join(TARGETS)}, got {target_text!r}")
+    scaled, gain = normalize(audio, rate, target)
+    write_wav(scaled, rate, wav)
+    after = measure(scaled, rate)
+    print(f"normalized by {gain:+.1f} dB: " + after.lines()[0])
+    if after.true_peak > TRUE_PEAK_CEILING:
+        logging.getLogger("segue").warning("true peak %.1f dBTP is above %.0f dBTP; choose a lower target",
+                                           after.true_peak, TRUE_PEAK_CEILING)
+
+
 def cmd_validate(args) -> int:
     from engine.machine.loader import load_machine
 
@@ -117,7 +144,8 @@ def cmd_validate(args) -> int:
 def cmd_generate(args) -> int:
     from engine.clock import Clock
     from engine.generate.encoding import ROLE_ALIASES
-    from engine.generate.export import write_midi, write_provenance, write_wav
+    from engine.generate.export import write_midi, write_provenance
+    from engine.wavfile import write_wav
     from engine.generate.model import LayerModel, Request
     from engine.stems.pack import load_pack
 
@@ -158,13 +186,15 @@ def cmd_render(args) -> int:
     from engine.telemetry import load_script
 
     _check_block(args.block)
-    with Engine(args.machine, audio="offline", block=args.block, log_limit=None) as engine:
+    with Engine(args.machine, audio="offline", block=args.block, log_limit=None,
+                sidechain_file=args.sidechain) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         report = engine.render(args.out, script, args.seconds, stop=STOP)
         for entry in engine.conductor.announcements:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
+    _loudness(report.wav, args.normalize)
     print(f"audio: {report.wav}")
     print(f"decision log: {report.log} ({report.decisions} decisions)")
     return 0
@@ -200,7 +230,7 @@ def cmd_demo(args) -> int:
         print("segue: no sound card found; rendering the demo to a file instead" if not args.render else
               "segue: rendering the demo")
         return cmd_render(argparse.Namespace(machine=DEMO_MACHINE, telemetry=DEMO_SCRIPT, out=args.out,
-                                             seconds=None, block=256))
+                                             seconds=None, block=256, sidechain=None, normalize=None))
     return cmd_run(argparse.Namespace(machine=DEMO_MACHINE, osc_port=9000, osc_host="127.0.0.1",
                                       audio="portaudio", out=args.out, block=256, telemetry=DEMO_SCRIPT))
 

@@ -50,6 +50,8 @@ class Conductor:
         b0, now_ns = self.sample, time.perf_counter_ns()
         events: set[str] = set()
         force = None
+        cues: list[tuple[str, float]] = []
+        stingers: list[str] = []
         for item in self.queue.drain():
             if item.kind == "param":
                 value = self.params.set(item.name, item.value)
@@ -57,6 +59,12 @@ class Conductor:
                     self.latencies.append((item.value, item.arrived_ns, now_ns))
             elif item.kind == "event":
                 events.add(item.name)
+                value = 1.0
+            elif item.kind == "cue":
+                cues.append((item.name, item.value))
+                value = item.value
+            elif item.kind == "stinger":
+                stingers.append(item.name)
                 value = 1.0
             elif item.kind == "lock":
                 locked = item.value >= 0.5
@@ -71,7 +79,7 @@ class Conductor:
                              "source": item.source, "kind": item.kind, "name": item.name, "value": value})
         self.params.advance(self.block / self.sample_rate)
         values = self.params.values()
-        decisions = self.runtime.step(b0, self.block, values, frozenset(events), force)
+        decisions = self.runtime.step(b0, self.block, values, frozenset(events), force, tuple(cues), tuple(stingers))
         self.graph.apply(decisions, b0)
         for d in decisions:
             entry = d.log(self.sample_rate)

@@ -8,6 +8,7 @@ graph (which plays it as a breakpoint envelope). Both use the same breakpoints, 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 CURVES = ("linear", "equal_power")
 SEGMENTS = 16  # breakpoints per curved fade; the envelope is linear between them
@@ -41,3 +42,24 @@ def value(curve: str, v0: float, v1: float, samples: int, elapsed: int) -> float
         if elapsed <= s1:
             return g0 + (g1 - g0) * (elapsed - s0) / max(1, s1 - s0)
     return v1
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A breakpoint gain envelope from `start`: (offset in samples, gain) pairs, linear in between."""
+
+    start: int
+    points: tuple[tuple[int, float], ...]
+
+    def at(self, sample: int) -> float:
+        t = sample - self.start
+        if t <= self.points[0][0]:
+            return self.points[0][1]
+        for (t0, g0), (t1, g1) in zip(self.points, self.points[1:]):
+            if t <= t1:
+                return g0 + (g1 - g0) * (t - t0) / max(1, t1 - t0)
+        return self.points[-1][1]
+
+    @property
+    def final(self) -> float:
+        return self.points[-1][1]

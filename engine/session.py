@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import soundfile
+
 from engine.audio.backend import boot_server
 from engine.audio.graph import Graph
 from engine.conductor import Conductor
 from engine.errors import SegueError
 from engine.events import EventQueue
+from engine.wavfile import atomic, clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL, LayerModel
 from engine.generate.worker import GenerationWorker
 from engine.machine.loader import load_machine
@@ -46,7 +49,7 @@ class RenderReport:
 class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
                  osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
-                 model_path: Path | str | None = None):
+                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
         self.machine = load_machine(machine_path)
         self.audio = audio
         self.block = block
@@ -59,7 +62,9 @@ class Engine:
         if osc_port is not None:  # bind before the audio starts, so a busy port fails fast and cleanly
             self.osc = OscServer(self.router, self.queue, osc_host, osc_port)
         try:
-            self.server = boot_server(audio, self.sample_rate, block)
+            sc = self.machine.sidechain
+            live_inputs = sc.input if sc and sidechain_file is None and audio in ("portaudio", "jack") else 0
+            self.server = boot_server(audio, self.sample_rate, block, inputs=live_inputs)
         except Exception as exc:
             self._close_osc()
             raise SegueError(f"cannot start {audio} audio: {exc}") from None
@@ -69,7 +74,7 @@ class Engine:
                          for g in s.generate.values()}
             if generated:
                 self.worker = _start_worker(model_path)
-            self.graph = Graph(self.machine.pack, block, generated)
+            self.graph = Graph(self.machine.pack, block, generated, *self._sidechain(sidechain_file, live_inputs))
             self.graph.out()
             self.runtime = Runtime(self.machine)
             self.params = ParamBank(self.machine.params)
@@ -82,6 +87,28 @@ class Engine:
             raise
         if self.osc:
             self.osc.start()
+
+    def _sidechain(self, path: Path | str | None, live_inputs: int):
+        """The sidechain and what feeds it: a recording, the live input, or nothing (with one warning)."""
+        sc = self.machine.sidechain
+        if sc is None:
+            if path is not None:
+                raise SegueError(f"--sidechain {path}: the machine has no sidechain: section to feed")
+            return None, None
+        if path is not None:
+            try:
+                data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+            except Exception as exc:  # soundfile raises several types for missing or corrupt files
+                raise SegueError(f"--sidechain {path}: not a readable audio file ({exc})") from None
+            if rate != self.sample_rate:
+                raise SegueError(f"--sidechain {path}: {rate} Hz, but the pack is at {self.sample_rate} Hz")
+            return sc, data
+        if not live_inputs:
+            logging.getLogger("segue").warning(
+                "the sidechain needs a live input (portaudio or jack) or a recording (--sidechain FILE); "
+                "ducking under voice is off")
+            return None, None
+        return sc, None
 
     # -- driving the clock ourselves (offline and null) ---------------------------------------
     @property
@@ -118,7 +145,7 @@ class Engine:
         self.server.recstop()
         if not partial.exists():
             raise SegueError(f"the audio recorder wrote nothing to {partial}")
-        _clear_peak_timestamp(partial)
+        clear_peak_timestamp(partial)
         os.replace(partial, out)  # never leave a half-written WAV under the real name
 
     def render(self, out: Path | str, script: Script | None, seconds: float | None = None,
@@ -143,9 +170,7 @@ class Engine:
     def write_log(self, path: Path) -> None:
         body = {"machine": str(self.machine.path), "pack": str(self.machine.pack.path),
                 "sample_rate": self.sample_rate, "block": self.block, "entries": list(self.conductor.log)}
-        tmp = path.with_name(f".{path.name}.partial")
-        tmp.write_text(json.dumps(body, indent=1))
-        os.replace(tmp, path)
+        atomic(path, lambda target: Path(target).write_text(json.dumps(body, indent=1)))
 
     # -- real time ----------------------------------------------------------------------------
     def run(self, stop: threading.Event, script: Script | None = None, on_block=None) -> None:
@@ -200,13 +225,3 @@ def _start_worker(model_path: Path | str | None) -> GenerationWorker | None:
     except SegueError as exc:
         logging.getLogger("segue").warning("%s; generated layers are off, everything else plays", exc)
         return None
-
-
-def _clear_peak_timestamp(wav: Path) -> None:
-    """libsndfile stamps float WAVs with the wall-clock time (PEAK chunk); zero it so renders are bit-identical."""
-    with open(wav, "r+b") as f:
-        head = f.read(512)
-        at = head.find(b"PEAK")
-        if at >= 0 and len(head) >= at + 16:
-            f.seek(at + 12)  # 'PEAK', chunk size, version, then the timestamp
-            f.write(b"\x00\x00\x00\x00")

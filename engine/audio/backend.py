@@ -42,19 +42,22 @@ def has_sound_card() -> bool:
             return False
 
 
-def boot_server(mode: str, sample_rate: int, block: int, channels: int = 2, jack_name: str = "segue"):
-    """A booted pyo Server. 'offline' and 'null' are driven block by block by the engine itself."""
+def boot_server(mode: str, sample_rate: int, block: int, channels: int = 2, jack_name: str = "segue",
+                inputs: int = 0):
+    """A booted pyo Server. 'offline' and 'null' are driven block by block by the engine itself.
+    `inputs`: live input channels to open (for a sidechain), 0 for output only."""
     p = pyo()
+    duplex = {"duplex": 1, "ichnls": inputs} if inputs else {"duplex": 0}
     if mode in ("offline", "null"):
         server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="manual")
     elif mode == "jack":
-        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="jack",
-                          jackname=jack_name)
-        server.setJackAuto(False, True)
+        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, audio="jack", jackname=jack_name,
+                          **duplex)
+        server.setJackAuto(False, True)  # outputs to the system; connect the mic to our inputs yourself
     elif mode == "portaudio":
         if not has_sound_card():  # pyo crashes when portaudio has no output device
             raise RuntimeError("portaudio finds no output device (no sound card); use --audio null, offline or jack")
-        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="portaudio")
+        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, audio="portaudio", **duplex)
     else:
         raise ValueError(f"unknown audio mode '{mode}' (choose from {', '.join(AUDIO_MODES)})")
     server.setVerbosity(1)

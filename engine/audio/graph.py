@@ -17,22 +17,65 @@ from engine.audio.backend import pyo
 from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
-from engine.machine.decisions import Decision, Fade, StartSegment
-from engine.machine.model import MIN_RAMP_SECONDS
+from engine.machine.decisions import Automate, Decision, Fade, PlayStinger, StartSegment
+from engine.machine.model import MIN_RAMP_SECONDS, Sidechain
 from engine.stems.pack import Pack
 
 LIMIT = 0.89  # master ceiling, about -1 dBFS
 
 
+def audio_table(p, audio: np.ndarray):
+    """The audio (frames x channels) in a pyo table, one silent frame appended: reading past the end is silence."""
+    frames, channels = audio.shape
+    table = p.DataTable(size=frames + 1, chnls=channels)
+    for c in range(channels):
+        buf = np.asarray(table.getBuffer(c))
+        buf[:frames] = audio[:, c]
+        buf[frames:] = 0.0
+    return table
+
+
+def read_audio(path: Path) -> np.ndarray:
+    data, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    return data
+
+
+class GainEnvelope:
+    """A breakpoint gain (master fader, ducks) that starts on an exact sample.
+
+    Kept as an attenuation (1 - gain): an envelope that was never triggered outputs 0, i.e. unity gain.
+    """
+
+    def __init__(self, p, sample_rate: int, block: int):
+        self._sr = sample_rate
+        self._trigger = Trigger(p, sample_rate, block)
+        self._cut = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
+        self.out = 1.0 - self._cut
+
+    def set(self, k: int, points: tuple[tuple[int, float], ...]) -> None:
+        self._cut.setList([(offset / self._sr, 1.0 - gain) for offset, gain in points])
+        self._trigger.fire(k)
+
+
+class OneShot:
+    """A stinger's audio, started on an exact sample; a new start restarts it."""
+
+    def __init__(self, p, audio: np.ndarray, sample_rate: int, block: int):
+        self.table = audio_table(p, audio)
+        self._trigger = Trigger(p, sample_rate, block)
+        self._count = p.Count(self._trigger.out, min=0, max=0)
+        self._index = p.Min(self._count, len(audio))
+        self.gain = p.Sig(0.0)
+        self.out = p.Mix(p.TableIndex(self.table, self._index), voices=2, mul=self.gain)
+
+    def play(self, k: int, gain: float) -> None:
+        self.gain.value = gain
+        self._trigger.fire(k)
+
+
 class StemVoice:
     def __init__(self, p, audio: np.ndarray, index, sample_rate: int, block: int):
-        frames, channels = audio.shape
-        size = frames + 1
-        self.table = p.DataTable(size=size, chnls=channels)
-        for c in range(channels):
-            buf = np.asarray(self.table.getBuffer(c))
-            buf[:frames] = audio[:, c]
-            buf[frames:] = 0.0
+        self.table = audio_table(p, audio)
         self._sr = sample_rate
         self._trigger = Trigger(p, sample_rate, block)
         self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
@@ -68,8 +111,10 @@ class SegmentPlayer:
 class Graph:
     """All players summed into a stereo master with a zero-latency peak limiter and meters."""
 
-    def __init__(self, pack: Pack, block: int, generated: Mapping[str, str] | None = None):
-        """`generated`: the machine's generated layers, '<state>.<name>' -> instrument."""
+    def __init__(self, pack: Pack, block: int, generated: Mapping[str, str] | None = None,
+                 sidechain: Sidechain | None = None, sidechain_audio: np.ndarray | None = None):
+        """`generated`: the machine's generated layers, '<state>.<name>' -> instrument. `sidechain_audio`:
+        a recording fed as the sidechain input (offline); without it the server's live input is used."""
         p = pyo()
         self.block = block
         sr = pack.sample_rate
@@ -78,14 +123,21 @@ class Graph:
             length = pack.segment_samples(name)
             audio = {}
             for stem, path in seg.stems.items():
-                data, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+                data = read_audio(path)
                 audio[stem] = data if not seg.loop else data[:length]
             self.players[name] = SegmentPlayer(p, name, audio, length, seg.loop, sr, block)
         self.note_players = {key: NotePlayer(instrument, sr, block) for key, instrument in (generated or {}).items()}
         self.schedules: dict[str, NoteSchedule] = {}
+        self.oneshots = {name: OneShot(p, read_audio(path), sr, block) for name, path in pack.oneshots.items()}
+        self.envelopes = {target: GainEnvelope(p, sr, block) for target in ("master", "duck", "stinger_duck")}
         outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
         outs += [n.out for n in self.note_players.values()]
-        self.bus = p.Mix(outs, voices=2)
+        bed = p.Mix(outs, voices=2, mul=self.envelopes["duck"].out * self.envelopes["stinger_duck"].out)
+        self.sidechain_gain = self._sidechain(p, sidechain, sidechain_audio, sr, block) if sidechain else None
+        if self.sidechain_gain is not None:
+            bed = bed * self.sidechain_gain
+        shots = [o.out for o in self.oneshots.values()]
+        self.bus = p.Mix([bed] + shots, voices=2, mul=self.envelopes["master"].out)
         # zero-latency limiter: instant attack (never over the ceiling), smooth release
         level = p.Max(p.Abs(self.bus[0]), p.Abs(self.bus[1]))
         envelope = p.Max(level, p.Follower2(level, risetime=0.0005, falltime=0.15))
@@ -94,6 +146,18 @@ class Graph:
         self.peak_meter = p.PeakAmp(self.master)
         self.power = p.Average(self.master * self.master, size=block)
         self._levels: dict[tuple[str, str], float] = {}
+
+    def _sidechain(self, p, sc: Sidechain, recording: np.ndarray | None, sr: int, block: int):
+        """Bed gain from the input's level: 1 in silence, `depth` once the input reaches the threshold."""
+        if recording is not None:
+            self._sc_source = OneShot(p, recording.mean(axis=1, keepdims=True), sr, block)
+            self._sc_source.play(0, 1.0)
+            source = self._sc_source.out[0]
+        else:
+            source = p.Input(sc.input - 1)
+        self._sc_level = p.Follower2(source, risetime=sc.attack, falltime=sc.release)
+        amount = p.Clip(self._sc_level / (10 ** (sc.threshold_db / 20)), 0.0, 1.0)
+        return 1.0 - amount * (1.0 - sc.depth)
 
     def out(self) -> None:
         self.master.out()
@@ -105,6 +169,10 @@ class Graph:
                 self.players[d.segment].start(k, d.offset)
             elif isinstance(d, Fade):
                 self.players[d.segment].stems[d.stem].fade(k, d.start, d.target, d.samples, d.curve)
+            elif isinstance(d, Automate):
+                self.envelopes[d.target].set(k, d.points)
+            elif isinstance(d, PlayStinger):
+                self.oneshots[d.oneshot].play(k, d.gain)
 
     def set_levels(self, levels: Mapping[tuple[str, str], float]) -> None:
         for key, value in levels.items():

@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import mido
-import numpy as np
-import soundfile
 
 from engine.generate.model import NoteLayer
+from engine.wavfile import atomic
 
 TICKS_PER_BEAT = 480
 TICKS_PER_16TH = TICKS_PER_BEAT // 4
@@ -34,11 +32,7 @@ def write_midi(layer: NoteLayer, bpm: float, path: Path, program: int = 0) -> No
     track.append(mido.MetaMessage("end_of_track", time=layer.steps * TICKS_PER_16TH - now))
     out = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
     out.tracks.append(track)
-    _atomic(path, out.save)
-
-
-def write_wav(audio: np.ndarray, sample_rate: int, path: Path) -> None:
-    _atomic(path, lambda p: soundfile.write(p, audio, sample_rate, subtype="FLOAT", format="WAV"))
+    atomic(path, out.save)
 
 
 def write_provenance(layer: NoteLayer, path: Path, **extra) -> Path:
@@ -46,12 +40,5 @@ def write_provenance(layer: NoteLayer, path: Path, **extra) -> Path:
     sidecar = path.with_suffix(".provenance.json")
     body = {**layer.provenance, **extra, "output": path.name,
             "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    _atomic(sidecar, lambda p: Path(p).write_text(json.dumps(body, indent=1) + "\n"))
+    atomic(sidecar, lambda p: Path(p).write_text(json.dumps(body, indent=1) + "\n"))
     return sidecar
-
-
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    write(str(partial))
-    os.replace(partial, path)

@@ -73,3 +73,20 @@ class StopLayer(Decision):
     layer: str
     samples: int  # fade-out length
     action = "stop_layer"
+
+
+@dataclass(frozen=True)
+class PlayStinger(Decision):
+    stinger: str
+    oneshot: str
+    gain: float
+    action = "stinger"
+
+
+@dataclass(frozen=True)
+class Automate(Decision):
+    """A gain envelope on the master ('master'), the bed under a cue duck ('duck') or under stingers."""
+
+    target: str  # 'master', 'duck' or 'stinger_duck'
+    points: tuple[tuple[int, float], ...]  # (samples from `sample`, gain)
+    action = "automate"

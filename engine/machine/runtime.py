@@ -11,10 +11,12 @@ from typing import Mapping
 from engine.clock import next_in_loop
 from engine.machine.conditions import Compare, Latches, evaluate, walk
 from engine.generate.model import Request
-from engine.machine.decisions import (Decision, EnterState, Fade, GenerateLayer, Scheduled, StartSegment,
-                                      StopLayer)
+from engine.fades import Envelope
+from engine.machine.decisions import (Automate, Decision, EnterState, Fade, GenerateLayer, PlayStinger, Scheduled,
+                                      StartSegment, StopLayer)
 from engine import fades
-from engine.machine.model import ANY, MIN_RAMP_SECONDS, PREVIOUS, FadeSpec, Generated, Machine, Sync, Transition
+from engine.machine.model import (ANY, MIN_RAMP_SECONDS, PREVIOUS, Cue, FadeSpec, Generated, Machine, Sync,
+                                  Transition)
 from engine.units import ZERO, Duration
 
 
@@ -33,6 +35,9 @@ class Ramp:
 
 
 SILENT = Ramp(0, 0.0, 0.0, 1)
+PANIC = Cue("panic", "panic", gain=0.0, time=Duration(0.02, "s"))  # built in: /segue/panic always works
+STINGER_DUCK_ATTACK = Duration(0.02, "s")
+STINGER_DUCK_RELEASE = Duration(0.3, "s")
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,8 @@ class Runtime:
         self.sample_rate = pack.sample_rate
         self.min_ramp = max(1, round(MIN_RAMP_SECONDS * pack.sample_rate))
         self.seg_len = {name: pack.segment_samples(name) for name in pack.segments}
-        compares = [c for t in machine.transitions for c in walk(t.when) if isinstance(c, Compare)]
+        conditions = [t.when for t in machine.transitions] + [s.when for s in machine.stingers.values() if s.when]
+        compares = [c for cond in conditions for c in walk(cond) if isinstance(c, Compare)]
         self.latches = Latches(compares, {p.name: p.hysteresis for p in machine.params})
         self.state: str = machine.initial
         self.segment: str = machine.states[machine.initial].segment
@@ -86,12 +92,18 @@ class Runtime:
         self.ramps: dict[tuple[str, str], Ramp] = {}
         self.locks = {g.name: g.lock for s in machine.states.values() for g in s.generate.values()}
         self.generated: dict[str, ActiveLayer] = {}
+        self.envelopes = {target: Envelope(0, ((0, 1.0),)) for target in ("master", "duck", "stinger_duck")}
+        self.timed: list[tuple[int, int, str, object]] = []  # (sample, order, kind, payload): cue actions, stingers
+        self._order = 0
+        self._stinger_was_true = {name: False for name in machine.stingers}
+        self.stinger_ready_at: dict[str, int] = {}
         self._values: Mapping[str, float] = {}
         self._entered = False
 
     # -- public ----------------------------------------------------------------------------
     def step(self, block_start: int, block_len: int, values: Mapping[str, float],
-             events: frozenset[str] = frozenset(), force: str | None = None) -> list[Decision]:
+             events: frozenset[str] = frozenset(), force: str | None = None,
+             cues: tuple[tuple[str, float], ...] = (), stingers: tuple[str, ...] = ()) -> list[Decision]:
         out: list[Decision] = []
         self._values = values
         self.latches.update(values)
@@ -106,10 +118,21 @@ class Runtime:
                 self.pending = Pending(at, move)
                 out.append(Scheduled(block_start, self.position(block_start), self.state, move.why,
                                      move.target, at, str(move.sync)))
+        self._auto_stingers(block_start, events)
+        for name in stingers:
+            self._schedule_stinger(name, block_start)
+        for name, value in cues:
+            out += self._cue(name, value, block_start)
         end = block_start + block_len
-        while self.pending and self.pending.sample < end:
-            pending, self.pending = self.pending, None
-            out += self._execute(pending)
+        while True:  # transitions and timed actions due in this block, in the order of their samples
+            next_timed = self.timed[0][0] if self.timed else end
+            if self.pending and self.pending.sample < end and self.pending.sample <= next_timed:
+                pending, self.pending = self.pending, None
+                out += self._execute(pending)
+            elif next_timed < end:
+                out += self._run_timed(*self.timed.pop(0))
+            else:
+                break
         out += self._regenerate(block_start)
         return out
 
@@ -246,6 +269,76 @@ class Runtime:
         out += self._stop_generated(at, target, fade, why)
         out += self._start_generated(at, target)
         return out
+
+    # -- broadcast: cues, stingers, master and ducking ----------------------------------------------
+    def _at(self, sample: int, kind: str, payload) -> None:
+        self._order += 1
+        self.timed.append((sample, self._order, kind, payload))
+        self.timed.sort(key=lambda t: (t[0], t[1]))
+
+    def _auto_stingers(self, now: int, events: frozenset[str]) -> None:
+        """A stinger fires when its condition turns true (not on every block while it stays true)."""
+        for name, stinger in self.machine.stingers.items():
+            if stinger.when is None:
+                continue
+            truth = evaluate(stinger.when, self.latches, events)
+            rising = truth and not self._stinger_was_true[name]
+            self._stinger_was_true[name] = truth
+            if rising and self.stinger_ready_at.get(name, -1) <= now:
+                self._schedule_stinger(name, now)
+
+    def _schedule_stinger(self, name: str, now: int) -> None:
+        stinger = self.machine.stingers.get(name)
+        if stinger is None:
+            return
+        at = self._boundary(stinger.sync, now)
+        self.stinger_ready_at[name] = at + self._samples(stinger.cooldown)
+        self._at(at, "stinger", name)
+
+    def _cue(self, name: str, value: float, now: int) -> list[Decision]:
+        cue = self.machine.cues.get(name) or (PANIC if name == "panic" else None)
+        if cue is None:
+            return []
+        why = f"cue '{name}'"
+        if cue.action == "panic":  # now, fast, everything: never a click, never a wait
+            self.pending, self.timed = None, []
+            return [self._automate(now, "master", ((self._samples(cue.time), 0.0),), why)]
+        at = self._boundary(cue.sync, now)
+        if cue.action == "go":
+            move = self._forced(cue.target)
+            if move:
+                self.pending = Pending(at, Move(cue.target, cue.sync, move.fade, move.start, move.bridge, (), why))
+            if self.envelopes["master"].final < 1.0:  # after a stop or a panic, `go` brings the music back
+                self._at(at, "automate", ("master", ((self.min_ramp, 1.0),), why))
+        elif cue.action == "stinger":
+            self._schedule_stinger(cue.target, now)
+        elif cue.action in ("stop", "fade_all"):
+            self._at(at, "automate", ("master", ((max(self.min_ramp, self._samples(cue.time)), cue.gain),), why))
+        elif cue.action == "duck":
+            on = value >= 0.5
+            length = max(self.min_ramp, self._samples(cue.time if on else cue.release))
+            self._at(at, "automate", ("duck", ((length, cue.gain if on else 1.0),), why + (" on" if on else " off")))
+        return []
+
+    def _run_timed(self, at: int, _order: int, kind: str, payload) -> list[Decision]:
+        if kind == "automate":
+            target, points, why = payload
+            return [self._automate(at, target, points, why)]
+        stinger = self.machine.stingers[payload]
+        out: list[Decision] = [PlayStinger(at, self.position(at), self.state, f"stinger '{payload}'", payload,
+                                           stinger.oneshot, stinger.gain)]
+        if stinger.duck is not None:
+            attack, release = self._samples(STINGER_DUCK_ATTACK), self._samples(STINGER_DUCK_RELEASE)
+            hold = max(attack, stinger.samples - release)
+            out.append(self._automate(at, "stinger_duck", ((attack, stinger.duck), (hold, stinger.duck),
+                                                           (hold + release, 1.0)), f"stinger '{payload}' ducks"))
+        return out
+
+    def _automate(self, at: int, target: str, points: tuple[tuple[int, float], ...], why: str) -> Automate:
+        """A gain envelope that starts from wherever the target is at `at`, so it never steps."""
+        full = ((0, self.envelopes[target].at(at)),) + tuple(points)
+        self.envelopes[target] = Envelope(at, full)
+        return Automate(at, self.position(at), self.state, why, target, full)
 
     # -- generated layers --------------------------------------------------------------------
     def _stop_generated(self, at: int, keep: str, fade: FadeSpec, why: str) -> list[Decision]:

@@ -5,6 +5,9 @@ Built-in addresses, for every machine:
     /segue/event/<name> [1|0]        raise an event (a 0 argument, like a button release, does nothing)
     /segue/state/<name> [1|0]        force a state, on the sync of the machine's rule to it if any
     /segue/generate/<name>/lock [1|0]  lock a generated layer (its phrase repeats) or unlock it
+    /segue/cue/<name> [1|0]          fire a cue (for a duck cue, 0 releases it)
+    /segue/stinger/<name>            play a stinger on its sync point
+    /segue/panic                     fade everything out now, fast (never a click)
 plus the machine's own `osc:` map, e.g. /game/health -> param health.
 """
 from __future__ import annotations
@@ -32,6 +35,12 @@ class Router:
             self.routes[f"{PREFIX}state/{s.name}"] = OscRoute("state", s.name)
             for g in s.generate:
                 self.routes[f"{PREFIX}generate/{g}/lock"] = OscRoute("lock", g)
+        for c in machine.cues.values():
+            self.routes[f"{PREFIX}cue/{c.name}"] = OscRoute("cue", c.name)
+        for st in machine.stingers:
+            self.routes[f"{PREFIX}stinger/{st}"] = OscRoute("stinger", st)
+        self.routes[f"{PREFIX}panic"] = OscRoute("cue", "panic")
+        self.duck_cues = {c.name for c in machine.cues.values() if c.action == "duck"}
         self.routes.update(machine.osc)
         self.ranges = {p.name: (p.lo, p.hi) for p in machine.params}
 
@@ -54,6 +63,8 @@ class Router:
             if not isinstance(flag, (bool, int, float)):
                 raise OscInputError(f"expects 1 (lock) or 0 (unlock), got {flag!r}")
             return Telemetry("lock", r.target, 1.0 if flag else 0.0, address, arrived_ns)
+        if r.kind == "cue" and r.target in self.duck_cues:
+            return Telemetry("cue", r.target, 1.0 if flag else 0.0, address, arrived_ns)  # held: on, released: off
         if isinstance(flag, (bool, int, float)) and not flag:
             return None  # a button's release
         return Telemetry(r.kind, r.target, 1.0, address, arrived_ns)
