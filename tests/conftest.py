@@ -49,8 +49,22 @@ def make_pack(folder: Path) -> Path:
             frames = BARS[seg] * BAR + (0 if loop else TAIL)
             soundfile.write(str(folder / seg / f"{stem}.wav"), tone(freq, amp, frames), SR, subtype="FLOAT")
             lines.append(f"      {stem}: {seg}/{stem}.wav")
+    (folder / "oneshots").mkdir(exist_ok=True)
+    soundfile.write(str(folder / "oneshots" / "boom.wav"), boom(), SR, subtype="FLOAT")
+    lines += ["oneshots:", "  boom: oneshots/boom.wav"]
     (folder / "pack.yaml").write_text("\n".join(lines) + "\n")
     return folder
+
+
+BOOM = (1500.0, 0.3, SR // 2)  # a stinger: frequency, amplitude, length
+
+
+def boom() -> np.ndarray:
+    """Half a second of 1.5 kHz, starting from zero and fading out smoothly (a clean one-shot)."""
+    freq, amp, n = BOOM
+    t = np.arange(n) / SR
+    fade = np.minimum(1.0, (n - np.arange(n)) / 2400)
+    return (amp * np.sin(2 * np.pi * freq * t) * fade).astype(np.float32)
 
 
 MACHINE = """\

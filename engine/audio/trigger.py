@@ -11,5 +11,6 @@ class Trigger:
         self.out = p.SDelay(self._trig, delay=0, maxdelay=2 * block / sample_rate)
 
     def fire(self, k: int) -> None:
-        self.out.delay = k / self._sr
+        # SDelay truncates delay * sr to whole samples, and k / sr * sr can land just below k
+        self.out.delay = (k + 0.5) / self._sr
         self._trig.play()

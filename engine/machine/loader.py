@@ -88,6 +88,7 @@ class _Builder:
         stingers = self._stingers()
         cues = self._cues(stingers)
         sidechain = self._sidechain() if "sidechain" in top else None
+        self._cue_targets = [c for c in cues.values() if c.action == "go"]
         if initial in self.states and not doc.problems:  # on a broken table it would only echo the breakage
             self._reachability(initial, transitions)
         doc.raise_if_problems()
@@ -572,6 +573,7 @@ class _Builder:
             then = self.states[state].then
             if then in self.states:
                 nexts.append(then)
+            nexts += [c.target for c in self._cue_targets]  # a cue can go there from anywhere
             for n in nexts:
                 if n not in reached:
                     reached.add(n)
@@ -580,4 +582,4 @@ class _Builder:
         for key_node, _ in states_node.value:
             if key_node.value in self.states and key_node.value not in reached:
                 self.doc.error(key_node, f"state '{key_node.value}' can never be entered from '{initial}' "
-                                         "(no transition or 'then' leads to it)")
+                                         "(no transition, 'then' or 'go' cue leads to it)")

@@ -308,8 +308,9 @@ class Runtime:
             move = self._forced(cue.target)
             if move:
                 self.pending = Pending(at, Move(cue.target, cue.sync, move.fade, move.start, move.bridge, (), why))
-            if self.envelopes["master"].final < 1.0:  # after a stop or a panic, `go` brings the music back
-                self._at(at, "automate", ("master", ((self.min_ramp, 1.0),), why))
+            if self.envelopes["master"].final == 0.0:  # after a stop or a panic, `go` brings the music back
+                fade_in = move.fade.fade_in if move else self.machine.default_fade.fade_in
+                self._at(at, "automate", ("master", ((max(self.min_ramp, self._samples(fade_in)), 1.0),), why))
         elif cue.action == "stinger":
             self._schedule_stinger(cue.target, now)
         elif cue.action in ("stop", "fade_all"):
