@@ -5,22 +5,46 @@ still land on its exact sample within this block. It never raises and never wait
 """
 from __future__ import annotations
 
+import heapq
+import math
 import time
 import traceback
 from collections import deque
+from dataclasses import dataclass, field
 
-from engine.events import EventQueue
+from engine.events import EventQueue, Telemetry
+from engine.loudness import SILENT, Integrator, lufs
+from engine.osc.feedback import Feedback
 from engine.generate.schedule import NoteSchedule
 from engine.generate.worker import GenerationWorker
-from engine.machine.decisions import GenerateLayer, StopLayer
+from engine.machine.decisions import EnterState, GenerateLayer, StopLayer
 from engine.machine.runtime import Runtime
 from engine.params import ParamBank
+
+
+METER_EVERY = 4800  # samples between meter reports (100 ms at 48 kHz)
+MAX_LATER = 1024  # timetagged items waiting for their sample
+
+
+@dataclass
+class _Inputs:
+    """What one block's telemetry asks of the machine."""
+
+    events: set[str] = field(default_factory=set)
+    cues: list[tuple[str, float]] = field(default_factory=list)
+    stingers: list[str] = field(default_factory=list)
+    force: str | None = None
+    at: int | None = None
+
+
+def _db(x: float) -> float:
+    return -120.0 if x <= 1e-6 else 20 * math.log10(x)
 
 
 class Conductor:
     def __init__(self, runtime: Runtime, params: ParamBank, graph, queue: EventQueue, block: int,
                  log_limit: int | None = None, worker: GenerationWorker | None = None,
-                 wait_for_generation: bool = False):
+                 wait_for_generation: bool = False, feedback: Feedback | None = None):
         self.runtime, self.params, self.graph, self.queue = runtime, params, graph, queue
         self.worker = worker
         self.wait_for_generation = wait_for_generation  # offline: no deadline, so wait and stay deterministic
@@ -36,6 +60,13 @@ class Conductor:
         self.latencies: deque[tuple[float, int, int]] = deque(maxlen=100_000)  # (value, arrived_ns, applied_ns)
         self.peak = 0.0
         self.rms = 0.0
+        self.lufs_m = self.lufs_s = self.lufs_i = SILENT
+        self.integrator = Integrator()
+        self.feedback = feedback
+        self._wall_offset: float | None = None
+        self._later: list[tuple[int, int, Telemetry]] = []
+        self._order = 0
+        self.dropped_later = 0
 
     def tick(self) -> None:
         try:
@@ -48,45 +79,31 @@ class Conductor:
 
     def _tick(self) -> None:
         b0, now_ns = self.sample, time.perf_counter_ns()
-        events: set[str] = set()
-        force = None
-        cues: list[tuple[str, float]] = []
-        stingers: list[str] = []
+        end = b0 + self.block
+        self._track_wall_clock(b0)
+        inputs = _Inputs()
         for item in self.queue.drain():
-            if item.kind == "param":
-                value = self.params.set(item.name, item.value)
-                if item.arrived_ns:
-                    self.latencies.append((item.value, item.arrived_ns, now_ns))
-            elif item.kind == "event":
-                events.add(item.name)
-                value = 1.0
-            elif item.kind == "cue":
-                cues.append((item.name, item.value))
-                value = item.value
-            elif item.kind == "stinger":
-                stingers.append(item.name)
-                value = 1.0
-            elif item.kind == "lock":
-                locked = item.value >= 0.5
-                self.runtime.set_lock(item.name, locked)
-                if locked:  # keep what plays now: drop phrases asked for but not started yet
-                    self._awaiting = [a for a in self._awaiting if a[0].split(".", 1)[1] != item.name]
-                value = item.value
+            at = self._sample_of(item, b0)
+            if at >= end:
+                self._hold(at, item)
             else:
-                force = item.name
-                value = 1.0
-            self.log.append({"sample": b0, "time": round(b0 / self.sample_rate, 6), "action": "telemetry",
-                             "source": item.source, "kind": item.kind, "name": item.name, "value": value})
+                self._take(item, at, b0, inputs, now_ns)
+        while self._later and self._later[0][0] < end:
+            at, _, item = heapq.heappop(self._later)
+            self._take(item, at, b0, inputs, now_ns)
         self.params.advance(self.block / self.sample_rate)
         values = self.params.values()
-        decisions = self.runtime.step(b0, self.block, values, frozenset(events), force, tuple(cues), tuple(stingers))
+        decisions = self.runtime.step(b0, self.block, values, frozenset(inputs.events), inputs.force,
+                                      tuple(inputs.cues), tuple(inputs.stingers), inputs.at)
         self.graph.apply(decisions, b0)
         for d in decisions:
             entry = d.log(self.sample_rate)
             self.log.append(entry)
-            if entry["action"] == "enter":
+            if isinstance(d, EnterState):
                 self.announcements.append(entry)
-            if isinstance(d, GenerateLayer):
+                if self.feedback:
+                    self.feedback.publish("/segue/state", d.target)
+            elif isinstance(d, GenerateLayer):
                 self._request(d)
             elif isinstance(d, StopLayer):
                 self._awaiting = [a for a in self._awaiting if a[0] != d.layer]
@@ -95,7 +112,86 @@ class Conductor:
         if self._awaiting:
             self._start_due_layers(b0)
         self.graph.play_notes(b0)
+        self._meter(b0)
+        if self.feedback:
+            self._publish_beats(b0)
+
+    # -- telemetry: when each item takes effect ---------------------------------------------------
+    def _track_wall_clock(self, b0: int) -> None:
+        """Where the audio clock is against the wall clock, smoothed, to place timetagged bundles."""
+        offset = time.time() - b0 / self.sample_rate
+        self._wall_offset = offset if self._wall_offset is None else self._wall_offset + 0.02 * (
+            offset - self._wall_offset)
+
+    def _sample_of(self, item: Telemetry, b0: int) -> int:
+        if item.sample >= 0:
+            return item.sample
+        if item.due > 0 and self._wall_offset is not None:
+            return round((item.due - self._wall_offset) * self.sample_rate)
+        return b0
+
+    def _hold(self, at: int, item: Telemetry) -> None:
+        if len(self._later) >= MAX_LATER:
+            self.dropped_later += 1
+            return
+        self._order += 1
+        heapq.heappush(self._later, (at, self._order, item))
+
+    def _take(self, item: Telemetry, at: int, b0: int, inputs: "_Inputs", now_ns: int) -> None:
+        if at > b0 and (inputs.at is None or at < inputs.at):
+            inputs.at = at  # sync 'immediate' lands on this sample, not on the block's first
+        if item.kind == "param":
+            value = self.params.set(item.name, item.value)
+            if item.arrived_ns:
+                self.latencies.append((item.value, item.arrived_ns, now_ns))
+        elif item.kind == "event":
+            inputs.events.add(item.name)
+            value = 1.0
+        elif item.kind == "cue":
+            inputs.cues.append((item.name, item.value))
+            value = item.value
+        elif item.kind == "stinger":
+            inputs.stingers.append(item.name)
+            value = 1.0
+        elif item.kind == "lock":
+            locked = item.value >= 0.5
+            self.runtime.set_lock(item.name, locked)
+            if locked:  # keep what plays now: drop phrases asked for but not started yet
+                self._awaiting = [a for a in self._awaiting if a[0].split(".", 1)[1] != item.name]
+            value = item.value
+        else:
+            inputs.force = item.name
+            value = 1.0
+        self.log.append({"sample": max(at, b0), "time": round(max(at, b0) / self.sample_rate, 6),
+                         "action": "telemetry", "source": item.source, "kind": item.kind, "name": item.name,
+                         "value": value})
+
+    # -- meters and feedback -------------------------------------------------------------------
+    def _meter(self, b0: int) -> None:
         self.peak, self.rms = self.graph.meters()
+        momentary, short = self.graph.loudness_powers()
+        self.lufs_m, self.lufs_s = lufs(momentary), lufs(short)
+        if (b0 + self.block) // METER_EVERY > b0 // METER_EVERY:  # every 100 ms
+            self.integrator.add(momentary)
+            self.lufs_i = self.integrator.integrated()
+            if self.feedback:
+                self.feedback.publish("/segue/meter", _db(self.peak), _db(self.rms), self.lufs_m, self.lufs_s,
+                                      self.lufs_i)
+
+    def _publish_beats(self, b0: int) -> None:
+        origin, clock = self.runtime.origin, self.runtime.clock
+        beat_start = origin + clock.next_beat(max(0, b0 - origin))
+        if b0 <= beat_start < b0 + self.block:
+            position = clock.position(beat_start - origin)
+            self.feedback.publish("/segue/beat", position.bar + 1, position.beat + 1)
+            if position.beat == 0:
+                self.feedback.publish("/segue/bar", position.bar + 1)
+
+    def status(self) -> tuple:
+        """What /segue/status answers: state, bar, beat, tempo, peak dBFS, momentary and integrated LUFS."""
+        position = self.runtime.clock.position(max(0, self.sample - self.runtime.origin))
+        return (self.runtime.state, position.bar + 1, position.beat + 1, float(self.runtime.clock.bpm),
+                _db(self.peak), self.lufs_m, self.lufs_i)
 
     # -- generated layers ----------------------------------------------------------------------
     def _request(self, d: GenerateLayer) -> None:

@@ -12,6 +12,8 @@ class Telemetry:
     value: float = 0.0
     source: str = ""  # the OSC address it came from, for the decision log
     arrived_ns: int = 0  # time.perf_counter_ns() at arrival, for latency measurement
+    due: float = 0.0  # wall clock (time.time()) it should take effect at: an OSC bundle's timetag; 0 = now
+    sample: int = -1  # the audio sample it takes effect at, when known exactly (telemetry scripts)
 
 
 class EventQueue:

@@ -28,7 +28,9 @@ from engine.generate.worker import GenerationWorker
 from engine.machine.loader import load_machine
 from engine.machine.runtime import Runtime
 from engine.osc.routes import Router
-from engine.osc.server import OscServer
+from engine.osc.feedback import Feedback
+from engine.osc.security import LOOPBACK, Gate, parse_allowlist
+from engine.osc.server import OscInput, OscService
 from engine.params import ParamBank
 from engine.telemetry import Script
 
@@ -49,6 +51,7 @@ class RenderReport:
 class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
                  osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
+                 allow: str | None = None, rate_limit: float = 50_000.0, tcp: bool = True,
                  model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
         self.machine = load_machine(machine_path)
         self.audio = audio
@@ -58,9 +61,21 @@ class Engine:
         self.sample_rate = self.machine.pack.sample_rate
         self.router = Router(self.machine)
         self.queue = EventQueue()
-        self.osc: OscServer | None = None
+        self.osc: OscService | None = None
+        self.feedback: Feedback | None = None
         if osc_port is not None:  # bind before the audio starts, so a busy port fails fast and cleanly
-            self.osc = OscServer(self.router, self.queue, osc_host, osc_port)
+            allowed = parse_allowlist(allow)
+            if allowed == LOOPBACK and not osc_host.startswith("127.") and osc_host not in ("::1", "localhost"):
+                logging.getLogger("segue").warning(
+                    "listening on %s, but only this machine may send until --allow names other senders", osc_host)
+            self.feedback = Feedback()
+            self._input = OscInput(self.router, self.queue, Gate(allowed, rate_limit), self.feedback,
+                                   status=lambda: self.conductor.status())
+            try:
+                self.osc = OscService(self._input, osc_host, osc_port, tcp)
+            except SegueError:
+                self.feedback.close()
+                raise
         try:
             sc = self.machine.sidechain
             live_inputs = sc.input if sc and sidechain_file is None and audio in ("portaudio", "jack") else 0
@@ -79,7 +94,7 @@ class Engine:
             self.runtime = Runtime(self.machine)
             self.params = ParamBank(self.machine.params)
             self.conductor = Conductor(self.runtime, self.params, self.graph, self.queue, block, log_limit,
-                                       self.worker, wait_for_generation=audio == "offline")
+                                       self.worker, wait_for_generation=audio == "offline", feedback=self.feedback)
             self.server.setCallback(self.conductor.tick)
             self.server.start()
         except Exception:
@@ -197,6 +212,9 @@ class Engine:
         if self.osc:
             self.osc.close()
             self.osc = None
+        if self.feedback:
+            self.feedback.close()
+            self.feedback = None
 
     def close(self) -> None:
         self._close_osc()

@@ -81,7 +81,7 @@ def test_busy_osc_port_is_a_clear_error():
         port = s.getsockname()[1]
         r = segue("run", DEMO, "--audio", "null", "--osc-port", port)
     assert r.returncode == 1
-    assert r.stderr.strip() == f"segue: OSC port {port} on 127.0.0.1 is already in use; choose another with --osc-port"
+    assert r.stderr.strip() == f"segue: OSC UDP port {port} on 127.0.0.1 is already in use; choose another with --osc-port"
 
 
 def test_run_live_reacts_to_osc_and_stops_cleanly_on_ctrl_c(tmp_path):

@@ -17,6 +17,7 @@ from engine.audio.backend import pyo
 from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
+from engine.loudness import k_weighting
 from engine.machine.decisions import Automate, Decision, Fade, PlayStinger, StartSegment
 from engine.machine.model import MIN_RAMP_SECONDS, Sidechain
 from engine.stems.pack import Pack
@@ -145,6 +146,13 @@ class Graph:
         self.master = p.Clip(self.bus * self.gain, min=-1.0, max=1.0)
         self.peak_meter = p.PeakAmp(self.master)
         self.power = p.Average(self.master * self.master, size=block)
+        # loudness as BS.1770 weighs it: K-weighting, then the mean power over 400 ms and 3 s
+        weighted = self.master
+        for b, a in k_weighting(sr):
+            weighted = p.Biquada(weighted, *(float(c) for c in (*b, *a)))
+        kpower = p.Mix(weighted * weighted, voices=1)
+        self.momentary = p.Average(kpower, size=int(0.4 * sr))
+        self.short_term = p.Average(kpower, size=int(3 * sr))
         self._levels: dict[tuple[str, str], float] = {}
 
     def _sidechain(self, p, sc: Sidechain, recording: np.ndarray | None, sr: int, block: int):
@@ -201,6 +209,10 @@ class Graph:
             notes = schedule.due(block_start, self.block)
             if notes:
                 self.note_players[key].play(notes, block_start, self.block)
+
+    def loudness_powers(self) -> tuple[float, float]:
+        """K-weighted power (sum of channels) over the last 400 ms and 3 s: lufs() turns them into LUFS."""
+        return max(0.0, self.momentary.get()), max(0.0, self.short_term.get())
 
     def meters(self) -> tuple[float, float]:
         """(peak, rms) of the master over the last block, linear."""

@@ -103,26 +103,29 @@ class Runtime:
     # -- public ----------------------------------------------------------------------------
     def step(self, block_start: int, block_len: int, values: Mapping[str, float],
              events: frozenset[str] = frozenset(), force: str | None = None,
-             cues: tuple[tuple[str, float], ...] = (), stingers: tuple[str, ...] = ()) -> list[Decision]:
+             cues: tuple[tuple[str, float], ...] = (), stingers: tuple[str, ...] = (),
+             at: int | None = None) -> list[Decision]:
+        """`at`: the sample the block's telemetry belongs to, when later than the block's start (a timetag)."""
         out: list[Decision] = []
         self._values = values
         self.latches.update(values)
         if not self._entered:
             out += self._enter(block_start, self.machine.initial, FadeSpec(ZERO, ZERO), "start", "initial state")
+        now = max(block_start, at) if at is not None else block_start
         if not self.bridging:
-            move = self._forced(force) if force else self._choose(events, block_start)
+            move = self._forced(force) if force else self._choose(events, now)
             if move is None and self.pending is None:
                 move = self._auto_advance()
             if move and move.target != (self.pending.move.target if self.pending else self.state):
-                at = self._boundary(move.sync, block_start)
-                self.pending = Pending(at, move)
-                out.append(Scheduled(block_start, self.position(block_start), self.state, move.why,
-                                     move.target, at, str(move.sync)))
-        self._auto_stingers(block_start, events)
+                when = self._boundary(move.sync, now)
+                self.pending = Pending(when, move)
+                out.append(Scheduled(now, self.position(now), self.state, move.why, move.target, when,
+                                     str(move.sync)))
+        self._auto_stingers(now, events)
         for name in stingers:
-            self._schedule_stinger(name, block_start)
+            self._schedule_stinger(name, now)
         for name, value in cues:
-            out += self._cue(name, value, block_start)
+            out += self._cue(name, value, now)
         end = block_start + block_len
         while True:  # transitions and timed actions due in this block, in the order of their samples
             next_timed = self.timed[0][0] if self.timed else end

@@ -1,9 +1,9 @@
-"""UDP OSC input: one thread that receives, parses, routes and enqueues. It never touches audio.
-
-Bad packets are dropped with one log line naming the sender, the address and the reason.
+"""OSC in over UDP and TCP (SLIP-framed, OSC 1.1). The threads here receive, check, parse, route and
+enqueue; they never touch audio. Bad packets are dropped with one log line naming sender, address, reason.
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import socket
@@ -14,73 +14,196 @@ from pythonosc.osc_packet import OscPacket
 
 from engine.errors import SegueError
 from engine.events import EventQueue
+from engine.osc.feedback import Feedback
 from engine.osc.routes import OscInputError, Router
+from engine.osc.security import Gate
+from engine.osc.slip import Decoder
 from engine.osc.strict import truncation
 
 log = logging.getLogger("segue.osc")
 
 RECEIVE_BUFFER = 4 * 1024 * 1024  # room for a burst while the thread waits for the GIL
 MAX_DATAGRAM = 65535
+MAX_TCP_CLIENTS = 16
+FUTURE_SLACK = 0.001  # a bundle time less than this ahead counts as "now"
 
 
-class OscServer:
-    def __init__(self, router: Router, queue: EventQueue, host: str = "127.0.0.1", port: int = 9000):
-        self.router, self.queue = router, queue
+class OscInput:
+    """One packet in: gate, parse, strict check, control messages, route, timetag, enqueue. Never raises."""
+
+    def __init__(self, router: Router, queue: EventQueue, gate: Gate, feedback: Feedback | None = None,
+                 status=None):
+        self.router, self.queue, self.gate, self.feedback, self.status = router, queue, gate, feedback, status
         self.datagrams = 0
         self.rejected = 0
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-        try:
-            self._sock.bind((host, port))
-        except OSError as exc:
-            self._sock.close()
-            why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
-            raise SegueError(f"OSC port {port} on {host} {why}; choose another with --osc-port") from None
-        self._sock.settimeout(0.2)
-        self.address = self._sock.getsockname()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="segue-osc", daemon=True)
+        self._told: dict[str, float] = {}  # ip -> when we last logged a refusal (one line a second at most)
 
-    def start(self) -> "OscServer":
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=2)
-        self._sock.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, sender = self._sock.recvfrom(MAX_DATAGRAM)
-            except (socket.timeout, BlockingIOError):
-                continue
-            except OSError:
-                return  # socket closed
-            self.handle(data, f"{sender[0]}:{sender[1]}", time.perf_counter_ns())
-
-    def handle(self, data: bytes, sender: str, arrived_ns: int) -> None:
-        """Parse one datagram and enqueue what it means; never raises."""
+    def handle(self, data: bytes, ip: str, port: int, arrived_ns: int) -> None:
         self.datagrams += 1
+        sender = f"{ip}:{port}"
+        if not self.gate.allowed(ip):
+            self._refuse(ip, f"OSC from {ip} refused: not in the allowlist (see --allow)")
+            return
+        if not self.gate.within_rate(ip):
+            self._refuse(ip, f"OSC from {ip} over its rate limit ({self.gate.rate:.0f}/s): messages dropped")
+            return
         try:
-            messages = [m.message for m in OscPacket(data).messages]
+            messages = OscPacket(data).messages
         except Exception as exc:  # python-osc raises ParseError and, on some garbage, other errors
             self._reject(sender, "-", f"not a valid OSC packet ({exc})")
             return
-        for msg in messages:
+        now = time.time()
+        for timed in messages:
+            msg = timed.message
             if (why := truncation(msg.dgram)) is not None:
                 self._reject(sender, msg.address, f"malformed: {why}")
+                continue
+            if self._control(msg.address, msg.params, ip, port):
                 continue
             try:
                 item = self.router.route(msg.address, msg.params, arrived_ns)
             except OscInputError as exc:
                 self._reject(sender, msg.address, str(exc))
                 continue
-            if item is not None and not self.queue.put(item):
+            if item is None:
+                continue
+            if timed.time > now + FUTURE_SLACK:  # a bundle for later: the conductor plays it at that time
+                item = dataclasses.replace(item, due=timed.time)
+            if not self.queue.put(item):
                 self._reject(sender, msg.address, "dropped: the engine's input queue is full")
+
+    def _control(self, address: str, args, ip: str, port: int) -> bool:
+        """/segue/subscribe [port], /segue/unsubscribe [port], /segue/status: answered here, not queued."""
+        if address not in ("/segue/subscribe", "/segue/unsubscribe", "/segue/status") or self.feedback is None:
+            return False
+        reply_port = int(args[0]) if args and isinstance(args[0], int) and not isinstance(args[0], bool) else port
+        if address == "/segue/subscribe":
+            if not self.feedback.subscribe(ip, reply_port):
+                self._reject(f"{ip}:{port}", address, "too many subscribers, or a bad port")
+        elif address == "/segue/unsubscribe":
+            self.feedback.unsubscribe(ip, reply_port)
+        elif self.status is not None:
+            self.feedback.reply((ip, reply_port), "/segue/status", *self.status())
+        return True
 
     def _reject(self, sender: str, address: str, why: str) -> None:
         self.rejected += 1
         log.warning("OSC from %s: %s: %s", sender, address, why)
+
+    def _refuse(self, ip: str, text: str) -> None:
+        self.rejected += 1
+        now = time.monotonic()
+        if now - self._told.get(ip, -10.0) >= 1.0 and len(self._told) < 1024:
+            self._told[ip] = now
+            log.warning(text)
+
+
+def _bind(kind: int, host: str, port: int, what: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind)
+    if kind == socket.SOCK_DGRAM:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    else:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
+        raise SegueError(f"OSC {what} port {port} on {host} {why}; choose another with --osc-port") from None
+    return sock
+
+
+class OscService:
+    """The UDP server, and the TCP one beside it, feeding one OscInput."""
+
+    def __init__(self, osc_input: OscInput, host: str = "127.0.0.1", port: int = 9000, tcp: bool = True):
+        self.input = osc_input
+        self._udp = _bind(socket.SOCK_DGRAM, host, port, "UDP")
+        self.address = self._udp.getsockname()[:2]
+        self._tcp: socket.socket | None = None
+        try:
+            if tcp:
+                self._tcp = _bind(socket.SOCK_STREAM, host, self.address[1], "TCP")
+                self._tcp.listen(MAX_TCP_CLIENTS)
+        except SegueError:
+            self._udp.close()
+            raise
+        self.tcp_address = self._tcp.getsockname()[:2] if self._tcp else None
+        self._udp.settimeout(0.2)
+        if self._tcp:
+            self._tcp.settimeout(0.2)
+        self._stop = threading.Event()
+        self._clients: list[threading.Thread] = []
+        self._threads = [threading.Thread(target=self._serve_udp, name="segue-osc-udp", daemon=True)]
+        if self._tcp:
+            self._threads.append(threading.Thread(target=self._serve_tcp, name="segue-osc-tcp", daemon=True))
+
+    @property
+    def datagrams(self) -> int:
+        return self.input.datagrams
+
+    @property
+    def rejected(self) -> int:
+        return self.input.rejected
+
+    def start(self) -> "OscService":
+        for t in self._threads:
+            t.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        for t in self._threads + self._clients:
+            if t.is_alive():
+                t.join(timeout=2)
+        self._udp.close()
+        if self._tcp:
+            self._tcp.close()
+
+    def _serve_udp(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, sender = self._udp.recvfrom(MAX_DATAGRAM)
+            except (socket.timeout, BlockingIOError):
+                continue
+            except OSError:
+                return  # socket closed
+            self.input.handle(data, sender[0], sender[1], time.perf_counter_ns())
+
+    def _serve_tcp(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, sender = self._tcp.accept()
+            except (socket.timeout, BlockingIOError):
+                continue
+            except OSError:
+                return
+            self._clients = [t for t in self._clients if t.is_alive()]
+            if len(self._clients) >= MAX_TCP_CLIENTS or not self.input.gate.allowed(sender[0]):
+                log.warning("OSC over TCP from %s:%s refused (not allowed, or %d clients already)",
+                            sender[0], sender[1], MAX_TCP_CLIENTS)
+                conn.close()
+                continue
+            client = threading.Thread(target=self._serve_client, args=(conn, sender), daemon=True,
+                                      name=f"segue-osc-tcp-{sender[0]}:{sender[1]}")
+            self._clients.append(client)
+            client.start()
+
+    def _serve_client(self, conn: socket.socket, sender) -> None:
+        decoder = Decoder(limit=MAX_DATAGRAM)
+        conn.settimeout(0.2)
+        with conn:
+            while not self._stop.is_set():
+                try:
+                    data = conn.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return  # the sender hung up
+                oversized = decoder.oversized
+                for frame in decoder.feed(data):
+                    self.input.handle(frame, sender[0], sender[1], time.perf_counter_ns())
+                if decoder.oversized > oversized:
+                    self.input._reject(f"{sender[0]}:{sender[1]}", "-", "SLIP frame larger than 64 KiB dropped")
