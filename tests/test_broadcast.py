@@ -139,3 +139,15 @@ def test_the_live_integrator_agrees_with_the_offline_meter():
         integ.add(float(p))
     loud = lufs(float(np.mean(levels[50:100])))
     assert integ.integrated() == pytest.approx(loud, abs=0.3)  # quiet: below the relative gate; silence: absolute
+
+
+def test_the_live_meters_agree_with_the_offline_loudness_report(tmp_path):
+    from conftest import ROOT  # noqa: PLC0415
+
+    with Engine(ROOT / "statemachines" / "demo.yaml", audio="offline") as engine:
+        report = engine.render(tmp_path / "m.wav", None, seconds=12)
+        live_integrated, live_short = engine.conductor.lufs_i, engine.conductor.lufs_s
+    x = soundfile.read(str(report.wav), always_2d=True)[0]
+    offline = measure(x, SR)
+    assert live_integrated == pytest.approx(offline.integrated, abs=0.5)
+    assert live_short == pytest.approx(measure(x[-3 * SR:], SR).integrated, abs=1.0)

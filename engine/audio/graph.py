@@ -67,7 +67,8 @@ class OneShot:
         self._count = p.Count(self._trigger.out, min=0, max=0)
         self._index = p.Min(self._count, len(audio))
         self.gain = p.Sig(0.0)
-        self.out = p.Mix(p.TableIndex(self.table, self._index), voices=2, mul=self.gain)
+        self._reader = p.TableIndex(self.table, self._index)
+        self.out = p.Mix(self._reader, voices=2, mul=self.gain)
 
     def play(self, k: int, gain: float) -> None:
         self.gain.value = gain
@@ -82,8 +83,9 @@ class StemVoice:
         self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
         ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
-        reader = p.TableIndex(self.table, index)
-        self.out = p.Mix(reader, voices=2, mul=self.env * self.level)  # mono stems play on both sides
+        self._reader = p.TableIndex(self.table, index)
+        self._gain = self.env * self.level
+        self.out = p.Mix(self._reader, voices=2, mul=self._gain)  # mono stems play on both sides
 
     def fade(self, k: int, start: float, target: float, samples: int, curve: str) -> None:
         self.env.setList([(pos / self._sr, gain) for pos, gain in fades.breakpoints(curve, start, target, samples)])
@@ -97,11 +99,13 @@ class SegmentPlayer:
         self._trigger = Trigger(p, sample_rate, block)
         self._count = p.Count(self._trigger.out, min=0, max=length if loop else 0)
         self._offset = p.Sig(0)
-        pos = self._count + self._offset
+        # pyo runs an object only while Python holds it, so every stage of a chain is kept on self
+        self._pos = self._count + self._offset
         if loop:  # wrap with integer-exact arithmetic (pyo's Wrap works on fractions and loses samples)
-            self.index = pos - p.Compare(pos, length, mode=">=") * length
+            self._past_end = p.Compare(self._pos, length, mode=">=") * length
+            self.index = self._pos - self._past_end
         else:
-            self.index = p.Min(pos, max(len(a) for a in audio.values()))
+            self.index = p.Min(self._pos, max(len(a) for a in audio.values()))
         self.stems = {stem: StemVoice(p, a, self.index, sample_rate, block) for stem, a in audio.items()}
 
     def start(self, k: int, offset: int) -> None:
@@ -133,26 +137,35 @@ class Graph:
         self.envelopes = {target: GainEnvelope(p, sr, block) for target in ("master", "duck", "stinger_duck")}
         outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
         outs += [n.out for n in self.note_players.values()]
-        bed = p.Mix(outs, voices=2, mul=self.envelopes["duck"].out * self.envelopes["stinger_duck"].out)
+        # pyo runs an object only while Python holds it: every stage below is kept on self
+        self._ducks = self.envelopes["duck"].out * self.envelopes["stinger_duck"].out
+        self._bed = p.Mix(outs, voices=2, mul=self._ducks)
         self.sidechain_gain = self._sidechain(p, sidechain, sidechain_audio, sr, block) if sidechain else None
         if self.sidechain_gain is not None:
-            bed = bed * self.sidechain_gain
+            self._bed = self._bed * self.sidechain_gain
         shots = [o.out for o in self.oneshots.values()]
-        self.bus = p.Mix([bed] + shots, voices=2, mul=self.envelopes["master"].out)
+        self.bus = p.Mix([self._bed] + shots, voices=2, mul=self.envelopes["master"].out)
         # zero-latency limiter: instant attack (never over the ceiling), smooth release
-        level = p.Max(p.Abs(self.bus[0]), p.Abs(self.bus[1]))
-        envelope = p.Max(level, p.Follower2(level, risetime=0.0005, falltime=0.15))
-        self.gain = LIMIT / p.Max(envelope, LIMIT)
-        self.master = p.Clip(self.bus * self.gain, min=-1.0, max=1.0)
+        self._rectified = [p.Abs(self.bus[0]), p.Abs(self.bus[1])]
+        self._level = p.Max(self._rectified[0], self._rectified[1])
+        self._follower = p.Follower2(self._level, risetime=0.0005, falltime=0.15)
+        self._envelope = p.Max(self._level, self._follower)
+        self._over = p.Max(self._envelope, LIMIT)
+        self.gain = LIMIT / self._over
+        self._limited = self.bus * self.gain
+        self.master = p.Clip(self._limited, min=-1.0, max=1.0)
         self.peak_meter = p.PeakAmp(self.master)
-        self.power = p.Average(self.master * self.master, size=block)
+        self._squared = self.master * self.master
+        self.power = p.Average(self._squared, size=block)
         # loudness as BS.1770 weighs it: K-weighting, then the mean power over 400 ms and 3 s
-        weighted = self.master
+        self._k_stages = [self.master]
         for b, a in k_weighting(sr):
-            weighted = p.Biquada(weighted, *(float(c) for c in (*b, *a)))
-        kpower = p.Mix(weighted * weighted, voices=1)
-        self.momentary = p.Average(kpower, size=int(0.4 * sr))
-        self.short_term = p.Average(kpower, size=int(3 * sr))
+            self._k_stages.append(p.Biquada(self._k_stages[-1], *(float(c) for c in (*b, *a))))
+        squared = self._k_stages[-1] * self._k_stages[-1]
+        self._k_power = p.Mix(squared, voices=1)
+        self._k_stages.append(squared)
+        self.momentary = p.Average(self._k_power, size=int(0.4 * sr))
+        self.short_term = p.Average(self._k_power, size=int(3 * sr))
         self._levels: dict[tuple[str, str], float] = {}
 
     def _sidechain(self, p, sc: Sidechain, recording: np.ndarray | None, sr: int, block: int):
@@ -163,9 +176,12 @@ class Graph:
             source = self._sc_source.out[0]
         else:
             source = p.Input(sc.input - 1)
+        self._sc_source_signal = source
         self._sc_level = p.Follower2(source, risetime=sc.attack, falltime=sc.release)
-        amount = p.Clip(self._sc_level / (10 ** (sc.threshold_db / 20)), 0.0, 1.0)
-        return 1.0 - amount * (1.0 - sc.depth)
+        self._sc_ratio = self._sc_level / (10 ** (sc.threshold_db / 20))
+        self._sc_amount = p.Clip(self._sc_ratio, 0.0, 1.0)
+        self._sc_cut = self._sc_amount * (1.0 - sc.depth)
+        return 1.0 - self._sc_cut
 
     def out(self) -> None:
         self.master.out()

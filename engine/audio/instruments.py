@@ -29,12 +29,12 @@ class Voice:
         self.freq = p.Sig(440.0)
         self._trigger = Trigger(p, sample_rate, block)
         self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
-        if instrument == "pluck":
-            source = p.FM(carrier=self.freq, ratio=2.0, index=2.5, mul=self.env)
-            self.out = p.ButLP(source, freq=4500)
+        if instrument == "pluck":  # sources kept on self: pyo runs an object only while Python holds it
+            self._source = p.FM(carrier=self.freq, ratio=2.0, index=2.5, mul=self.env)
+            self.out = p.ButLP(self._source, freq=4500)
         elif instrument == "bass":
-            source = p.LFO(freq=self.freq, sharp=0.6, type=2, mul=self.env)
-            self.out = p.ButLP(source, freq=900)
+            self._source = p.LFO(freq=self.freq, sharp=0.6, type=2, mul=self.env)
+            self.out = p.ButLP(self._source, freq=900)
         else:
             self.out = p.SineLoop(freq=self.freq, feedback=0.08, mul=self.env)
 
