@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True, help="riff.mid or riff.wav")
     gen.set_defaults(func=cmd_generate)
 
+    graph = sub.add_parser("graph", help="draw a state machine (Mermaid, Graphviz DOT, or PNG with Graphviz)")
+    graph.add_argument("machine", type=Path)
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    graph.add_argument("--out", type=Path, help="write here; a .png file is drawn with Graphviz's dot")
+    graph.set_defaults(func=cmd_graph)
+
     validate = sub.add_parser("validate", help="check a state machine and its stem pack")
     validate.add_argument("machine", type=Path, nargs="+")
     validate.set_defaults(func=cmd_validate)
@@ -123,6 +129,31 @@ def _loudness(wav: Path, target_text: str | None) -> None:
     if after.true_peak > TRUE_PEAK_CEILING:
         logging.getLogger("segue").warning("true peak %.1f dBTP is above %.0f dBTP; choose a lower target",
                                            after.true_peak, TRUE_PEAK_CEILING)
+
+
+def cmd_graph(args) -> int:
+    import shutil
+    import subprocess
+
+    from engine.machine.graph import dot, mermaid
+    from engine.machine.loader import load_machine
+
+    machine = load_machine(args.machine)
+    if args.out and args.out.suffix.lower() == ".png":
+        if shutil.which("dot") is None:
+            raise SegueError("drawing a PNG needs Graphviz's 'dot' (apt-get install graphviz); "
+                             "or write Mermaid or DOT text with --format")
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["dot", "-Tpng", "-o", str(args.out)], input=dot(machine), text=True, check=True)
+        print(f"drawn: {args.out}")
+        return 0
+    text = dot(machine) if args.format == "dot" else mermaid(machine)
+    if args.out:
+        args.out.write_text(text)
+        print(f"written: {args.out}")
+    else:
+        print(text, end="")
+    return 0
 
 
 def cmd_validate(args) -> int:

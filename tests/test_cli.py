@@ -169,3 +169,21 @@ def test_generate_refuses_what_it_cannot_do(tmp_path):
     assert r.returncode == 1 and "unknown role 'drums'" in r.stderr
     r = segue("generate", "--role", "bass", "--out", tmp_path / "x.mid")
     assert r.returncode == 1 and "give --pack, or all of --key, --chords and --bpm" in r.stderr
+
+
+def test_graph_draws_the_machine_as_mermaid_and_as_png_or_says_what_is_missing(tmp_path):
+    import shutil
+
+    r = segue("graph", ROOT / "statemachines" / "broadcast.yaml")
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert lines[:2] == ["stateDiagram-v2", "    [*] --> pre_show"]
+    assert "    live --> half_time: event half_time @ bar" in lines
+    assert "    post_show --> pre_show: segment end" in lines
+    assert any(line.startswith("    note right of live: cue go_live") for line in lines)
+    png = tmp_path / "machine.png"
+    r = segue("graph", ROOT / "statemachines" / "demo.yaml", "--out", png)
+    if shutil.which("dot"):
+        assert r.returncode == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:
+        assert r.returncode == 1 and "needs Graphviz's 'dot'" in r.stderr

@@ -29,6 +29,17 @@ TOP_KEYS = {"pack", "params", "events", "initial", "defaults", "states", "transi
             "sidechain"}
 TRANSITION_KEYS = {"from", "to", "when", "sync", "fade", "fade_in", "fade_out", "fade_curve", "start", "bridge",
                    "cooldown"}
+# every key the format knows, per section; statemachines/schema.json is checked against these by a test
+DEFAULTS_KEYS = {"sync", "fade", "fade_in", "fade_out", "fade_curve"}
+PARAM_KEYS = {"range", "default", "smooth", "hysteresis"}
+STATE_KEYS = {"segment", "layers", "then", "generate"}
+CURVE_KEYS = {"param", "curve"}
+GENERATE_KEYS = {"role", "instrument", "register", "density", "seed", "temperature", "bars", "regenerate", "lock",
+                 "gain"}
+OSC_KEYS = {"param", "event", "state"}
+STINGER_KEYS = {"oneshot", "when", "sync", "cooldown", "gain", "duck"}
+CUE_OPTION_KEYS = {"sync", "time", "attack", "release"}
+SIDECHAIN_KEYS = {"input", "threshold", "depth", "attack", "release"}
 
 
 def load_machine(path: Path | str) -> Machine:
@@ -79,7 +90,7 @@ class _Builder:
             doc.error(top["initial"][1], f"initial: no state named '{initial}' (states: {', '.join(self.states)})")
         default_sync, default_fade = Sync("bar"), FadeSpec(ZERO, ZERO)
         if "defaults" in top:
-            d = doc.mapping(top["defaults"][1], "defaults", {"sync", "fade", "fade_in", "fade_out", "fade_curve"}) or {}
+            d = doc.mapping(top["defaults"][1], "defaults", DEFAULTS_KEYS) or {}
             default_sync = self._sync(d["sync"][1], "defaults: sync", list(self.states)) if "sync" in d else default_sync
             default_fade = self._fade(d, "defaults")
         transitions = self._transitions()
@@ -107,7 +118,7 @@ class _Builder:
                 doc.error(key_node, f"param name '{name}' must be letters, digits and _ (not starting with a digit)")
                 continue
             where = f"param '{name}'"
-            m = doc.mapping(node, where, {"range", "default", "smooth", "hysteresis"}, ("range",))
+            m = doc.mapping(node, where, PARAM_KEYS, ("range",))
             if not m or "range" not in m:
                 continue
             rng = doc.sequence(m["range"][1], f"{where}: range") or []
@@ -155,7 +166,7 @@ class _Builder:
                 doc.error(key_node, f"state name '{name}' must be letters, digits and _ and not 'any' or 'previous'")
                 continue
             where = f"state '{name}'"
-            m = doc.mapping(node, where, {"segment", "layers", "then", "generate"}, ("segment",))
+            m = doc.mapping(node, where, STATE_KEYS, ("segment",))
             if not m or "segment" not in m:
                 continue
             segment = doc.string(m["segment"][1], f"{where}: segment")
@@ -200,7 +211,7 @@ class _Builder:
             except UnitError as exc:
                 doc.error(node, f"{where}: {exc}")
                 return None
-        m = doc.mapping(node, where, {"param", "curve"}, ("param", "curve"))
+        m = doc.mapping(node, where, CURVE_KEYS, ("param", "curve"))
         if not m or "param" not in m or "curve" not in m:
             return None
         param = doc.string(m["param"][1], f"{where}: param")
@@ -238,8 +249,7 @@ class _Builder:
         if not NAME.match(name):
             doc.error(key_node, f"{where}: the name must be letters, digits and _ (it is used in OSC addresses)")
             return None
-        m = doc.mapping(node, where, {"role", "instrument", "register", "density", "seed", "temperature", "bars",
-                                      "regenerate", "lock", "gain"}, ("role",))
+        m = doc.mapping(node, where, GENERATE_KEYS, ("role",))
         if not m or "role" not in m:
             return None
         role = doc.string(m["role"][1], f"{where}: role")
@@ -433,7 +443,7 @@ class _Builder:
             if not OSC_ADDRESS.match(address):
                 doc.error(key_node, f"osc: '{address}' is not a plain OSC address like /game/health")
                 continue
-            m = doc.mapping(node, f"osc {address}", {"param", "event", "state"})
+            m = doc.mapping(node, f"osc {address}", OSC_KEYS)
             if not m or len(m) != 1:
                 if m is not None:
                     doc.error(node, f"osc {address}: give exactly one of param, event or state")
@@ -465,7 +475,7 @@ class _Builder:
             if not NAME.match(name):
                 doc.error(key_node, f"{where}: the name must be letters, digits and _")
                 continue
-            m = doc.mapping(node, where, {"oneshot", "when", "sync", "cooldown", "gain", "duck"})
+            m = doc.mapping(node, where, STINGER_KEYS)
             if m is None:
                 continue
             shot = doc.string(m["oneshot"][1], f"{where}: oneshot") if "oneshot" in m else name
@@ -490,13 +500,12 @@ class _Builder:
         doc, out = self.doc, {}
         if "cues" not in self.top:
             return out
-        options = {"sync", "time", "attack", "release"}
         for name, key_node, node in items(doc.mapping(self.top["cues"][1], "cues")):
             where = f"cue '{name}'"
             if not NAME.match(name):
                 doc.error(key_node, f"{where}: the name must be letters, digits and _ (it is an OSC address)")
                 continue
-            m = doc.mapping(node, where, set(CUE_ACTIONS) | options)
+            m = doc.mapping(node, where, set(CUE_ACTIONS) | CUE_OPTION_KEYS)
             if m is None:
                 continue
             actions = [a for a in CUE_ACTIONS if a in m]
@@ -549,7 +558,7 @@ class _Builder:
 
     def _sidechain(self) -> Sidechain | None:
         doc = self.doc
-        m = doc.mapping(self.top["sidechain"][1], "sidechain", {"input", "threshold", "depth", "attack", "release"},
+        m = doc.mapping(self.top["sidechain"][1], "sidechain", SIDECHAIN_KEYS,
                         ("depth",))
         if not m or "depth" not in m:
             return None
