@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from engine.errors import SegueError, ValidationError
@@ -61,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=Path("out/live.wav"), help="recording for --audio offline")
     run.add_argument("--block", type=int, default=256, help="audio block size in frames")
     run.add_argument("--telemetry", type=Path, help="also play this telemetry script in real time")
+    run.add_argument("--watch", action="store_true",
+                     help="reload the state machine when its file changes; a broken file is reported and the "
+                          "old machine keeps playing")
+    run.add_argument("--allow", help="senders allowed besides this machine: IPs or CIDR ranges, comma-separated")
+    run.add_argument("--rate-limit", type=float, default=50_000.0, help="messages per second per sender")
     run.set_defaults(func=cmd_run)
 
     render = sub.add_parser("render", help="render offline, deterministically, with a decision log")
@@ -241,15 +247,15 @@ def cmd_run(args) -> int:
 
         args.audio = "portaudio" if has_sound_card() else "null"
     with Engine(args.machine, audio=args.audio, block=args.block, osc_port=args.osc_port,
-                osc_host=args.osc_host) as engine:
+                osc_host=args.osc_host, allow=args.allow, rate_limit=args.rate_limit) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         host, port = engine.osc.address if engine.osc else ("-", 0)
         print(f"segue: playing {args.machine} ({args.audio} audio); OSC on {host}:{port}; Ctrl-C stops")
         if args.audio != "offline":
-            _play(engine, script)
+            _play(engine, script, args.watch)
             return 0
         with engine.recording(args.out):
-            _play(engine, script)
+            _play(engine, script, args.watch)
         print(f"segue: recorded to {args.out}")
     return 0
 
@@ -271,18 +277,55 @@ def describe(entry: dict) -> str:
     return f"  {entry['time']:8.2f} s  bar {entry['position']:>6}  -> {entry['target']}  ({entry['why']})"
 
 
-def _play(engine, script) -> None:
-    """Real-time loop in the main thread; prints each state change as it happens."""
+def _play(engine, script, watch: bool = False) -> None:
+    """Real-time loop in the main thread; prints each state change as it happens, reloads on save."""
     conductor = engine.conductor
+    watcher = _Watcher(engine) if watch else None
 
     def report() -> None:
         while conductor.announcements:
             print(describe(conductor.announcements.popleft()), flush=True)
         while conductor.faults:
             logging.getLogger("segue").error("audio block fault: %s", conductor.faults.popleft())
+        if watcher:
+            watcher.poll()
 
     engine.run(STOP, script, on_block=report)
     report()
+
+
+class _Watcher:
+    """Reloads the machine when its file (or its pack's manifest) is saved; twice a second at most."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.next_check = 0.0
+        self.stamp = self._stamp()
+
+    def _stamp(self) -> tuple:
+        paths = (self.engine.machine.path, self.engine.machine.pack.path / "pack.yaml")
+        return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if now < self.next_check:
+            return
+        self.next_check = now + 0.5
+        stamp = self._stamp()
+        if stamp == self.stamp:
+            return
+        self.stamp = stamp
+        try:
+            self.engine.reload()
+        except ValidationError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr, flush=True)
+            print("segue: not reloaded; the previous version keeps playing", file=sys.stderr, flush=True)
+            return
+        except SegueError as exc:
+            print(f"segue: not reloaded: {exc}", file=sys.stderr, flush=True)
+            return
+        print(f"segue: reloaded {self.engine.machine.path}; it takes over on the next bar", flush=True)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,8 @@ class Conductor:
         self._later: list[tuple[int, int, Telemetry]] = []
         self._order = 0
         self.dropped_later = 0
+        self._swap = None  # (machine, callback) waiting for the next bar line
+
 
     def tick(self) -> None:
         try:
@@ -91,9 +93,10 @@ class Conductor:
         while self._later and self._later[0][0] < end:
             at, _, item = heapq.heappop(self._later)
             self._take(item, at, b0, inputs, now_ns)
+        swapped = self._swap_at_bar(b0)
         self.params.advance(self.block / self.sample_rate)
         values = self.params.values()
-        decisions = self.runtime.step(b0, self.block, values, frozenset(inputs.events), inputs.force,
+        decisions = swapped + self.runtime.step(b0, self.block, values, frozenset(inputs.events), inputs.force,
                                       tuple(inputs.cues), tuple(inputs.stingers), inputs.at)
         self.graph.apply(decisions, b0)
         for d in decisions:
@@ -115,6 +118,29 @@ class Conductor:
         self._meter(b0)
         if self.feedback:
             self._publish_beats(b0)
+
+    # -- hot reload ----------------------------------------------------------------------------
+    def request_swap(self, machine, on_swap=None) -> None:
+        """Play `machine` from the next bar line; `on_swap(machine)` runs then (e.g. to switch OSC routes)."""
+        self._swap = (machine, on_swap)
+
+    def _swap_at_bar(self, b0: int) -> list:
+        if self._swap is None:
+            return []
+        origin, clock = self.runtime.origin, self.runtime.clock
+        bar = origin + clock.next_bar(max(0, b0 - origin))
+        if bar >= b0 + self.block:
+            return []
+        machine, on_swap = self._swap
+        self._swap = None
+        carried = {name: p.value for name, p in self.params.params.items()}
+        self.params = ParamBank(machine.params)
+        for name, value in carried.items():
+            if name in self.params.params:
+                self.params.params[name].value = self.params.params[name].target = value
+        if on_swap:
+            on_swap(machine)
+        return self.runtime.swap(machine, bar)
 
     # -- telemetry: when each item takes effect ---------------------------------------------------
     def _track_wall_clock(self, b0: int) -> None:

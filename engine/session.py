@@ -26,6 +26,7 @@ from engine.wavfile import atomic, clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL, LayerModel
 from engine.generate.worker import GenerationWorker
 from engine.machine.loader import load_machine
+from engine.machine.model import Machine
 from engine.machine.runtime import Runtime
 from engine.osc.routes import Router
 from engine.osc.feedback import Feedback
@@ -124,6 +125,28 @@ class Engine:
                 "ducking under voice is off")
             return None, None
         return sc, None
+
+    # -- hot reload ----------------------------------------------------------------------------
+    def reload(self) -> Machine:
+        """Validate the machine file again and, if it is good, play it from the next bar line.
+
+        Raises ValidationError (file:line:column problems) or SegueError and leaves the old machine playing.
+        """
+        machine = load_machine(self.machine.path)
+        if machine.pack != self.machine.pack:
+            raise SegueError(f"{machine.path}: the stem pack changed; restart to load the new audio")
+        new_layers = {f"{s.name}.{g.name}" for s in machine.states.values() for g in s.generate.values()}
+        missing = sorted(new_layers - set(self.graph.note_players))
+        if missing:
+            raise SegueError(f"{machine.path}: new generated layers ({', '.join(missing)}) need a restart")
+        self.machine = machine
+        self.conductor.request_swap(machine, self._swap_routes)
+        return machine
+
+    def _swap_routes(self, machine: Machine) -> None:
+        self.router = Router(machine)
+        if self.osc:
+            self.osc.input.router = self.router
 
     # -- driving the clock ourselves (offline and null) ---------------------------------------
     @property

@@ -90,3 +90,11 @@ class Automate(Decision):
     target: str  # 'master', 'duck' or 'stinger_duck'
     points: tuple[tuple[int, float], ...]  # (samples from `sample`, gain)
     action = "automate"
+
+
+@dataclass(frozen=True)
+class Reloaded(Decision):
+    """A new version of the state machine took over at this sample (hot reload)."""
+
+    path: str
+    action = "reload"

@@ -12,8 +12,8 @@ from engine.clock import next_in_loop
 from engine.machine.conditions import Compare, Latches, evaluate, walk
 from engine.generate.model import Request
 from engine.fades import Envelope
-from engine.machine.decisions import (Automate, Decision, EnterState, Fade, GenerateLayer, PlayStinger, Scheduled,
-                                      StartSegment, StopLayer)
+from engine.machine.decisions import (Automate, Decision, EnterState, Fade, GenerateLayer, PlayStinger, Reloaded,
+                                      Scheduled, StartSegment, StopLayer)
 from engine import fades
 from engine.machine.model import (ANY, MIN_RAMP_SECONDS, PREVIOUS, Cue, FadeSpec, Generated, Machine, Sync,
                                   Transition)
@@ -138,6 +138,42 @@ class Runtime:
                 break
         out += self._regenerate(block_start)
         return out
+
+    def swap(self, machine: Machine, at: int) -> list[Decision]:
+        """Take over a new version of the machine (same pack) at `at`, keeping what plays.
+
+        The current state stays if it still exists (its layers fade to their new gains over a beat);
+        otherwise the new initial state is entered. Pending transitions are re-decided from the new rules.
+        """
+        old_state = self.state
+        self.machine = machine
+        conditions = [t.when for t in machine.transitions] + [s.when for s in machine.stingers.values() if s.when]
+        compares = [c for cond in conditions for c in walk(cond) if isinstance(c, Compare)]
+        self.latches = Latches(compares, {p.name: p.hysteresis for p in machine.params})
+        self.latches.update(self._values)
+        self.pending, self.bridging = None, False
+        self.cooldown_until = {}
+        self._stinger_was_true = {name: False for name in machine.stingers}
+        self.timed = [t for t in self.timed if t[2] != "stinger" or t[3] in machine.stingers]
+        self.locks = {g.name: self.locks.get(g.name, g.lock) for s in machine.states.values()
+                      for g in s.generate.values()}
+        out: list[Decision] = [Reloaded(at, self.position(at), self.state, "the file changed", str(machine.path))]
+        if old_state not in machine.states:
+            return out + self._enter(at, machine.initial, machine.default_fade, None,
+                                     f"state '{old_state}' is gone after the reload")
+        state = machine.states[old_state]
+        if state.segment != self.segment and not self.bridging:
+            return out + self._enter(at, old_state, machine.default_fade, "start",
+                                     f"state '{old_state}' plays segment '{state.segment}' after the reload")
+        beat = Duration(1.0, "beats")
+        gains = {s: (state.layers[s].static_gain if s in state.layers else 0.0)
+                 for s in machine.pack.segments[self.segment].stems}
+        out += self._fade_segment(at, self.segment, gains, FadeSpec(beat, beat), old_state, "reloaded")
+        for key, active in list(self.generated.items()):
+            if machine.states[old_state].generate.get(active.spec.name) != active.spec:
+                out.append(StopLayer(at, self.position(at), old_state, "reloaded", key, self.min_ramp))
+                del self.generated[key]
+        return out + self._start_generated(at, old_state)
 
     def set_lock(self, name: str, locked: bool) -> None:
         """Locked: the generated layer keeps repeating its phrase; unlocked: fresh ones at regenerate points."""

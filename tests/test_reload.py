@@ -1,0 +1,96 @@
+"""Hot reload: a saved machine takes over on the next bar; a broken one is reported and the old one plays on."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from engine.errors import ValidationError
+from engine.session import Engine
+
+from audio import amplitude, osc_packet, read, run_until, send
+from conftest import BAR, MACHINE, ROOT, TONES, write_machine
+
+BEAT = BAR // 4
+A = TONES["calm"]["a"][0]
+
+
+def test_a_saved_change_takes_over_on_the_next_bar(tone_pack):
+    path = write_machine(tone_pack.parent, MACHINE, "live.yaml")
+    with Engine(path, audio="offline") as engine:
+        with engine.recording(tone_pack.parent / "live.wav"):
+            run_until(engine, BAR // 2)
+            path.write_text(MACHINE.replace("      a: 0 dB", "      a: -12 dB"))
+            engine.reload()
+            run_until(engine, 3 * BAR)
+        log = list(engine.conductor.log)
+    x = read(tone_pack.parent / "live.wav")[:, 0]
+    [reload] = [e for e in log if e["action"] == "reload"]
+    assert reload["sample"] == BAR
+    fade = [e for e in log if e["action"] == "fade" and e["stem"] == "a" and e["sample"] == BAR][0]
+    assert fade["target"] == pytest.approx(10 ** (-12 / 20)) and fade["samples"] == BEAT
+    assert amplitude(x[BAR - 6000:BAR], A) == pytest.approx(0.2, abs=0.004)
+    assert amplitude(x[BAR + BEAT + 1000:BAR + BEAT + 7000], A) == pytest.approx(0.2 * 10 ** (-12 / 20), abs=0.004)
+
+
+def test_a_broken_save_is_reported_and_the_old_machine_keeps_playing(tone_pack):
+    path = write_machine(tone_pack.parent, MACHINE, "broken_live.yaml")
+    with Engine(path, audio="offline") as engine:
+        run_until(engine, BAR // 2)
+        path.write_text(MACHINE.replace("when: event go", "when: event gone"))
+        with pytest.raises(ValidationError) as err:
+            engine.reload()
+        run_until(engine, 2 * BAR)
+        log = list(engine.conductor.log)
+    [problem] = err.value.problems
+    line = path.read_text().splitlines().index(next(t for t in path.read_text().splitlines() if "gone" in t)) + 1
+    assert "no event named 'gone'" in problem.message and problem.line == line
+    assert not [e for e in log if e["action"] == "reload"]
+
+
+def test_a_new_state_in_the_reload_can_be_reached_over_osc_after_the_bar(tone_pack):
+    path = write_machine(tone_pack.parent, MACHINE, "grow.yaml")
+    bigger = MACHINE.replace("  victory:\n", "  lull:\n    segment: calm\n    layers: {b: 0 dB}\n  victory:\n") + \
+        "  - {from: any, to: lull, when: event calm_down, sync: beat}\n"
+    with Engine(path, audio="offline", osc_port=0) as engine:
+        run_until(engine, 1000)
+        path.write_text(bigger)
+        engine.reload()
+        run_until(engine, BAR + 1000)
+        send(engine.osc.address[1], osc_packet("/segue/state/lull"))
+        deadline = time.monotonic() + 5
+        while engine.osc.datagrams < 1 and time.monotonic() < deadline:
+            time.sleep(0.002)
+        run_until(engine, 3 * BAR)
+        enters = [(e["target"], e["sample"]) for e in engine.conductor.log if e["action"] == "enter"]
+    assert enters[-1] == ("lull", BAR + BEAT)  # the new rule to it: sync beat
+
+
+def test_run_watch_reloads_on_save_and_reports_a_broken_file(tone_pack, tmp_path):
+    path = write_machine(tone_pack.parent, MACHINE, "watched.yaml")
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "run", str(path), "--audio", "null", "--osc-port",
+                             "0", "--watch"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert "OSC on" in proc.stdout.readline()
+        time.sleep(0.6)
+        path.write_text(MACHINE.replace("      a: 0 dB", "      a: -6 dB"))
+        line = proc.stdout.readline()
+        while "reloaded" not in line and line:
+            line = proc.stdout.readline()
+        assert f"segue: reloaded {path}; it takes over on the next bar" in line
+        broken = MACHINE.replace("sync: bar, fade_out", "sync: barr, fade_out")
+        path.write_text(broken)
+        line = next(i for i, t in enumerate(broken.splitlines(), 1) if "barr" in t)
+        time.sleep(1.5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert f"{path}:{line}:" in stderr and "'barr' is not a sync point" in stderr
+    assert "not reloaded; the previous version keeps playing" in stderr
