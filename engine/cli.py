@@ -25,7 +25,8 @@ def _request_stop(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="segue: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="segue: %(message)s", stream=sys.stderr)
+    logging.getLogger("segue").setLevel(logging.INFO)
     args = _parser().parse_args(argv)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _request_stop)
@@ -76,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--seconds", type=float, help="length (default: the script's duration)")
     render.add_argument("--block", type=int, default=256)
     render.add_argument("--sidechain", type=Path, help="a recording (e.g. commentary) fed as the sidechain input")
+    render.add_argument("--plot", type=Path, metavar="PNG", help="also draw a timeline of the render")
     render.add_argument("--normalize", metavar="LUFS", help="scale the render to this integrated loudness: a number, "
                         "'broadcast' (-23) or 'streaming' (-14)")
     render.set_defaults(func=cmd_render)
@@ -101,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
     graph.add_argument("--out", type=Path, help="write here; a .png file is drawn with Graphviz's dot")
     graph.set_defaults(func=cmd_graph)
+
+    monitor = sub.add_parser("monitor", help="a live terminal view of a running engine (over its OSC feedback)")
+    monitor.add_argument("--host", default="127.0.0.1")
+    monitor.add_argument("--port", type=int, default=9000, help="the engine's OSC port")
+    monitor.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    monitor.set_defaults(func=cmd_monitor)
 
     validate = sub.add_parser("validate", help="check a state machine and its stem pack")
     validate.add_argument("machine", type=Path, nargs="+")
@@ -159,6 +167,15 @@ def cmd_graph(args) -> int:
         print(f"written: {args.out}")
     else:
         print(text, end="")
+    return 0
+
+
+def cmd_monitor(args) -> int:
+    from engine.monitor import watch
+
+    state = watch(args.host, args.port, args.seconds)
+    if state.messages == 0:
+        raise SegueError(f"no answer from an engine at {args.host}:{args.port} (is `segue run` running there?)")
     return 0
 
 
@@ -232,6 +249,13 @@ def cmd_render(args) -> int:
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
     _loudness(report.wav, args.normalize)
+    if getattr(args, "plot", None):
+        import json
+
+        from engine.plot import plot
+
+        entries = json.loads(report.log.read_text())["entries"]
+        print(f"timeline: {plot(entries, report.wav, args.plot, str(args.machine))}")
     print(f"audio: {report.wav}")
     print(f"decision log: {report.log} ({report.decisions} decisions)")
     return 0
@@ -267,7 +291,8 @@ def cmd_demo(args) -> int:
         print("segue: no sound card found; rendering the demo to a file instead" if not args.render else
               "segue: rendering the demo")
         return cmd_render(argparse.Namespace(machine=DEMO_MACHINE, telemetry=DEMO_SCRIPT, out=args.out,
-                                             seconds=None, block=256, sidechain=None, normalize=None))
+                                             seconds=None, block=256, sidechain=None, normalize=None,
+                                             plot=None))
     return cmd_run(argparse.Namespace(machine=DEMO_MACHINE, osc_port=9000, osc_host="127.0.0.1",
                                       audio="portaudio", out=args.out, block=256, telemetry=DEMO_SCRIPT))
 

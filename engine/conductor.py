@@ -68,6 +68,8 @@ class Conductor:
         self._order = 0
         self.dropped_later = 0
         self._swap = None  # (machine, callback) waiting for the next bar line
+        self._published: dict[tuple[str, str], object] = {}
+        self._audience = 0
 
 
     def tick(self) -> None:
@@ -203,6 +205,25 @@ class Conductor:
             if self.feedback:
                 self.feedback.publish("/segue/meter", _db(self.peak), _db(self.rms), self.lufs_m, self.lufs_s,
                                       self.lufs_i)
+                self._publish_changes()
+
+    def _publish_changes(self) -> None:
+        """Params, layer gains and the next scheduled transition, when they changed (10 times a second)."""
+        if len(self.feedback.subscribers) != self._audience:  # someone new: tell everything again
+            self._audience = len(self.feedback.subscribers)
+            self._published.clear()
+        now = {("/segue/param", name): round(p.value, 4) for name, p in self.params.params.items()}
+        levels = self.runtime.levels(self.params.values())
+        now.update({("/segue/layer", f"{seg}.{stem}"): round(self.graph.fade_gain(seg, stem) * g, 4)
+                    for (seg, stem), g in levels.items() if seg != "gen"})
+        pending = self.runtime.pending
+        now[("/segue/next", "")] = (pending.move.target, round((pending.sample - self.sample) / self.sample_rate, 2)) \
+            if pending else ("", -1.0)
+        for (address, name), value in now.items():
+            if self._published.get((address, name)) != value:
+                self._published[(address, name)] = value
+                args = value if isinstance(value, tuple) else (name, value)
+                self.feedback.publish(address, *args)
 
     def _publish_beats(self, b0: int) -> None:
         origin, clock = self.runtime.origin, self.runtime.clock

@@ -226,6 +226,10 @@ class Graph:
             if notes:
                 self.note_players[key].play(notes, block_start, self.block)
 
+    def fade_gain(self, segment: str, stem: str) -> float:
+        """Where a stem's fade envelope is now (0..1)."""
+        return float(self.players[segment].stems[stem].env.get())
+
     def loudness_powers(self) -> tuple[float, float]:
         """K-weighted power (sum of channels) over the last 400 ms and 3 s: lufs() turns them into LUFS."""
         return max(0.0, self.momentary.get()), max(0.0, self.short_term.get())
