@@ -56,3 +56,20 @@ def amplitude(x: np.ndarray, freq: float) -> float:
 
 def max_step(x: np.ndarray) -> float:
     return float(np.abs(np.diff(x, axis=0)).max())
+
+
+def play(machine_path: Path, out: Path, steps, until: int, **engine_options) -> tuple[np.ndarray, list[dict]]:
+    """Render the engine from sample 0, sending each step's OSC packets (real UDP) when the clock reaches it.
+
+    Returns the rendered samples (frames x 2) up to `until` and the decision log.
+    """
+    with Engine(machine_path, audio="offline", osc_port=0, **engine_options) as engine:
+        with engine.recording(out):
+            for at, packets in steps:
+                run_until(engine, at)
+                expected = engine.osc.datagrams + len(packets)
+                send(engine.osc.address[1], *packets)
+                wait_for(engine, expected)
+            run_until(engine, until)
+        log = list(engine.conductor.log)
+    return read(out)[:until], log

@@ -9,7 +9,7 @@ from engine.loudness import Integrator, lufs, measure, normalize
 from engine.machine.model import MIN_RAMP_SECONDS
 from engine.session import Engine
 
-from audio import SR, amplitude, max_step, osc_packet, read, run_until, send, wait_for
+from audio import SR, amplitude, max_step, osc_packet, play
 from conftest import BAR, BOOM, TONES, write_machine
 
 BEAT = BAR // 4
@@ -36,17 +36,9 @@ cues:
 
 
 def render(folder, steps, until, text=MACHINE, sidechain_file=None):
-    path = write_machine(folder, text, "show.yaml")
-    with Engine(path, audio="offline", osc_port=0, sidechain_file=sidechain_file) as engine:
-        with engine.recording(folder / "show.wav"):
-            for at, packets in steps:
-                run_until(engine, at)
-                expected = engine.osc.datagrams + len(packets)
-                send(engine.osc.address[1], *packets)
-                wait_for(engine, expected)
-            run_until(engine, until)
-        log = list(engine.conductor.log)
-    return read(folder / "show.wav")[:until, 0], log
+    x, log = play(write_machine(folder, text, "show.yaml"), folder / "show.wav", steps, until,
+                  sidechain_file=sidechain_file)
+    return x[:, 0], log
 
 
 def level(x, start, freq=BED, n=4800):

@@ -3,27 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 from engine.machine.model import MIN_RAMP_SECONDS
-from engine.session import Engine
 
-from audio import SR, amplitude, max_step, osc_packet, read, run_until, send, wait_for
+from audio import SR, amplitude, max_step, osc_packet, play
 from conftest import BAR, TONES, tone
 
 BEAT = BAR // 4
 
 
 def render(machine_path, out, steps, until):
-    """Play the engine from sample 0, sending the OSC packets of each step when the clock reaches it."""
-    with Engine(machine_path, audio="offline", osc_port=0) as engine:
-        port = engine.osc.address[1]
-        with engine.recording(out):
-            for at, packets in steps:
-                run_until(engine, at)
-                expected = engine.osc.datagrams + len(packets)
-                send(port, *packets)
-                wait_for(engine, expected)
-            run_until(engine, until)
-        log = list(engine.conductor.log)
-    return read(out)[:until], log
+    return play(machine_path, out, steps, until)
 
 
 def test_combat_starts_on_the_next_bar_exact_sample(machine_path, tmp_path):

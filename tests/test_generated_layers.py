@@ -6,9 +6,8 @@ import logging
 import numpy as np
 
 from engine.generate.model import DEFAULT_MODEL
-from engine.session import Engine
 
-from audio import osc_packet, read, run_until, send, wait_for
+from audio import osc_packet, play
 from conftest import BAR, write_machine
 
 SIXTEENTH = BAR // 16
@@ -31,16 +30,8 @@ ARP = ("    generate:\n      arp: {role: arpeggio, instrument: pluck, density: {
 
 
 def render(path, steps, until, model_path=None):
-    with Engine(path, audio="offline", osc_port=0, model_path=model_path) as engine:
-        with engine.recording(path.with_suffix(".wav")):
-            for at, packets in steps:
-                run_until(engine, at)
-                expected = engine.osc.datagrams + len(packets)
-                send(engine.osc.address[1], *packets)
-                wait_for(engine, expected)
-            run_until(engine, until)
-        log = list(engine.conductor.log)
-    return read(path.with_suffix(".wav"))[:until, 0], log
+    x, log = play(path, path.with_suffix(".wav"), steps, until, model_path=model_path)
+    return x[:, 0], log
 
 
 def machines(folder):

@@ -1,7 +1,6 @@
 """Every integration kit's packets, byte for byte as the host sends them, replayed into a running engine."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -12,7 +12,6 @@ from types import MappingProxyType
 import soundfile
 from yaml.nodes import Node, ScalarNode
 
-from engine.errors import ValidationError
 from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
 from engine.fades import CURVES
 from engine.generate.encoding import HIGH, LOW, ROLE_ALIASES, ROLES
