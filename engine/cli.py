@@ -317,6 +317,14 @@ def _play(engine, script, watch: bool = False) -> None:
 
     engine.run(STOP, script, on_block=report)
     report()
+    h = conductor.health()
+    print(f"segue: {h['blocks']} blocks of {h['period_ms']:.2f} ms; conductor p99 {h['conductor_p99_ms']:.3f} ms; "
+          f"longest gap between blocks {h['max_gap_ms']:.2f} ms; {h['faults']} faults; "
+          f"{h['dropped']} messages dropped", flush=True)
+    if engine.osc:
+        applied = ", ".join(f"{n} {kind}" for kind, n in sorted(h["taken"].items())) or "nothing"
+        print(f"segue: OSC: {engine.osc.datagrams} packets in, {engine.osc.rejected} rejected; applied: {applied}",
+              flush=True)
 
 
 class _Watcher:

@@ -9,7 +9,7 @@ import heapq
 import math
 import time
 import traceback
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from engine.events import EventQueue, Telemetry
@@ -56,6 +56,8 @@ class Conductor:
         self.log: deque[dict] = deque(maxlen=log_limit)
         self.announcements: deque[dict] = deque(maxlen=256)  # state changes, for a UI thread to pop
         self.faults: deque[str] = deque(maxlen=32)
+        self.ticks: deque[tuple[int, int]] = deque(maxlen=200_000)  # (start ns, duration ns) per block
+        self.taken: Counter[str] = Counter()  # telemetry applied, by kind
         self.fault_count = 0
         self.latencies: deque[tuple[float, int, int]] = deque(maxlen=100_000)  # (value, arrived_ns, applied_ns)
         self.peak = 0.0
@@ -73,6 +75,7 @@ class Conductor:
 
 
     def tick(self) -> None:
+        started = time.perf_counter_ns()
         try:
             self._tick()
         except Exception:  # the audio thread must keep running; the fault is reported from outside
@@ -80,6 +83,18 @@ class Conductor:
             self.faults.append(traceback.format_exc(limit=4))
         finally:
             self.sample += self.block
+            self.ticks.append((started, time.perf_counter_ns() - started))
+
+    def health(self) -> dict:
+        """How the blocks went: count, the conductor's own cost, and the longest gap between two blocks."""
+        ticks = list(self.ticks)
+        costs = sorted(d for _, d in ticks)
+        gaps = [b[0] - a[0] for a, b in zip(ticks, ticks[1:])]
+        return {"blocks": self.sample // self.block, "faults": self.fault_count,
+                "conductor_p99_ms": costs[int(0.99 * (len(costs) - 1))] / 1e6 if costs else 0.0,
+                "max_gap_ms": max(gaps) / 1e6 if gaps else 0.0,
+                "period_ms": self.block / self.sample_rate * 1000,
+                "dropped": self.queue.dropped + self.dropped_later, "taken": dict(self.taken)}
 
     def _tick(self) -> None:
         b0, now_ns = self.sample, time.perf_counter_ns()
@@ -118,7 +133,7 @@ class Conductor:
             self._start_due_layers(b0)
         self.graph.play_notes(b0)
         self._meter(b0)
-        if self.feedback:
+        if self.feedback and self.feedback.subscribers:
             self._publish_beats(b0)
 
     # -- hot reload ----------------------------------------------------------------------------
@@ -166,6 +181,7 @@ class Conductor:
         heapq.heappush(self._later, (at, self._order, item))
 
     def _take(self, item: Telemetry, at: int, b0: int, inputs: "_Inputs", now_ns: int) -> None:
+        self.taken[item.kind] += 1
         if at > b0 and (inputs.at is None or at < inputs.at):
             inputs.at = at  # sync 'immediate' lands on this sample, not on the block's first
         if item.kind == "param":
@@ -202,7 +218,7 @@ class Conductor:
         if (b0 + self.block) // METER_EVERY > b0 // METER_EVERY:  # every 100 ms
             self.integrator.add(momentary)
             self.lufs_i = self.integrator.integrated()
-            if self.feedback:
+            if self.feedback and self.feedback.subscribers:
                 self.feedback.publish("/segue/meter", _db(self.peak), _db(self.rms), self.lufs_m, self.lufs_s,
                                       self.lufs_i)
                 self._publish_changes()

@@ -4,6 +4,8 @@ one of the front doors: live (portaudio or JACK), real time without a device (nu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import gc
 import json
 import logging
 import math
@@ -37,6 +39,9 @@ from engine.telemetry import Script
 
 DEFAULT_BLOCK = 256
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default (5 ms) is about a whole 256-frame block
+WAKE_EVERY = 0.02  # the real-time loop's own pace with a real driver
+FEED_AHEAD = 0.1  # seconds of script handed to the conductor ahead of time (each item knows its sample)
+GC_EVERY = 2.0  # seconds between young-generation collections in real time
 
 
 @dataclass(frozen=True)
@@ -157,12 +162,14 @@ class Engine:
         for _ in range(blocks):
             self.server.process()
 
-    def _feed(self, script: Script | None, index: int) -> int:
-        """Enqueue the script's messages due by the block about to be computed."""
+    def _feed(self, script: Script | None, index: int, ahead: float = 0.0) -> int:
+        """Enqueue the script's messages due within the block about to be computed (or `ahead` seconds more),
+        each stamped with its exact sample, so it takes effect there and not at the block's start."""
         if script is None:
             return index
-        while index < len(script.cues) and round(script.cues[index].at * self.sample_rate) <= self.conductor.sample:
-            self.queue.put(script.cues[index].item)
+        horizon = self.conductor.sample + self.block + round(ahead * self.sample_rate)
+        while index < len(script.cues) and (at := round(script.cues[index].at * self.sample_rate)) < horizon:
+            self.queue.put(dataclasses.replace(script.cues[index].item, sample=at))
             index += 1
         return index
 
@@ -212,24 +219,41 @@ class Engine:
 
     # -- real time ----------------------------------------------------------------------------
     def run(self, stop: threading.Event, script: Script | None = None, on_block=None) -> None:
-        """Play in real time until `stop` is set or the script ends (if it has a duration)."""
+        """Play in real time until `stop` is set or the script ends (if it has a duration).
+
+        With a real driver the audio runs in its own thread and this loop only wakes 50 times a second
+        (script messages carry their exact sample, so they are handed over ahead of time). Python's cyclic
+        garbage collector is paused meanwhile: a full collection stops every thread, the audio one included,
+        for as long as it takes; the engine makes little cyclic garbage, and the young generations are
+        collected here, between blocks, instead.
+        """
         period = self.block / self.sample_rate
         end = round(script.duration * self.sample_rate) if script else None
-        index, deadline = 0, time.perf_counter()
-        while not stop.is_set() and (end is None or self.conductor.sample < end):
-            index = self._feed(script, index)
-            if self.manual:
-                self.server.process()
+        index, deadline, sweep = 0, time.perf_counter(), time.monotonic() + GC_EVERY
+        gc.disable()
+        try:
+            while not stop.is_set() and (end is None or self.conductor.sample < end):
+                index = self._feed(script, index, ahead=0 if self.manual else FEED_AHEAD)
+                self._pace(period, deadline)
                 deadline += period
-                delay = deadline - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                elif delay < -0.5:  # fell far behind (machine suspended?): do not race to catch up
+                if time.perf_counter() - deadline > 0.5:  # fell far behind (machine suspended?): no racing
                     deadline = time.perf_counter()
-            else:
-                time.sleep(period)
-            if on_block:
-                on_block()
+                if on_block:
+                    on_block()
+                if time.monotonic() > sweep:
+                    gc.collect(1)
+                    sweep = time.monotonic() + GC_EVERY
+        finally:
+            gc.enable()
+
+    def _pace(self, period: float, deadline: float) -> None:
+        if not self.manual:
+            time.sleep(WAKE_EVERY)
+            return
+        self.server.process()
+        delay = deadline + period - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
 
     def _close_osc(self) -> None:
         if self.osc:

@@ -120,11 +120,19 @@ class Doc:
         if not isinstance(node, ScalarNode):
             self.error(node, f"{what} must be a single value, not a {'list' if isinstance(node, SequenceNode) else 'mapping'}")
             return None
-        return _SAFE.construct_object(node)
+        try:
+            return _SAFE.construct_object(node)
+        except yaml.YAMLError:  # e.g. a !!python/... tag: never constructed, only reported
+            self.error(node, f"{what}: the YAML tag {node.tag} is not allowed here (plain values only)")
+            return None
 
     def string(self, node: Node, what: str) -> str | None:
         value = self.scalar(node, what)
         if value is None:
+            return None
+        if isinstance(value, bool) and isinstance(node, ScalarNode) and node.style is None:
+            self.error(node, f"{what}: YAML reads {node.value} as {str(value).lower()}; put it in quotes: "
+                             f"'{node.value}'")
             return None
         if not isinstance(value, str) or not value.strip():
             self.error(node, f"{what} must be a non-empty text, got {value!r}")

@@ -54,7 +54,7 @@ class Feedback:
     def _run(self) -> None:
         while not self._stop:
             if not self._outbox:
-                time.sleep(0.002)
+                time.sleep(0.005)  # a poll, not a lock the audio thread would have to take
                 continue
             target, address, args = self._outbox.popleft()
             builder = OscMessageBuilder(address)

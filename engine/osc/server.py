@@ -101,7 +101,10 @@ class OscInput:
 def _bind(kind: int, host: str, port: int, what: str) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind)
     if kind == socket.SOCK_DGRAM:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        try:  # past the system's cap (net.core.rmem_max) where we may, so a burst waits instead of vanishing
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), RECEIVE_BUFFER)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
     else:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -120,6 +123,7 @@ class OscService:
         self.input = osc_input
         self._udp = _bind(socket.SOCK_DGRAM, host, port, "UDP")
         self.address = self._udp.getsockname()[:2]
+        self.receive_buffer = self._udp.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         self._tcp: socket.socket | None = None
         try:
             if tcp:

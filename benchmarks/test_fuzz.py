@@ -1,0 +1,66 @@
+"""A million fuzzed packets through the OSC input (parse, strict check, route, enqueue): none may raise."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from engine.events import EventQueue
+from engine.machine.loader import load_machine
+from engine.osc.routes import Router
+from engine.osc.security import Gate
+from engine.osc.server import OscInput
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKETS = 1_000_000
+
+
+def seeds() -> list[bytes]:
+    out = []
+    for address, args in [("/segue/param/intensity", [0.5]), ("/segue/event/enemy_spotted", []),
+                          ("/segue/state/combat", [1]), ("/game/health", ["x"]), ("/segue/status", [9000]),
+                          ("/segue/generate/counter/lock", [True])]:
+        b = OscMessageBuilder(address)
+        for a in args:
+            b.add_arg(a)
+        out.append(b.build().dgram)
+    return out
+
+
+def test_a_million_fuzzed_packets(benchmark, budget_report):
+    machine = load_machine(ROOT / "statemachines" / "demo.yaml")
+    osc_input = OscInput(Router(machine), EventQueue(capacity=10**7), Gate(rate=1e12))
+    logging.getLogger("segue.osc").disabled = True  # a million log lines would measure the terminal
+    rng = np.random.default_rng(0)
+    base = seeds()
+    raised = []
+
+    def run():
+        started = time.perf_counter()
+        for i in range(PACKETS):
+            kind = i % 3
+            if kind == 0:
+                data = rng.bytes(int(rng.integers(0, 96)))
+            else:
+                data = bytearray(base[i % len(base)])
+                for _ in range(int(rng.integers(1, 4))):
+                    data[int(rng.integers(0, len(data)))] = int(rng.integers(0, 256))
+                if kind == 2:
+                    data = data[:int(rng.integers(0, len(data) + 1))]
+                data = bytes(data)
+            try:
+                osc_input.handle(data, "127.0.0.1", 5000, 0)
+            except Exception as exc:  # the one thing that must never happen
+                raised.append((data, repr(exc)))
+            if i % 10_000 == 0:
+                osc_input.queue.drain()
+        return time.perf_counter() - started
+
+    seconds = benchmark.pedantic(run, rounds=1, iterations=1)
+    logging.getLogger("segue.osc").disabled = False
+    budget_report(benchmark, "fuzz the OSC input", f"{PACKETS:,} packets in {seconds:.0f} s, {len(raised)} raised, "
+                  f"{osc_input.rejected:,} rejected", "0 raised", not raised)
+    assert not raised, raised[:3]

@@ -1,0 +1,45 @@
+"""The trivial baseline: a JACK client that plays a sine while the last OSC message was /on, silence after /off.
+
+    python tests/jack_sine.py UDP_PORT
+"""
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+
+import jack
+import numpy as np
+from pythonosc.osc_message import OscMessage
+
+
+def main(port: int) -> None:
+    client = jack.Client("segue-sine", no_start_server=True)
+    out = client.outports.register("out")
+    rate = client.samplerate
+    state = {"on": False, "phase": 0.0}
+
+    @client.set_process_callback
+    def process(nframes):
+        buf = out.get_array()
+        if state["on"]:
+            t = state["phase"] + np.arange(nframes)
+            buf[:] = 0.2 * np.sin(2 * np.pi * 440.0 * t / rate)
+            state["phase"] = (state["phase"] + nframes) % rate
+        else:
+            buf[:] = 0.0
+
+    def listen():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", port))
+            while True:
+                state["on"] = OscMessage(sock.recv(1024)).address.endswith("/on")
+
+    threading.Thread(target=listen, daemon=True).start()
+    client.activate()
+    print("ready", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,164 @@
+"""A real JACK server (dummy driver) for real-time tests and benchmarks, and the helper processes around it.
+
+Each helper runs in its own process, so none of them shares the engine's GIL.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def ensure_jackd() -> str:
+    """The jackd binary; installs Debian's jackd2 when it is missing and we may (root with apt-get)."""
+    found = shutil.which("jackd")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "jackd2"], env=env, capture_output=True, timeout=600)
+        if not shutil.which("jackd"):
+            subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "jackd2"], env=env, capture_output=True, timeout=600)
+    found = shutil.which("jackd")
+    if not found:
+        raise RuntimeError("these real-time tests need a JACK server: apt-get install jackd2")
+    return found
+
+
+class JackServer:
+    """jackd -d dummy with its own name; children started with `env` talk to it and to nothing else."""
+
+    def __init__(self, period: int = 256, rate: int = 48000):
+        self.period, self.rate = period, rate
+        self.name = f"segue-test-{os.getpid()}-{period}"
+        self.env = {**os.environ, "JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1",
+                    "PYTHONUNBUFFERED": "1"}
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "JackServer":
+        jackd = ensure_jackd()
+        self.proc = subprocess.Popen([jackd, "-n", self.name, "-d", "dummy", "-r", str(self.rate),
+                                      "-p", str(self.period)], env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ok = subprocess.run([sys.executable, "-c", "import jack; jack.Client('up', no_start_server=True)"],
+                                env=self.env, capture_output=True)
+            if ok.returncode == 0:
+                return self
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("jackd (dummy driver) did not come up")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def spawn(self, *args: str, **kw) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, *args], env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, **kw)
+
+
+def wait_line(proc: subprocess.Popen, word: str, timeout: float = 20.0) -> str:
+    """Read the process's stdout until a line containing `word` (or fail, showing its stderr)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if word in line:
+            return line
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    raise RuntimeError(f"no '{word}' from {proc.args}: {proc.stderr.read()[-2000:]}")
+
+
+LATENCY_MACHINE = """\
+pack: tones
+events: [up, down]
+initial: quiet
+states:
+  quiet: {segment: calm, layers: {}}
+  loud: {segment: calm, layers: {a: 0 dB}}
+transitions:
+  - {from: quiet, to: loud, when: event up, sync: immediate}
+  - {from: loud, to: quiet, when: event down, sync: immediate}
+"""
+
+
+def reaction_latencies(sent_ns: list[int], audio, cycles, rate: int, block: int, threshold: float = 1e-4):
+    """For each 'on' message (every other one, from the first): ms from its send to the first output sample
+    that reflects it, placed in time by the cycle that carried it. None where no reaction was found."""
+    import numpy as np  # noqa: PLC0415
+
+    starts = cycles[:, 1]
+    loud = np.abs(audio) > threshold
+    out = []
+    for t_send in sent_ns[::2]:
+        c = int(np.searchsorted(starts, t_send))  # the first cycle that ran after the send
+        if c >= len(starts):
+            out.append(None)
+            continue
+        ahead = np.flatnonzero(loud[c * block:(c + 8) * block])
+        if not len(ahead):
+            out.append(None)
+            continue
+        s = c * block + int(ahead[0])
+        out.append((starts[s // block] + (s % block) / rate * 1e9 - t_send) / 1e6)
+    return out
+
+
+def free_udp_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def measure_reactions(jack: JackServer, who: str, machine: Path, out_dir: Path, events: int, rate: float) -> dict:
+    """Run `who` ('sine': the trivial baseline client, or 'engine': `segue run --audio jack`) under `jack`,
+    toggle it `events` times over OSC from another process, record its output with the probe, and measure."""
+    import json  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+
+    port = free_udp_port()
+    if who == "sine":
+        target = jack.spawn(str(HERE / "jack_sine.py"), str(port))
+        pattern, on, off, ready = "segue-sine:out", "/on", "/off", "ready"
+    else:
+        target = jack.spawn("-m", "engine.cli", "run", str(machine), "--audio", "jack", "--osc-port", str(port),
+                            "--block", str(jack.period), cwd=str(HERE.parent))
+        pattern, on, off, ready = "segue:output_1", "/segue/event/up", "/segue/event/down", "OSC on"
+    try:
+        wait_line(target, ready)
+        npz = out_dir / f"{who}-{jack.period}.npz"
+        seconds = events / rate + 2.0
+        probe = jack.spawn(str(HERE / "jack_probe.py"), pattern, str(seconds), str(npz))
+        wait_line(probe, "ready")
+        sender = jack.spawn(str(HERE / "osc_toggle.py"), str(port), str(events), str(rate), on, off)
+        sent = json.loads(sender.communicate(timeout=events / rate + 60)[0])
+        wait_line(probe, "done", seconds + 30)
+    finally:
+        target.send_signal(2)
+        try:
+            out, _ = target.communicate(timeout=10)
+        except Exception:
+            target.kill()
+            out = ""
+    data = np.load(npz)
+    found = reaction_latencies(sent, data["audio"], data["cycles"], int(data["rate"]), int(data["block"]))
+    ok = [x for x in found if x is not None]
+    return {"who": who, "period": jack.period, "events": len(found), "reacted": len(ok),
+            "latencies_ms": ok, "xruns": int(data["xruns"]),
+            "health": [line for line in (out or "").splitlines() if "blocks of" in line]}

@@ -1,0 +1,51 @@
+"""A flood of OSC from another process while the engine plays in real time: nothing lost, the newest value wins,
+memory stays bounded. (The 60-second version at the same rate, under JACK, is benchmarks/test_flood.py.)"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+from engine.session import Engine
+
+from conftest import ROOT
+
+RATE, SECONDS = 20_000, 3.0
+
+
+def rss_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_twenty_thousand_messages_a_second_lose_nothing():
+    with Engine(ROOT / "statemachines" / "demo.yaml", audio="null", osc_port=0) as engine:
+        stop = threading.Event()
+        runner = threading.Thread(target=engine.run, args=(stop,))
+        runner.start()
+        before = rss_mb()
+        try:
+            flood = subprocess.run([sys.executable, str(ROOT / "tests" / "osc_flood.py"), str(engine.osc.address[1]),
+                                    str(RATE), str(SECONDS)], capture_output=True, text=True, timeout=60)
+            summary = json.loads(flood.stdout)
+            deadline = SECONDS + 5
+            while engine.osc.datagrams < summary["sent"] and deadline > 0:
+                stop.wait(0.1)
+                deadline -= 0.1
+            stop.wait(0.2)  # a few more blocks, to apply what is queued
+        finally:
+            stop.set()
+            runner.join()
+        grown = rss_mb() - before
+        taken = dict(engine.conductor.taken)
+        intensity = engine.params.params["intensity"].target
+        received, rejected, dropped = engine.osc.datagrams, engine.osc.rejected, engine.queue.dropped
+    assert summary["sent"] == RATE * SECONDS
+    assert received == summary["sent"], f"{summary['sent'] - received} datagrams never reached the engine"
+    assert rejected == 0 and dropped == 0
+    assert taken["event"] == summary["events"] and taken["param"] == summary["sent"] - summary["events"]
+    assert intensity == summary["last"]  # the newest value won
+    assert grown < 60, f"memory grew by {grown:.0f} MB"
