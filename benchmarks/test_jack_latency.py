@@ -12,7 +12,7 @@ from jackrig import LATENCY_MACHINE, JackServer, measure_reactions
 
 from conftest_tests import make_tone_machine
 
-EVENTS, RATE = 1000, 40.0
+EVENTS, RATE = 2000, 40.0  # 1,000 reactions to measure: every other message turns the sound on
 
 
 @pytest.mark.parametrize("period", [64, 128, 256])

@@ -35,6 +35,7 @@ class _Inputs:
     stingers: list[str] = field(default_factory=list)
     force: str | None = None
     at: int | None = None
+    params: dict[str, tuple[Telemetry, int, int]] = field(default_factory=dict)  # newest (item, sample, count)
 
 
 def _db(x: float) -> float:
@@ -110,6 +111,9 @@ class Conductor:
         while self._later and self._later[0][0] < end:
             at, _, item = heapq.heappop(self._later)
             self._take(item, at, b0, inputs, now_ns)
+        for name, (item, at, count) in inputs.params.items():  # a flood costs one set per param per block
+            value = self.params.set(name, item.value)
+            self._log_telemetry(item, max(at, b0), value, count)
         swapped = self._swap_at_bar(b0)
         self.params.advance(self.block / self.sample_rate)
         values = self.params.values()
@@ -184,11 +188,13 @@ class Conductor:
         self.taken[item.kind] += 1
         if at > b0 and (inputs.at is None or at < inputs.at):
             inputs.at = at  # sync 'immediate' lands on this sample, not on the block's first
-        if item.kind == "param":
-            value = self.params.set(item.name, item.value)
+        if item.kind == "param":  # the newest value wins; applied once, after the block's telemetry is in
             if item.arrived_ns:
                 self.latencies.append((item.value, item.arrived_ns, now_ns))
-        elif item.kind == "event":
+            previous = inputs.params.get(item.name)
+            inputs.params[item.name] = (item, at, previous[2] + 1 if previous else 1)
+            return
+        if item.kind == "event":
             inputs.events.add(item.name)
             value = 1.0
         elif item.kind == "cue":
@@ -206,9 +212,14 @@ class Conductor:
         else:
             inputs.force = item.name
             value = 1.0
-        self.log.append({"sample": max(at, b0), "time": round(max(at, b0) / self.sample_rate, 6),
-                         "action": "telemetry", "source": item.source, "kind": item.kind, "name": item.name,
-                         "value": value})
+        self._log_telemetry(item, max(at, b0), value, 1)
+
+    def _log_telemetry(self, item: Telemetry, sample: int, value: float, count: int) -> None:
+        entry = {"sample": sample, "time": round(sample / self.sample_rate, 6), "action": "telemetry",
+                 "source": item.source, "kind": item.kind, "name": item.name, "value": value}
+        if count > 1:
+            entry["updates"] = count  # this many arrived in the block; the newest is the one applied
+        self.log.append(entry)
 
     # -- meters and feedback -------------------------------------------------------------------
     def _meter(self, b0: int) -> None:

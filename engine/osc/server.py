@@ -18,7 +18,7 @@ from engine.osc.feedback import Feedback
 from engine.osc.routes import OscInputError, Router
 from engine.osc.security import Gate
 from engine.osc.slip import Decoder
-from engine.osc.strict import truncation
+from engine.osc.strict import Malformed, parse_message, truncation
 
 log = logging.getLogger("segue.osc")
 
@@ -47,6 +47,17 @@ class OscInput:
         if not self.gate.within_rate(ip):
             self._refuse(ip, f"OSC from {ip} over its rate limit ({self.gate.rate:.0f}/s): messages dropped")
             return
+        if not data.startswith(b"#bundle"):
+            try:
+                address, args = parse_message(data)  # the fast, strict path: plain messages
+            except Malformed as exc:
+                self._reject(sender, "-", f"not a valid OSC message ({exc})")
+                return
+            except NotImplementedError:
+                pass  # a rarer argument type: python-osc below reads it
+            else:
+                self._dispatch(address, args, 0.0, sender, ip, port, arrived_ns)
+                return
         try:
             messages = OscPacket(data).messages
         except Exception as exc:  # python-osc raises ParseError and, on some garbage, other errors
@@ -58,19 +69,23 @@ class OscInput:
             if (why := truncation(msg.dgram)) is not None:
                 self._reject(sender, msg.address, f"malformed: {why}")
                 continue
-            if self._control(msg.address, msg.params, ip, port):
-                continue
-            try:
-                item = self.router.route(msg.address, msg.params, arrived_ns)
-            except OscInputError as exc:
-                self._reject(sender, msg.address, str(exc))
-                continue
-            if item is None:
-                continue
-            if timed.time > now + FUTURE_SLACK:  # a bundle for later: the conductor plays it at that time
-                item = dataclasses.replace(item, due=timed.time)
-            if not self.queue.put(item):
-                self._reject(sender, msg.address, "dropped: the engine's input queue is full")
+            due = timed.time if timed.time > now + FUTURE_SLACK else 0.0  # a bundle for later
+            self._dispatch(msg.address, msg.params, due, sender, ip, port, arrived_ns)
+
+    def _dispatch(self, address: str, args, due: float, sender: str, ip: str, port: int, arrived_ns: int) -> None:
+        if self._control(address, args, ip, port):
+            return
+        try:
+            item = self.router.route(address, args, arrived_ns)
+        except OscInputError as exc:
+            self._reject(sender, address, str(exc))
+            return
+        if item is None:
+            return
+        if due:  # the conductor plays it at that time
+            item = dataclasses.replace(item, due=due)
+        if not self.queue.put(item):
+            self._reject(sender, address, "dropped: the engine's input queue is full")
 
     def _control(self, address: str, args, ip: str, port: int) -> bool:
         """/segue/subscribe [port], /segue/unsubscribe [port], /segue/status: answered here, not queued."""

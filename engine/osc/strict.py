@@ -43,3 +43,52 @@ def truncation(dgram: bytes) -> str | None:
         if pos < 0 or pos > len(dgram):
             return f"the packet ends before its '{tag}' argument (type tags ',{tags}', {len(dgram)} bytes)"
     return None
+
+
+class Malformed(ValueError):
+    pass
+
+
+_SIMPLE = {"i": (">i", 4), "f": (">f", 4), "d": (">d", 8), "h": (">q", 8)}
+_CONSTANT = {"T": True, "F": False, "N": None}
+
+
+def parse_message(data: bytes) -> tuple[str, list]:
+    """A plain OSC message (not a bundle) -> (address, arguments), strictly: every byte its type tags promise
+    must be there. Handles the types games and consoles send (i f d h s S T F N); raises Malformed, or
+    NotImplementedError for the rarer ones (blobs, arrays...) so the caller can hand those to python-osc.
+
+    This is the hot path of a flood: a few microseconds a message, where a general parser takes several times
+    as long, and every microsecond here is one the audio thread may be waiting for the GIL.
+    """
+    end = _string_end(data, 0)
+    if end < 0 or not data.startswith(b"/"):
+        raise Malformed("not an OSC message (no address)")
+    address = data[:data.index(b"\x00")].decode("utf-8", "replace")
+    if end == len(data):
+        return address, []
+    if data[end:end + 1] != b",":
+        raise Malformed("type tag string must start with ','")
+    tags_end = _string_end(data, end)
+    if tags_end < 0:
+        raise Malformed("type tag string is not terminated")
+    tags = data[end + 1:data.index(b"\x00", end)].decode("ascii", "replace")
+    pos, args = tags_end, []
+    for tag in tags:
+        if tag in _SIMPLE:
+            fmt, size = _SIMPLE[tag]
+            if pos + size > len(data):
+                raise Malformed(f"the packet ends before its '{tag}' argument (type tags ',{tags}')")
+            args.append(struct.unpack_from(fmt, data, pos)[0])
+            pos += size
+        elif tag in _CONSTANT:
+            args.append(_CONSTANT[tag])
+        elif tag in "sS":
+            stop = _string_end(data, pos)
+            if stop < 0:
+                raise Malformed(f"the packet ends inside its '{tag}' argument (type tags ',{tags}')")
+            args.append(data[pos:data.index(b"\x00", pos)].decode("utf-8", "replace"))
+            pos = stop
+        else:
+            raise NotImplementedError(tag)
+    return address, args
