@@ -11,7 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 
 from engine.generate.model import LayerModel, Request
 from engine.session import Engine

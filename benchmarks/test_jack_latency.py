@@ -4,7 +4,6 @@ events. Beside it, the same figures for a trivial JACK client that switches a si
 code in the same run. Budget: p99 <= one period + 0.5 ms (the floor is one period)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from conftest import percentiles

@@ -292,7 +292,7 @@ class Conductor:
             layer, tag, start = self._awaiting.pop(0)
             result = self._ready.pop(tag, None)
             if result is None:  # not written yet: never wait in real time, come in on the next bar instead
-                later = start + self.runtime.clock.bar_sample(1)
+                later = start + self.runtime.bar
                 if not any(a[0] == layer and a[2] <= later for a in self._awaiting):
                     self._awaiting.append((layer, tag, later))
                     self._awaiting.sort(key=lambda a: a[2])

@@ -1,7 +1,9 @@
 """Helpers for tests that play the real engine and judge the rendered samples."""
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -73,3 +75,16 @@ def play(machine_path: Path, out: Path, steps, until: int, **engine_options) -> 
             run_until(engine, until)
         log = list(engine.conductor.log)
     return read(out)[:until], log
+
+
+@contextlib.contextmanager
+def running(engine: Engine):
+    """The engine playing in real time (its own loop in a thread) for the duration of the block."""
+    stop = threading.Event()
+    runner = threading.Thread(target=engine.run, args=(stop,))
+    runner.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        runner.join()

@@ -4,7 +4,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
 
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -13,7 +12,7 @@ from rich.console import Console
 from engine.monitor import MonitorState, render
 from engine.session import Engine
 
-from audio import osc_packet, run_until, send, wait_for
+from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, MACHINE, ROOT, write_machine
 
 
@@ -47,17 +46,10 @@ def test_the_monitor_follows_a_running_engine(tone_pack):
 
 def test_monitor_command_against_a_live_engine(tone_pack):
     path = write_machine(tone_pack.parent, MACHINE, "monitored_live.yaml")
-    with Engine(path, audio="null", osc_port=0) as engine:
-        stop = threading.Event()
-        runner = threading.Thread(target=engine.run, args=(stop,))
-        runner.start()
-        try:
-            send(engine.osc.address[1], osc_packet("/segue/event/go"))
-            r = subprocess.run([sys.executable, "-m", "engine.cli", "monitor", "--port", str(engine.osc.address[1]),
-                                "--seconds", "2.5"], capture_output=True, text=True, cwd=ROOT, timeout=30)
-        finally:
-            stop.set()
-            runner.join()
+    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+        send(engine.osc.address[1], osc_packet("/segue/event/go"))
+        r = subprocess.run([sys.executable, "-m", "engine.cli", "monitor", "--port", str(engine.osc.address[1]),
+                            "--seconds", "2.5"], capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert r.returncode == 0, r.stderr
     assert "state fight" in r.stdout and "momentary" in r.stdout
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
+import time
 
 from engine.session import Engine
 
+from audio import running
 from conftest import ROOT
 
 RATE, SECONDS = 20_000, 3.0
@@ -23,22 +24,15 @@ def rss_mb() -> float:
 
 def test_twenty_thousand_messages_a_second_lose_nothing():
     with Engine(ROOT / "statemachines" / "demo.yaml", audio="null", osc_port=0) as engine:
-        stop = threading.Event()
-        runner = threading.Thread(target=engine.run, args=(stop,))
-        runner.start()
         before = rss_mb()
-        try:
+        with running(engine):
             flood = subprocess.run([sys.executable, str(ROOT / "tests" / "osc_flood.py"), str(engine.osc.address[1]),
                                     str(RATE), str(SECONDS)], capture_output=True, text=True, timeout=60)
             summary = json.loads(flood.stdout)
-            deadline = SECONDS + 5
-            while engine.osc.datagrams < summary["sent"] and deadline > 0:
-                stop.wait(0.1)
-                deadline -= 0.1
-            stop.wait(0.2)  # a few more blocks, to apply what is queued
-        finally:
-            stop.set()
-            runner.join()
+            deadline = time.monotonic() + 5
+            while engine.osc.datagrams < summary["sent"] and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.2)  # a few more blocks, to apply what is queued
         grown = rss_mb() - before
         taken = dict(engine.conductor.taken)
         intensity = engine.params.params["intensity"].target

@@ -5,7 +5,6 @@ import ipaddress
 import logging
 import os
 import socket
-import threading
 import time
 
 import pytest
@@ -21,7 +20,7 @@ from engine.osc.server import OscInput, OscService
 from engine.osc.slip import Decoder, encode
 from engine.session import Engine
 
-from audio import osc_packet, run_until, send, wait_for
+from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, write_machine
 
 IMMEDIATE = """\
@@ -77,18 +76,12 @@ def test_a_bundle_timetag_places_its_events_on_the_audio_clock(tone_pack):
     """Two bundles sent together, 250 ms apart in time: their transitions land 12,000 samples apart."""
     path = write_machine(tone_pack.parent, IMMEDIATE, "timed.yaml")
     with Engine(path, audio="null", osc_port=0) as engine:
-        stop = threading.Event()
-        runner = threading.Thread(target=engine.run, args=(stop,))
-        runner.start()
-        try:
+        with running(engine):
             time.sleep(0.3)
             at = time.time() + 0.5
             send(engine.osc.address[1], bundle(at, osc_packet("/segue/event/go")),
                  bundle(at + 0.25, osc_packet("/segue/event/hurt")))
             time.sleep(1.2)
-        finally:
-            stop.set()
-            runner.join()
         log = list(engine.conductor.log)
     enters = [e["sample"] for e in log if e["action"] == "enter"][1:]
     assert len(enters) == 2

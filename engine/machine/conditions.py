@@ -172,27 +172,33 @@ _OPS = {
 
 
 class Latches:
-    """The latched truth of every comparison, updated once per block from the param values."""
+    """The latched truth of every comparison, updated once per block from the param values.
+
+    Keyed by the comparison node's identity: hashing a frozen dataclass on every lookup costs more than the
+    comparison itself.
+    """
 
     def __init__(self, compares: list[Compare], hysteresis: Mapping[str, float]):
-        self._compares = list(dict.fromkeys(compares))
-        self._hysteresis = hysteresis
-        self.state: dict[Compare, bool] = {c: False for c in self._compares}
+        unique = {id(c): c for c in compares}
+        self._compares = [(key, c.param, _OPS[c.op], c.op, c.value, hysteresis.get(c.param, 0.0))
+                          for key, c in unique.items()]
+        self.state: dict[int, bool] = {key: False for key in unique}
 
     def update(self, values: Mapping[str, float]) -> None:
-        for c in self._compares:
-            x, h, was = values[c.param], self._hysteresis.get(c.param, 0.0), self.state[c]
-            if was and h > 0 and c.op in ("<", "<="):
-                self.state[c] = x < c.value + h
-            elif was and h > 0 and c.op in (">", ">="):
-                self.state[c] = x > c.value - h
+        state = self.state
+        for key, param, op, sign, threshold, h in self._compares:
+            x = values[param]
+            if h > 0 and state[key] and sign in ("<", "<="):
+                state[key] = x < threshold + h
+            elif h > 0 and state[key] and sign in (">", ">="):
+                state[key] = x > threshold - h
             else:
-                self.state[c] = _OPS[c.op](x, c.value)
+                state[key] = op(x, threshold)
 
 
 def evaluate(cond: Condition, latches: Latches, events: frozenset[str] | set[str]) -> bool:
     if isinstance(cond, Compare):
-        return latches.state[cond]
+        return latches.state[id(cond)]
     if isinstance(cond, EventRaised):
         return cond.name in events
     if isinstance(cond, Const):

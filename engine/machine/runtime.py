@@ -78,6 +78,7 @@ class Runtime:
         self.sample_rate = pack.sample_rate
         self.min_ramp = max(1, round(MIN_RAMP_SECONDS * pack.sample_rate))
         self.seg_len = {name: pack.segment_samples(name) for name in pack.segments}
+        self.bar = self.clock.bar_sample(1)  # samples in one bar (exact), used every block
         conditions = [t.when for t in machine.transitions] + [s.when for s in machine.stingers.values() if s.when]
         compares = [c for cond in conditions for c in walk(cond) if isinstance(c, Compare)]
         self.latches = Latches(compares, {p.name: p.hysteresis for p in machine.params})
@@ -395,7 +396,7 @@ class Runtime:
         """Ask for the first phrase of each of the state's generated layers, to start on the next bar."""
         out: list[Decision] = []
         start = self.origin + self.clock.next_bar(at - self.origin + 1)
-        bar = self.clock.bar_sample(1)
+        bar = self.bar
         for name, spec in self.machine.states[target].generate.items():
             key = f"{target}.{name}"
             if key in self.generated:
@@ -408,7 +409,7 @@ class Runtime:
     def _regenerate(self, now: int) -> list[Decision]:
         """One bar before each regenerate point, ask for the next phrase (unless the layer is locked)."""
         out: list[Decision] = []
-        bar = self.clock.bar_sample(1)
+        bar = self.bar
         for key, active in self.generated.items():
             due = active.next_phrase
             if due is None or now < due - bar:
@@ -424,7 +425,7 @@ class Runtime:
     def _generate(self, now: int, key: str, state: str, spec: Generated, start: int, variation: int,
                   why: str) -> GenerateLayer:
         segment = self.machine.pack.segments[self.machine.states[state].segment]
-        first_bar = ((start - self.origin) // self.clock.bar_sample(1)) % segment.bars
+        first_bar = ((start - self.origin) // self.bar) % segment.bars
         chords = tuple(segment.chords[(first_bar + i) % len(segment.chords)] for i in range(spec.bars))
         density = self._values.get(spec.density_param, spec.density) if spec.density_param else spec.density
         request = Request(spec.role, self.machine.pack.key, chords, spec.bars, round(density, 4), spec.register,
