@@ -33,7 +33,9 @@ def main(port: int) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.bind(("127.0.0.1", port))
             while True:
-                state["on"] = OscMessage(sock.recv(1024)).address.endswith("/on")
+                address = OscMessage(sock.recv(1024)).address
+                if address in ("/on", "/off"):
+                    state["on"] = address == "/on"
 
     threading.Thread(target=listen, daemon=True).start()
     client.activate()

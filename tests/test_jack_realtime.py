@@ -19,5 +19,5 @@ def test_the_engine_reacts_to_every_osc_event_in_real_time_under_jack(tone_pack,
     p99_base, p99_engine = np.percentile(baseline["latencies_ms"], 99), np.percentile(engine["latencies_ms"], 99)
     assert np.median(engine["latencies_ms"]) < 2 * period_ms
     assert p99_engine < p99_base + period_ms  # within one period of the trivial client, measured alike
-    assert engine["xruns"] <= baseline["xruns"] + 3  # a shared VM shows a few; the benchmark reports them
+    assert engine["xruns"] <= baseline["xruns"] + 5  # a shared VM shows a few; the benchmark measures them
     assert engine["health"] and "0 faults" in engine["health"][0]

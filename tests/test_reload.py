@@ -93,3 +93,22 @@ def test_run_watch_reloads_on_save_and_reports_a_broken_file(tone_pack, tmp_path
     assert proc.returncode == 0
     assert f"{path}:{line}:" in stderr and "'barr' is not a sync point" in stderr
     assert "not reloaded; the previous version keeps playing" in stderr
+
+
+def test_a_stem_lost_mid_session_is_reported_on_reload_and_the_music_plays_on(tone_pack, tmp_path):
+    import shutil  # noqa: PLC0415
+
+    pack = tmp_path / "tones"
+    shutil.copytree(tone_pack, pack)
+    path = write_machine(tmp_path, MACHINE, "m.yaml")
+    with Engine(path, audio="offline") as engine:
+        with engine.recording(tmp_path / "out.wav"):
+            run_until(engine, BAR // 2)
+            (pack / "calm" / "a.wav").unlink()
+            path.write_text(MACHINE.replace("      a: 0 dB", "      a: -6 dB"))
+            with pytest.raises(ValidationError) as err:
+                engine.reload()
+            run_until(engine, 2 * BAR)
+    assert "calm/a.wav: file not found" in str(err.value) and err.value.problems[0].file.endswith("pack.yaml")
+    x = read(tmp_path / "out.wav")[:, 0]
+    assert amplitude(x[BAR + 6000:BAR + 12000], A) == pytest.approx(0.2, abs=0.004)  # loaded audio plays on
