@@ -39,8 +39,8 @@ from engine.telemetry import Script
 
 DEFAULT_BLOCK = 256
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default (5 ms) is about a whole 256-frame block
-WAKE_EVERY = 0.02  # the real-time loop's own pace with a real driver
-FEED_AHEAD = 0.1  # seconds of script handed to the conductor ahead of time (each item knows its sample)
+WAKE_EVERY = 0.05  # the real-time loop's own pace with a real driver: few wake-ups, few GIL hand-offs
+FEED_AHEAD = 0.2  # seconds of script handed to the conductor ahead of time (each item knows its sample)
 GC_EVERY = 2.0  # seconds between young-generation collections in real time
 
 
@@ -221,7 +221,7 @@ class Engine:
     def run(self, stop: threading.Event, script: Script | None = None, on_block=None) -> None:
         """Play in real time until `stop` is set or the script ends (if it has a duration).
 
-        With a real driver the audio runs in its own thread and this loop only wakes 50 times a second
+        With a real driver the audio runs in its own thread and this loop only wakes 20 times a second
         (script messages carry their exact sample, so they are handed over ahead of time). Python's cyclic
         garbage collector is paused meanwhile: a full collection stops every thread, the audio one included,
         for as long as it takes; the engine makes little cyclic garbage, and the young generations are

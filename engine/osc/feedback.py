@@ -54,7 +54,9 @@ class Feedback:
     def _run(self) -> None:
         while not self._stop:
             if not self._outbox:
-                time.sleep(0.005)  # a poll, not a lock the audio thread would have to take
+                # a poll, not a lock the audio thread would have to take; rare while nobody listens, since every
+                # wake-up of a Python thread is a moment the audio callback may wait for the GIL
+                time.sleep(0.005 if self.subscribers else 0.1)
                 continue
             target, address, args = self._outbox.popleft()
             builder = OscMessageBuilder(address)
