@@ -64,6 +64,7 @@ class Conductor:
         self.peak = 0.0
         self.rms = 0.0
         self.lufs_m = self.lufs_s = self.lufs_i = SILENT
+        self.true_peak = 0.0
         self.integrator = Integrator()
         self.feedback = feedback
         self._wall_offset: float | None = None
@@ -224,6 +225,7 @@ class Conductor:
     # -- meters and feedback -------------------------------------------------------------------
     def _meter(self, b0: int) -> None:
         self.peak, self.rms = self.graph.meters()
+        self.true_peak = max(self.true_peak, self.graph.true_peak())  # the highest since the start, as R128 asks
         momentary, short = self.graph.loudness_powers()
         self.lufs_m, self.lufs_s = lufs(momentary), lufs(short)
         if (b0 + self.block) // METER_EVERY > b0 // METER_EVERY:  # every 100 ms
@@ -231,7 +233,7 @@ class Conductor:
             self.lufs_i = self.integrator.integrated()
             if self.feedback and self.feedback.subscribers:
                 self.feedback.publish("/segue/meter", _db(self.peak), _db(self.rms), self.lufs_m, self.lufs_s,
-                                      self.lufs_i)
+                                      self.lufs_i, _db(self.true_peak))
                 self._publish_changes()
 
     def _publish_changes(self) -> None:

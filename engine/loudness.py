@@ -23,6 +23,15 @@ def k_weighting(sample_rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(np.asarray(f.b, dtype=float), np.asarray(f.a, dtype=float)) for f in meter._filters.values()]
 
 
+def true_peak_phases(taps: int = 48, oversample: int = 4) -> list[np.ndarray]:
+    """The in-between phases of a 4x interpolation filter (BS.1770-4 annex 2): convolving the signal with
+    each gives the samples a 4x oversampled signal has between the original ones."""
+    from scipy.signal import firwin  # noqa: PLC0415
+
+    h = firwin(taps, 20000 / 96000, window=("kaiser", 8.0)) * oversample
+    return [h[p::oversample] for p in range(1, oversample)]
+
+
 def lufs(power: float) -> float:
     return SILENT if power <= 1e-12 else max(SILENT, -0.691 + 10 * math.log10(power))
 

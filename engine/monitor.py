@@ -25,7 +25,7 @@ class MonitorState:
     bpm: float = 0.0
     params: dict[str, float] = field(default_factory=dict)
     layers: dict[str, float] = field(default_factory=dict)
-    meters: tuple[float, ...] = (-120.0, -120.0, -70.0, -70.0, -70.0)  # peak, rms dBFS; M, S, I LUFS
+    meters: tuple[float, ...] = (-120.0, -120.0, -70.0, -70.0, -70.0, -120.0)  # peak, rms; M, S, I LUFS; dBTP
     next: tuple[str, float] = ("", -1.0)
     messages: int = 0
 
@@ -36,7 +36,7 @@ class MonitorState:
             self.bar, self.beat = int(args[0]), int(args[1])
         elif a == "/segue/state" and args:
             self.state = str(args[0])
-        elif a == "/segue/meter" and len(args) == 5:
+        elif a == "/segue/meter" and len(args) == 6:
             self.meters = tuple(float(x) for x in args)
         elif a == "/segue/param" and len(args) == 2:
             self.params[str(args[0])] = float(args[1])
@@ -65,13 +65,14 @@ def render(s: MonitorState) -> Group:
     for name, gain in sorted(s.layers.items()):
         if gain > 0.0005:
             layers.add_row(name, f"{gain:.2f}", _bar(gain, 0.0, 1.0, 16))
-    peak, rms, m, st, i = s.meters
+    peak, rms, m, st, i, tp = s.meters
     meters = Table(title="master", show_header=False, box=None)
     meters.add_row("peak", f"{peak:6.1f} dBFS", _bar(peak, -60, 0))
     meters.add_row("rms", f"{rms:6.1f} dBFS", _bar(rms, -60, 0))
     meters.add_row("momentary", f"{m:6.1f} LUFS", _bar(m, -60, 0))
     meters.add_row("short-term", f"{st:6.1f} LUFS", _bar(st, -60, 0))
     meters.add_row("integrated", f"{i:6.1f} LUFS", Text(""))
+    meters.add_row("true peak", f"{tp:6.1f} dBTP", Text("over -1 dBTP" if tp > -1 else "", style="red"))
     return Group(Panel(Group(head, nxt), title="segue"), params, layers, meters)
 
 

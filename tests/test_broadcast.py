@@ -143,3 +143,22 @@ def test_the_live_meters_agree_with_the_offline_loudness_report(tmp_path):
     offline = measure(x, SR)
     assert live_integrated == pytest.approx(offline.integrated, abs=0.5)
     assert live_short == pytest.approx(measure(x[-3 * SR:], SR).integrated, abs=1.0)
+
+
+def test_the_live_true_peak_sees_between_the_samples(tmp_path):
+    """A 12 kHz sine sampled at 45 degrees: every sample is at 0.354, the waveform between them reaches 0.5."""
+    folder = tmp_path / "peaky"
+    (folder / "s").mkdir(parents=True)
+    t = np.arange(2 * SR)
+    soundfile.write(str(folder / "s" / "hf.wav"), (0.5 * np.sin(np.pi / 2 * t + np.pi / 4)).astype(np.float32), SR,
+                    subtype="FLOAT")
+    (folder / "pack.yaml").write_text("tempo: 120\nmeter: 4/4\nsegments:\n  s: {bars: 1, stems: {hf: s/hf.wav}}\n")
+    machine = tmp_path / "m.yaml"
+    machine.write_text("pack: peaky\ninitial: play\nstates: {play: {segment: s}}\n")
+    with Engine(machine, audio="offline") as engine:
+        report = engine.render(tmp_path / "hf.wav", None, seconds=1.0)
+        live = 20 * np.log10(engine.conductor.true_peak)
+    x = soundfile.read(str(report.wav), always_2d=True)[0]
+    assert 20 * np.log10(np.abs(x).max()) == pytest.approx(-9.0, abs=0.1)  # the samples alone
+    assert live == pytest.approx(-6.0, abs=0.3)  # live meter
+    assert measure(x, SR).true_peak == pytest.approx(-6.0, abs=0.3)  # offline report agrees

@@ -17,7 +17,7 @@ from engine.audio.backend import pyo
 from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
-from engine.loudness import k_weighting
+from engine.loudness import k_weighting, true_peak_phases
 from engine.machine.decisions import Automate, Decision, Fade, PlayStinger, StartSegment
 from engine.machine.model import MIN_RAMP_SECONDS, Sidechain
 from engine.stems.pack import Pack
@@ -166,6 +166,17 @@ class Graph:
         self._k_stages.append(squared)
         self.momentary = p.Average(self._k_power, size=int(0.4 * sr))
         self.short_term = p.Average(self._k_power, size=int(3 * sr))
+        # true peak: the master's samples and the three in-between phases of a 4x oversampling filter
+        self._tp_tables, self._tp_phases = [], [p.Abs(self.master)]
+        for phase in true_peak_phases():
+            table = p.DataTable(size=len(phase), init=[float(c) for c in phase])
+            self._tp_tables.append(table)
+            self._tp_phases.append(p.Abs(p.Convolve(self.master, table, size=len(phase))))
+        self._tp_max = [self._tp_phases[0]]
+        for phase in self._tp_phases[1:]:
+            self._tp_max.append(p.Max(self._tp_max[-1], phase))
+        self._tp_channels = p.Max(self._tp_max[-1][0], self._tp_max[-1][1])
+        self.true_peak_meter = p.PeakAmp(self._tp_channels)
         self._levels: dict[tuple[str, str], float] = {}
 
     def _sidechain(self, p, sc: Sidechain, recording: np.ndarray | None, sr: int, block: int):
@@ -229,6 +240,10 @@ class Graph:
     def fade_gain(self, segment: str, stem: str) -> float:
         """Where a stem's fade envelope is now (0..1)."""
         return float(self.players[segment].stems[stem].env.get())
+
+    def true_peak(self) -> float:
+        """The highest 4x-oversampled master level over the last block, linear."""
+        return float(self.true_peak_meter.get())
 
     def loudness_powers(self) -> tuple[float, float]:
         """K-weighted power (sum of channels) over the last 400 ms and 3 s: lufs() turns them into LUFS."""
