@@ -64,3 +64,26 @@ def test_a_million_fuzzed_packets(benchmark, budget_report):
     budget_report(benchmark, "fuzz the OSC input", f"{PACKETS:,} packets in {seconds:.0f} s, {len(raised)} raised, "
                   f"{osc_input.rejected:,} rejected", "0 raised", not raised)
     assert not raised, raised[:3]
+
+
+def test_coverage_guided_fuzzing_with_atheris(benchmark, budget_report, tmp_path):
+    """libFuzzer through atheris, in its own process, seeded with valid packets; a crash exits non-zero."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, packet in enumerate(seeds()):
+        (corpus / f"seed{i}").write_bytes(packet)
+    runs = 200_000
+
+    def run():
+        return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fuzz_osc_atheris.py"), f"-runs={runs}",
+                               "-max_len=256", str(corpus)], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+
+    done = benchmark.pedantic(run, rounds=1, iterations=1)
+    coverage = [line for line in done.stderr.splitlines() if " cov: " in line][-1:]
+    budget_report(benchmark, "atheris (libFuzzer) on the OSC input", f"{runs:,} runs, exit {done.returncode}; "
+                  + (coverage[0].split("cov:")[1].split()[0] + " edges covered" if coverage else ""), "no crash",
+                  done.returncode == 0)
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -1,0 +1,32 @@
+"""Coverage-guided fuzzing of the OSC input with atheris (libFuzzer): any exception is a crash it reports.
+
+    python benchmarks/fuzz_osc_atheris.py -runs=200000
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    from engine.events import EventQueue
+    from engine.machine.loader import load_machine
+    from engine.osc.routes import Router
+    from engine.osc.security import Gate
+    from engine.osc.server import OscInput
+
+logging.getLogger("segue.osc").disabled = True
+MACHINE = load_machine(Path(__file__).resolve().parent.parent / "statemachines" / "demo.yaml")
+INPUT = OscInput(Router(MACHINE), EventQueue(capacity=1000), Gate(rate=1e12))
+
+
+def one(data: bytes) -> None:
+    INPUT.handle(data, "127.0.0.1", 5000, 0)
+    INPUT.queue.drain()
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, one)
+    atheris.Fuzz()
