@@ -13,7 +13,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from engine.events import EventQueue, Telemetry
-from engine.loudness import SILENT, Integrator, lufs
+from engine.loudness import Integrator, lufs
 from engine.osc.feedback import Feedback
 from engine.generate.schedule import NoteSchedule
 from engine.generate.worker import GenerationWorker
@@ -63,7 +63,7 @@ class Conductor:
         self.latencies: deque[tuple[float, int, int]] = deque(maxlen=100_000)  # (value, arrived_ns, applied_ns)
         self.peak = 0.0
         self.rms = 0.0
-        self.lufs_m = self.lufs_s = self.lufs_i = SILENT
+        self._powers = (0.0, 0.0)  # K-weighted power over the last 400 ms and 3 s
         self.true_peak = 0.0
         self.integrator = Integrator()
         self.feedback = feedback
@@ -226,15 +226,25 @@ class Conductor:
     def _meter(self, b0: int) -> None:
         self.peak, self.rms = self.graph.meters()
         self.true_peak = max(self.true_peak, self.graph.true_peak())  # the highest since the start, as R128 asks
-        momentary, short = self.graph.loudness_powers()
-        self.lufs_m, self.lufs_s = lufs(momentary), lufs(short)
+        self._powers = self.graph.loudness_powers()  # turned into LUFS only when someone reads them
         if (b0 + self.block) // METER_EVERY > b0 // METER_EVERY:  # every 100 ms
-            self.integrator.add(momentary)
-            self.lufs_i = self.integrator.integrated()
+            self.integrator.add(self._powers[0])
             if self.feedback and self.feedback.subscribers:
                 self.feedback.publish("/segue/meter", _db(self.peak), _db(self.rms), self.lufs_m, self.lufs_s,
                                       self.lufs_i, _db(self.true_peak))
                 self._publish_changes()
+
+    @property
+    def lufs_m(self) -> float:
+        return lufs(self._powers[0])
+
+    @property
+    def lufs_s(self) -> float:
+        return lufs(self._powers[1])
+
+    @property
+    def lufs_i(self) -> float:
+        return self.integrator.integrated()
 
     def _publish_changes(self) -> None:
         """Params, layer gains and the next scheduled transition, when they changed (10 times a second)."""

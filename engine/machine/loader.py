@@ -107,19 +107,26 @@ class _Builder:
                        MappingProxyType(self.states), tuple(transitions), MappingProxyType(osc),
                        default_sync, default_fade, MappingProxyType(stingers), MappingProxyType(cues), sidechain)
 
+    def _entries(self, section: str, kind: str, allowed: set[str], required: tuple[str, ...], bad_name: str):
+        """(name, key node, value node, where, mapping) for each well-named, well-formed entry of a section;
+        every other entry is reported (bad_name: the message for a name that cannot be used, with {})."""
+        doc = self.doc
+        for name, key_node, node in items(doc.mapping(self.top[section][1], section)):
+            if not NAME.match(name):
+                doc.error(key_node, bad_name.format(name))
+                continue
+            where = f"{kind} '{name}'"
+            m = doc.mapping(node, where, allowed, required)
+            if m is not None and set(required) <= set(m):
+                yield name, key_node, node, where, m
+
     # -- params and events ----------------------------------------------------------------
     def _params(self) -> None:
         doc = self.doc
         if "params" not in self.top:
             return
-        for name, key_node, node in items(doc.mapping(self.top["params"][1], "params")):
-            if not NAME.match(name):
-                doc.error(key_node, f"param name '{name}' must be letters, digits and _ (not starting with a digit)")
-                continue
-            where = f"param '{name}'"
-            m = doc.mapping(node, where, PARAM_KEYS, ("range",))
-            if not m or "range" not in m:
-                continue
+        for name, _, _, where, m in self._entries("params", "param", PARAM_KEYS, ("range",),
+                                               "param name '{}' must be letters, digits and _ (not starting with a digit)"):
             rng = doc.sequence(m["range"][1], f"{where}: range") or []
             if len(rng) != 2:
                 doc.error(m["range"][1], f"{where}: range must be [low, high]")
@@ -205,11 +212,8 @@ class _Builder:
     def _layer(self, node: Node, where: str, stem: str) -> Layer | None:
         doc = self.doc
         if isinstance(node, ScalarNode):
-            try:
-                return Layer(stem, db=parse_db(doc.scalar(node, where)))
-            except UnitError as exc:
-                doc.error(node, f"{where}: {exc}")
-                return None
+            db = self._gain_db(node, where)
+            return None if db is None else Layer(stem, db=db)
         m = doc.mapping(node, where, CURVE_KEYS, ("param", "curve"))
         if not m or "param" not in m or "curve" not in m:
             return None
@@ -228,10 +232,8 @@ class _Builder:
                 doc.error(pt, f"{where}: a curve point is [param value, gain dB], e.g. [0.5, -6]")
                 continue
             x = doc.number(pair[0], f"{where}: curve point value", spec.lo, spec.hi)
-            try:
-                db = parse_db(doc.scalar(pair[1], f"{where}: curve gain"))
-            except UnitError as exc:
-                doc.error(pair[1], f"{where}: {exc}")
+            db = self._gain_db(pair[1], f"{where}: curve gain")
+            if db is None:
                 continue
             if x is not None:
                 if points and x <= points[-1][0]:
@@ -469,14 +471,8 @@ class _Builder:
         doc, out = self.doc, {}
         if "stingers" not in self.top:
             return out
-        for name, key_node, node in items(doc.mapping(self.top["stingers"][1], "stingers")):
-            where = f"stinger '{name}'"
-            if not NAME.match(name):
-                doc.error(key_node, f"{where}: the name must be letters, digits and _")
-                continue
-            m = doc.mapping(node, where, STINGER_KEYS)
-            if m is None:
-                continue
+        for name, key_node, _, where, m in self._entries("stingers", "stinger", STINGER_KEYS, (),
+                                                      "stinger '{}': the name must be letters, digits and _"):
             shot = doc.string(m["oneshot"][1], f"{where}: oneshot") if "oneshot" in m else name
             if shot not in self.pack.oneshots:
                 doc.error(m["oneshot"][1] if "oneshot" in m else key_node,
@@ -499,14 +495,9 @@ class _Builder:
         doc, out = self.doc, {}
         if "cues" not in self.top:
             return out
-        for name, key_node, node in items(doc.mapping(self.top["cues"][1], "cues")):
-            where = f"cue '{name}'"
-            if not NAME.match(name):
-                doc.error(key_node, f"{where}: the name must be letters, digits and _ (it is an OSC address)")
-                continue
-            m = doc.mapping(node, where, set(CUE_ACTIONS) | CUE_OPTION_KEYS)
-            if m is None:
-                continue
+        for name, _, node, where, m in self._entries(
+                "cues", "cue", set(CUE_ACTIONS) | CUE_OPTION_KEYS, (),
+                "cue '{}': the name must be letters, digits and _ (it is an OSC address)"):
             actions = [a for a in CUE_ACTIONS if a in m]
             if len(actions) != 1:
                 doc.error(node, f"{where}: give exactly one action: {', '.join(CUE_ACTIONS)}")
