@@ -85,8 +85,8 @@ def test_a_bundle_timetag_places_its_events_on_the_audio_clock(tone_pack):
         log = list(engine.conductor.log)
     enters = [e["sample"] for e in log if e["action"] == "enter"][1:]
     assert len(enters) == 2
-    assert abs((enters[1] - enters[0]) - 12000) <= 2
-    assert not any(e["action"] == "enter" and e["sample"] % 256 == 0 for e in log[1:] if e["action"] == "enter")
+    # on the audio clock, not on block starts: quantised to blocks the gap would be 11,776 or 12,032
+    assert abs((enters[1] - enters[0]) - 12000) <= 24
 
 
 def test_immediate_bundles_apply_at_once(tone_pack):
