@@ -1,7 +1,9 @@
 """OSC arrival to audible change under JACK (dummy driver), at 64, 128 and 256 frames: from the UDP send in
-another process to the first output sample that reflects it, captured by a recording JACK client, over 1,000
-events. Beside it, the same figures for a trivial JACK client that switches a sine on OSC, measured by the same
-code in the same run. Budget: p99 <= one period + 0.5 ms (the floor is one period)."""
+another process to the first output sample that reflects it, captured by a recording JACK client and placed in
+time by the start of the JACK cycle that carried it, over 1,000 events. Beside it, the same figures for a
+trivial JACK client that switches a sine on OSC, measured by the same code in the same run, the two taking
+turns (two rounds each) so that a noisy minute on this shared VM does not land on one of them only.
+Budget: p99 <= one period + 0.5 ms (the floor is one period); xruns no more than the trivial client's."""
 from __future__ import annotations
 
 import pytest
@@ -11,7 +13,7 @@ from jackrig import LATENCY_MACHINE, JackServer, measure_reactions
 
 from conftest_tests import make_tone_machine
 
-EVENTS, RATE = 2000, 40.0  # 1,000 reactions to measure: every other message turns the sound on
+EVENTS, RATE, ROUNDS = 1000, 40.0, 2  # 1,000 reactions in all: every other message turns the sound on
 
 
 @pytest.mark.parametrize("period", [64, 128, 256])
@@ -19,8 +21,9 @@ def test_osc_to_audible_change_under_jack(benchmark, budget_report, tmp_path, pe
     machine = make_tone_machine(tmp_path, LATENCY_MACHINE)
     with JackServer(period=period) as jack:
         def run():
-            return (measure_reactions(jack, "sine", machine, tmp_path, EVENTS, RATE),
-                    measure_reactions(jack, "engine", machine, tmp_path, EVENTS, RATE))
+            rounds = [measure_reactions(jack, who, machine, tmp_path, EVENTS, RATE)
+                      for _ in range(ROUNDS) for who in ("sine", "engine")]
+            return [merge([r for r in rounds if r["who"] == who]) for who in ("sine", "engine")]
 
         baseline, engine = benchmark.pedantic(run, rounds=1, iterations=1)
     budget = period / 48000 * 1000 + 0.5
@@ -28,6 +31,16 @@ def test_osc_to_audible_change_under_jack(benchmark, budget_report, tmp_path, pe
         p50, p99, worst = percentiles(run["latencies_ms"])
         name = f"OSC -> audible, JACK {period} fr, {'trivial client' if run['who'] == 'sine' else 'engine'}"
         ok = p99 <= budget and run["reacted"] == run["events"]
-        budget_report(benchmark, name, f"p50 {p50:.2f}, p99 {p99:.2f}, max {worst:.2f} ms; {run['xruns']} xruns; "
-                      f"{run['reacted']}/{run['events']} heard", f"p99 <= {budget:.2f} ms", ok)
+        if run is engine:
+            ok = ok and engine["xruns"] <= baseline["xruns"]
+        budget_report(benchmark, name, f"p50 {p50:.2f}, p99 {p99:.2f}, max {worst:.2f} ms; {run['xruns']} xruns "
+                      f"({'+'.join(map(str, run['xruns_by_round']))}); {run['reacted']}/{run['events']} heard",
+                      f"p99 <= {budget:.2f} ms" + (", xruns <= trivial" if run is engine else ""), ok)
     assert engine["reacted"] == engine["events"]
+
+
+def merge(runs: list[dict]) -> dict:
+    return {"who": runs[0]["who"], "events": sum(r["events"] for r in runs),
+            "reacted": sum(r["reacted"] for r in runs), "xruns": sum(r["xruns"] for r in runs),
+            "xruns_by_round": [r["xruns"] for r in runs],
+            "latencies_ms": [x for r in runs for x in r["latencies_ms"]]}

@@ -312,6 +312,8 @@ def _play(engine, script, watch: bool = False) -> None:
             print(describe(conductor.announcements.popleft()), flush=True)
         while conductor.faults:
             logging.getLogger("segue").error("audio block fault: %s", conductor.faults.popleft())
+        while conductor.notices:
+            logging.getLogger("segue.osc").warning("%s", conductor.notices.popleft())
         if watcher:
             watcher.poll()
 

@@ -11,8 +11,9 @@ import time
 import traceback
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Protocol, Sequence
 
-from engine.events import EventQueue, Telemetry
+from engine.events import Telemetry
 from engine.loudness import Integrator, lufs
 from engine.osc.feedback import Feedback
 from engine.generate.schedule import NoteSchedule
@@ -24,6 +25,14 @@ from engine.params import ParamBank
 
 METER_EVERY = 4800  # samples between meter reports (100 ms at 48 kHz)
 MAX_LATER = 1024  # timetagged items waiting for their sample
+
+
+class Inbox(Protocol):
+    """Where telemetry waits for the block: the in-process queue (scripts) or the OSC receiver's ring."""
+
+    dropped: int
+
+    def drain(self) -> list[Telemetry]: ...
 
 
 @dataclass
@@ -43,10 +52,10 @@ def _db(x: float) -> float:
 
 
 class Conductor:
-    def __init__(self, runtime: Runtime, params: ParamBank, graph, queue: EventQueue, block: int,
+    def __init__(self, runtime: Runtime, params: ParamBank, graph, inboxes: Sequence[Inbox], block: int,
                  log_limit: int | None = None, worker: GenerationWorker | None = None,
                  wait_for_generation: bool = False, feedback: Feedback | None = None):
-        self.runtime, self.params, self.graph, self.queue = runtime, params, graph, queue
+        self.runtime, self.params, self.graph, self.inboxes = runtime, params, graph, tuple(inboxes)
         self.worker = worker
         self.wait_for_generation = wait_for_generation  # offline: no deadline, so wait and stay deterministic
         self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
@@ -57,6 +66,7 @@ class Conductor:
         self.log: deque[dict] = deque(maxlen=log_limit)
         self.announcements: deque[dict] = deque(maxlen=256)  # state changes, for a UI thread to pop
         self.faults: deque[str] = deque(maxlen=32)
+        self.notices: deque[str] = deque(maxlen=32)  # for the main thread to log (never logged from here)
         self.ticks: deque[tuple[int, int]] = deque(maxlen=200_000)  # (start ns, duration ns) per block
         self.taken: Counter[str] = Counter()  # telemetry applied, by kind
         self.fault_count = 0
@@ -96,19 +106,20 @@ class Conductor:
                 "conductor_p99_ms": costs[int(0.99 * (len(costs) - 1))] / 1e6 if costs else 0.0,
                 "max_gap_ms": max(gaps) / 1e6 if gaps else 0.0,
                 "period_ms": self.block / self.sample_rate * 1000,
-                "dropped": self.queue.dropped + self.dropped_later, "taken": dict(self.taken)}
+                "dropped": sum(i.dropped for i in self.inboxes) + self.dropped_later, "taken": dict(self.taken)}
 
     def _tick(self) -> None:
         b0, now_ns = self.sample, time.perf_counter_ns()
         end = b0 + self.block
         self._track_wall_clock(b0)
         inputs = _Inputs()
-        for item in self.queue.drain():
-            at = self._sample_of(item, b0)
-            if at >= end:
-                self._hold(at, item)
-            else:
-                self._take(item, at, b0, inputs, now_ns)
+        for inbox in self.inboxes:
+            for item in inbox.drain():
+                at = self._sample_of(item, b0)
+                if at >= end:
+                    self._hold(at, item)
+                else:
+                    self._take(item, at, b0, inputs, now_ns)
         while self._later and self._later[0][0] < end:
             at, _, item = heapq.heappop(self._later)
             self._take(item, at, b0, inputs, now_ns)
@@ -186,6 +197,9 @@ class Conductor:
         heapq.heappush(self._later, (at, self._order, item))
 
     def _take(self, item: Telemetry, at: int, b0: int, inputs: "_Inputs", now_ns: int) -> None:
+        if item.kind == "control":
+            self._control(item)
+            return
         self.taken[item.kind] += 1
         if at > b0 and (inputs.at is None or at < inputs.at):
             inputs.at = at  # sync 'immediate' lands on this sample, not on the block's first
@@ -223,6 +237,19 @@ class Conductor:
         self.log.append(entry)
 
     # -- meters and feedback -------------------------------------------------------------------
+    def _control(self, item: Telemetry) -> None:
+        """subscribe, unsubscribe or status from `item.source` (an IP), answering to port `item.value`."""
+        if self.feedback is None:
+            return
+        target = (item.source, int(item.value))
+        if item.name == "subscribe":
+            if not self.feedback.subscribe(*target):
+                self.notices.append(f"OSC from {item.source}: /segue/subscribe: too many subscribers already")
+        elif item.name == "unsubscribe":
+            self.feedback.unsubscribe(*target)
+        else:
+            self.feedback.reply(target, "/segue/status", *self.status())
+
     def _meter(self, b0: int) -> None:
         self.peak, self.rms = self.graph.meters()
         self.true_peak = max(self.true_peak, self.graph.true_peak())  # the highest since the start, as R128 asks

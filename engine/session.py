@@ -32,8 +32,8 @@ from engine.machine.model import Machine
 from engine.machine.runtime import Runtime
 from engine.osc.routes import Router
 from engine.osc.feedback import Feedback
-from engine.osc.security import LOOPBACK, Gate, parse_allowlist
-from engine.osc.server import OscInput, OscService
+from engine.osc.relay import OscRelay
+from engine.osc.security import LOOPBACK, parse_allowlist
 from engine.params import ParamBank
 from engine.telemetry import Script
 
@@ -67,21 +67,16 @@ class Engine:
         self.sample_rate = self.machine.pack.sample_rate
         self.router = Router(self.machine)
         self.queue = EventQueue()
-        self.osc: OscService | None = None
+        self.osc: OscRelay | None = None
         self.feedback: Feedback | None = None
         if osc_port is not None:  # bind before the audio starts, so a busy port fails fast and cleanly
-            allowed = parse_allowlist(allow)
-            if allowed == LOOPBACK and not osc_host.startswith("127.") and osc_host not in ("::1", "localhost"):
+            if parse_allowlist(allow) == LOOPBACK and not osc_host.startswith("127.") \
+                    and osc_host not in ("::1", "localhost"):
                 logging.getLogger("segue").warning(
                     "listening on %s, but only this machine may send until --allow names other senders", osc_host)
+            self.osc = OscRelay(self.machine.path, osc_host, osc_port, tcp, allow, rate_limit)
+            self.osc.reader.known = self.router.targets()
             self.feedback = Feedback()
-            self._input = OscInput(self.router, self.queue, Gate(allowed, rate_limit), self.feedback,
-                                   status=lambda: self.conductor.status())
-            try:
-                self.osc = OscService(self._input, osc_host, osc_port, tcp)
-            except SegueError:
-                self.feedback.close()
-                raise
         try:
             sc = self.machine.sidechain
             live_inputs = sc.input if sc and sidechain_file is None and audio in ("portaudio", "jack") else 0
@@ -99,15 +94,16 @@ class Engine:
             self.graph.out()
             self.runtime = Runtime(self.machine)
             self.params = ParamBank(self.machine.params)
-            self.conductor = Conductor(self.runtime, self.params, self.graph, self.queue, block, log_limit,
+            inboxes = (self.queue, self.osc.reader) if self.osc else (self.queue,)
+            self.conductor = Conductor(self.runtime, self.params, self.graph, inboxes, block, log_limit,
                                        self.worker, wait_for_generation=audio == "offline", feedback=self.feedback)
+            if self.osc:
+                self.osc.reader.notices = self.conductor.notices  # one place for the main thread to log
             self.server.setCallback(self.conductor.tick)
             self.server.start()
         except Exception:
             self.close()
             raise
-        if self.osc:
-            self.osc.start()
 
     def _sidechain(self, path: Path | str | None, live_inputs: int):
         """The sidechain and what feeds it: a recording, the live input, or nothing (with one warning)."""
@@ -145,13 +141,17 @@ class Engine:
         if missing:
             raise SegueError(f"{machine.path}: new generated layers ({', '.join(missing)}) need a restart")
         self.machine = machine
+        if self.osc:
+            self.osc.load()
         self.conductor.request_swap(machine, self._swap_routes)
         return machine
 
     def _swap_routes(self, machine: Machine) -> None:
+        """At the bar where `machine` takes over (in the audio block): its routes for scripts and OSC."""
         self.router = Router(machine)
         if self.osc:
-            self.osc.input.router = self.router
+            self.osc.reader.known = self.router.targets()
+            self.osc.swap()
 
     # -- driving the clock ourselves (offline and null) ---------------------------------------
     @property
@@ -243,6 +243,8 @@ class Engine:
                 if time.monotonic() > sweep:
                     gc.collect(1)
                     sweep = time.monotonic() + GC_EVERY
+                    if self.osc:
+                        self.osc.check()
         finally:
             gc.enable()
 

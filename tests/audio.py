@@ -30,7 +30,7 @@ def send(port: int, *packets: bytes) -> None:
 
 
 def wait_for(engine: Engine, datagrams: int, timeout: float = 5.0) -> None:
-    """Wait (wall clock) until the OSC thread has handled this many datagrams in all."""
+    """Wait (wall clock) until the OSC receiver has handled this many datagrams in all."""
     deadline = time.monotonic() + timeout
     while engine.osc.datagrams < datagrams:
         if time.monotonic() > deadline:

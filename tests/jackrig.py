@@ -97,15 +97,17 @@ transitions:
 
 def reaction_latencies(sent_ns: list[int], audio, cycles, rate: int, block: int, threshold: float = 1e-4):
     """For each 'on' message (every other one, from the first): ms from its send to the first output sample
-    that reflects it, placed in time by the cycle that carried it. None where no reaction was found."""
+    that reflects it, placed in time by the start of the JACK cycle that carried it (the sound card plays a
+    cycle at a fixed offset from its start). None where no reaction was found."""
     import numpy as np  # noqa: PLC0415
 
     starts = cycles[:, 1]
     loud = np.abs(audio) > threshold
     out = []
     for t_send in sent_ns[::2]:
-        c = int(np.searchsorted(starts, t_send))  # the first cycle that ran after the send
-        if c >= len(starts):
+        # the cycle under way at the send: a client whose callback had not yet run may still change it
+        c = max(int(np.searchsorted(starts, t_send, side="right")) - 1, 0)
+        if c >= len(starts) - 1:
             out.append(None)
             continue
         ahead = np.flatnonzero(loud[c * block:(c + 8) * block])
@@ -159,6 +161,7 @@ def measure_reactions(jack: JackServer, who: str, machine: Path, out_dir: Path, 
     data = np.load(npz)
     found = reaction_latencies(sent, data["audio"], data["cycles"], int(data["rate"]), int(data["block"]))
     ok = [x for x in found if x is not None]
+    finished = (data["cycles"][:, 2] - data["cycles"][:, 1]) / 1e6  # how late in each cycle the probe ran
     return {"who": who, "period": jack.period, "events": len(found), "reacted": len(ok),
-            "latencies_ms": ok, "xruns": int(data["xruns"]),
+            "latencies_ms": ok, "xruns": int(data["xruns"]), "probe_lag_ms": finished.tolist(),
             "health": [line for line in (out or "").splitlines() if "blocks of" in line]}

@@ -4,7 +4,9 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 
 import pytest
@@ -129,6 +131,7 @@ def test_subscribers_get_beats_bars_state_and_meters_and_status_is_answered(tone
             status.add_arg(port)
             send(engine.osc.address[1], status.build().dgram)
             wait_for(engine, 3)
+            engine.process()  # the next audio block answers, with the state as it is then
             messages = receive_all(listener, 0.5)
     by_address: dict[str, list] = {}
     for m in messages:
@@ -203,3 +206,23 @@ def test_allowlist_parsing():
     assert not gate.allowed("10.0.0.6") and not gate.allowed("not-an-ip")
     with pytest.raises(Exception, match="not an IP address or CIDR"):
         parse_allowlist("300.1.1.1")
+
+
+def test_osc_is_received_in_its_own_process_which_is_restarted_if_it_dies(tone_pack):
+    path = write_machine(tone_pack.parent, IMMEDIATE, "restart.yaml")
+    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+        port, first = engine.osc.address[1], engine.osc.pid
+        assert first != os.getpid()
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("segue-osc-udp")]
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while engine.osc.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert engine.osc.restarts == 1 and engine.osc.pid != first and engine.osc.address[1] == port
+        playing = engine.conductor.sample
+        send(port, osc_packet("/segue/event/go"))
+        deadline = time.monotonic() + 5
+        while engine.runtime.state != "fight" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert engine.runtime.state == "fight"  # the new receiver's first message still reached the machine
+        assert engine.conductor.sample > playing and engine.conductor.health()["faults"] == 0

@@ -22,8 +22,8 @@ from engine.stems.pack import Pack, load_pack
 from engine.units import ZERO, Duration, UnitError, db_to_gain, parse_db, parse_duration
 from engine.yamldoc import Doc, items
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-OSC_ADDRESS = re.compile(r"^(/[A-Za-z0-9_.\-]+)+$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # at most 64: names travel in fixed-size OSC relay records
+OSC_ADDRESS = re.compile(r"^(?=.{2,128}$)(/[A-Za-z0-9_.\-]+)+$")
 TOP_KEYS = {"pack", "params", "events", "initial", "defaults", "states", "transitions", "osc", "stingers", "cues",
             "sidechain"}
 TRANSITION_KEYS = {"from", "to", "when", "sync", "fade", "fade_in", "fade_out", "fade_curve", "start", "bridge",
@@ -126,7 +126,7 @@ class _Builder:
         if "params" not in self.top:
             return
         for name, _, _, where, m in self._entries("params", "param", PARAM_KEYS, ("range",),
-                                               "param name '{}' must be letters, digits and _ (not starting with a digit)"):
+                                               "param name '{}' must be letters, digits and _ (not starting with a digit; at most 64)"):
             rng = doc.sequence(m["range"][1], f"{where}: range") or []
             if len(rng) != 2:
                 doc.error(m["range"][1], f"{where}: range must be [low, high]")
@@ -152,7 +152,7 @@ class _Builder:
             if name is None:
                 continue
             if not NAME.match(name):
-                doc.error(node, f"event name '{name}' must be letters, digits and _")
+                doc.error(node, f"event name '{name}' must be letters, digits and _ (at most 64)")
             elif name in self.events:
                 doc.error(node, f"event '{name}' is declared twice")
             elif name in self.params:
@@ -169,7 +169,8 @@ class _Builder:
         self._then_nodes: dict[str, Node] = {}
         for name, key_node, node in items(mapping):
             if not NAME.match(name) or name in (ANY, PREVIOUS):
-                doc.error(key_node, f"state name '{name}' must be letters, digits and _ and not 'any' or 'previous'")
+                doc.error(key_node, f"state name '{name}' must be letters, digits and _ (at most 64) "
+                                    "and not 'any' or 'previous'")
                 continue
             where = f"state '{name}'"
             m = doc.mapping(node, where, STATE_KEYS, ("segment",))
@@ -248,7 +249,8 @@ class _Builder:
     def _generated(self, node: Node, where: str, name: str, key_node: Node) -> Generated | None:
         doc = self.doc
         if not NAME.match(name):
-            doc.error(key_node, f"{where}: the name must be letters, digits and _ (it is used in OSC addresses)")
+            doc.error(key_node, f"{where}: the name must be letters, digits and _, at most 64 "
+                                "(it is used in OSC addresses)")
             return None
         m = doc.mapping(node, where, GENERATE_KEYS, ("role",))
         if not m or "role" not in m:
@@ -442,7 +444,8 @@ class _Builder:
             return out
         for address, key_node, node in items(doc.mapping(self.top["osc"][1], "osc")):
             if not OSC_ADDRESS.match(address):
-                doc.error(key_node, f"osc: '{address}' is not a plain OSC address like /game/health")
+                doc.error(key_node, f"osc: '{address}' is not a plain OSC address like /game/health "
+                                    "(at most 128 characters)")
                 continue
             m = doc.mapping(node, f"osc {address}", OSC_KEYS)
             if not m or len(m) != 1:
@@ -472,7 +475,8 @@ class _Builder:
         if "stingers" not in self.top:
             return out
         for name, key_node, _, where, m in self._entries("stingers", "stinger", STINGER_KEYS, (),
-                                                      "stinger '{}': the name must be letters, digits and _"):
+                                                      "stinger '{}': the name must be letters, digits and _ "
+                                                      "(at most 64)"):
             shot = doc.string(m["oneshot"][1], f"{where}: oneshot") if "oneshot" in m else name
             if shot not in self.pack.oneshots:
                 doc.error(m["oneshot"][1] if "oneshot" in m else key_node,
@@ -497,7 +501,7 @@ class _Builder:
             return out
         for name, _, node, where, m in self._entries(
                 "cues", "cue", set(CUE_ACTIONS) | CUE_OPTION_KEYS, (),
-                "cue '{}': the name must be letters, digits and _ (it is an OSC address)"):
+                "cue '{}': the name must be letters, digits and _ (at most 64; it is an OSC address)"):
             actions = [a for a in CUE_ACTIONS if a in m]
             if len(actions) != 1:
                 doc.error(node, f"{where}: give exactly one action: {', '.join(CUE_ACTIONS)}")

@@ -44,6 +44,10 @@ class Router:
         self.routes.update(machine.osc)
         self.ranges = {p.name: (p.lo, p.hi) for p in machine.params}
 
+    def targets(self) -> frozenset[tuple[str, str]]:
+        """Every (kind, name) a message can reach."""
+        return frozenset((r.kind, r.target) for r in self.routes.values())
+
     def route(self, address: str, args: tuple | list, arrived_ns: int = 0) -> Telemetry | None:
         """The telemetry this message means, None if it deliberately does nothing; raises if it is wrong."""
         r = self.routes.get(address)

@@ -1,5 +1,6 @@
 """OSC in over UDP and TCP (SLIP-framed, OSC 1.1). The threads here receive, check, parse, route and
-enqueue; they never touch audio. Bad packets are dropped with one log line naming sender, address, reason.
+enqueue; they run in the OSC receiver process (receiver.py), never beside the audio. Bad packets are dropped
+with one log line naming sender, address, reason.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import time
 from pythonosc.osc_packet import OscPacket
 
 from engine.errors import SegueError
-from engine.events import EventQueue
-from engine.osc.feedback import Feedback
+from engine.events import EventQueue, Telemetry
+from engine.osc.ring import RingWriter
 from engine.osc.routes import OscInputError, Router
 from engine.osc.security import Gate
 from engine.osc.slip import Decoder
@@ -26,14 +27,14 @@ RECEIVE_BUFFER = 4 * 1024 * 1024  # room for a burst while the thread waits for 
 MAX_DATAGRAM = 65535
 MAX_TCP_CLIENTS = 16
 FUTURE_SLACK = 0.001  # a bundle time less than this ahead counts as "now"
+CONTROLS = ("/segue/subscribe", "/segue/unsubscribe", "/segue/status")
 
 
 class OscInput:
     """One packet in: gate, parse, strict check, control messages, route, timetag, enqueue. Never raises."""
 
-    def __init__(self, router: Router, queue: EventQueue, gate: Gate, feedback: Feedback | None = None,
-                 status=None):
-        self.router, self.queue, self.gate, self.feedback, self.status = router, queue, gate, feedback, status
+    def __init__(self, router: Router, queue: EventQueue | RingWriter, gate: Gate):
+        self.router, self.queue, self.gate = router, queue, gate
         self.datagrams = 0
         self.rejected = 0
         self._told: dict[str, float] = {}  # ip -> when we last logged a refusal (one line a second at most)
@@ -73,7 +74,7 @@ class OscInput:
             self._dispatch(msg.address, msg.params, due, sender, ip, port, arrived_ns)
 
     def _dispatch(self, address: str, args, due: float, sender: str, ip: str, port: int, arrived_ns: int) -> None:
-        if self._control(address, args, ip, port):
+        if self._control(address, args, ip, port, arrived_ns):
             return
         try:
             item = self.router.route(address, args, arrived_ns)
@@ -87,18 +88,16 @@ class OscInput:
         if not self.queue.put(item):
             self._reject(sender, address, "dropped: the engine's input queue is full")
 
-    def _control(self, address: str, args, ip: str, port: int) -> bool:
-        """/segue/subscribe [port], /segue/unsubscribe [port], /segue/status: answered here, not queued."""
-        if address not in ("/segue/subscribe", "/segue/unsubscribe", "/segue/status") or self.feedback is None:
+    def _control(self, address: str, args, ip: str, port: int, arrived_ns: int) -> bool:
+        """/segue/subscribe [port], /segue/unsubscribe [port], /segue/status: passed on to the engine, which
+        answers from its feedback sender (the reply goes to `port`, or to the sender's own port)."""
+        if address not in CONTROLS:
             return False
         reply_port = int(args[0]) if args and isinstance(args[0], int) and not isinstance(args[0], bool) else port
-        if address == "/segue/subscribe":
-            if not self.feedback.subscribe(ip, reply_port):
-                self._reject(f"{ip}:{port}", address, "too many subscribers, or a bad port")
-        elif address == "/segue/unsubscribe":
-            self.feedback.unsubscribe(ip, reply_port)
-        elif self.status is not None:
-            self.feedback.reply((ip, reply_port), "/segue/status", *self.status())
+        if not 0 < reply_port < 65536:
+            self._reject(f"{ip}:{port}", address, f"{reply_port} is not a port to answer to")
+        elif not self.queue.put(Telemetry("control", address.rsplit("/", 1)[1], float(reply_port), ip, arrived_ns)):
+            self._reject(f"{ip}:{port}", address, "dropped: the engine's input queue is full")
         return True
 
     def _reject(self, sender: str, address: str, why: str) -> None:
@@ -131,22 +130,29 @@ def _bind(kind: int, host: str, port: int, what: str) -> socket.socket:
     return sock
 
 
+def bind_sockets(host: str, port: int, tcp: bool = True) -> tuple[socket.socket, socket.socket | None]:
+    """The UDP socket and, on the same port, the listening TCP one; a clear SegueError if either is taken."""
+    udp = _bind(socket.SOCK_DGRAM, host, port, "UDP")
+    if not tcp:
+        return udp, None
+    try:
+        stream = _bind(socket.SOCK_STREAM, host, udp.getsockname()[1], "TCP")
+    except SegueError:
+        udp.close()
+        raise
+    stream.listen(MAX_TCP_CLIENTS)
+    return udp, stream
+
+
 class OscService:
     """The UDP server, and the TCP one beside it, feeding one OscInput."""
 
-    def __init__(self, osc_input: OscInput, host: str = "127.0.0.1", port: int = 9000, tcp: bool = True):
+    def __init__(self, osc_input: OscInput, host: str = "127.0.0.1", port: int = 9000, tcp: bool = True,
+                 sockets: tuple[socket.socket, socket.socket | None] | None = None):
         self.input = osc_input
-        self._udp = _bind(socket.SOCK_DGRAM, host, port, "UDP")
+        self._udp, self._tcp = sockets or bind_sockets(host, port, tcp)
         self.address = self._udp.getsockname()[:2]
         self.receive_buffer = self._udp.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        self._tcp: socket.socket | None = None
-        try:
-            if tcp:
-                self._tcp = _bind(socket.SOCK_STREAM, host, self.address[1], "TCP")
-                self._tcp.listen(MAX_TCP_CLIENTS)
-        except SegueError:
-            self._udp.close()
-            raise
         self.tcp_address = self._tcp.getsockname()[:2] if self._tcp else None
         self._udp.settimeout(0.2)
         if self._tcp:

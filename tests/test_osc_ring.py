@@ -1,0 +1,69 @@
+"""The ring between the OSC receiver process and the audio block: records arrive whole and in order, a full
+ring refuses and counts, and names the playing machine lacks are set aside with a notice, not applied."""
+from __future__ import annotations
+
+import threading
+import time
+
+from engine.events import Telemetry
+from engine.osc import ring
+from engine.osc.ring import PATIENCE, SLOTS, RingReader, RingWriter
+
+
+def a_ring(known=frozenset({("param", "intensity"), ("event", "go")})):
+    fd, memory = ring.create()
+    writer, reader = RingWriter(ring.attach(fd)), RingReader(memory, known)
+    return writer, reader
+
+
+def test_records_cross_whole_and_in_order():
+    writer, reader = a_ring()
+    sent = [Telemetry("param", "intensity", i / 7, "/game/intensity", 1_000 + i, due=1.5 * i) for i in range(5)]
+    sent.append(Telemetry("event", "go", 1.0, "/segue/event/go", 42))
+    sent.append(Telemetry("control", "status", 9001.0, "127.0.0.1", 43))
+    for item in sent:
+        assert writer.put(item)
+    assert reader.drain() == sent
+    assert reader.drain() == []
+
+
+def test_a_full_ring_waits_a_moment_then_refuses_counts_and_takes_again_once_read():
+    writer, reader = a_ring()
+    item = Telemetry("event", "go", 1.0, "/segue/event/go")
+    assert all(writer.put(item) for _ in range(SLOTS))
+    started = time.monotonic()
+    assert not writer.put(item) and not writer.put(item)
+    assert time.monotonic() - started >= 2 * PATIENCE  # it waited for the reader before giving up
+    assert reader.dropped == 2
+    assert len(reader.drain()) == SLOTS
+    assert writer.put(item) and reader.drain() == [item]
+
+
+def test_names_the_playing_machine_lacks_are_noticed_not_applied():
+    writer, reader = a_ring()
+    writer.put(Telemetry("state", "lull", 1.0, "/segue/state/lull"))
+    writer.put(Telemetry("event", "go", 1.0, "/segue/event/go"))
+    assert [t.name for t in reader.drain()] == ["go"]
+    assert reader.stale == 1 and "state 'lull' is not in the machine playing now" in reader.notices[0]
+
+
+def test_counts_written_by_the_receiver_are_read_by_the_engine():
+    writer, reader = a_ring()
+    assert not reader.is_ready
+    writer.counts(datagrams=12, rejected=3)
+    writer.ready()
+    writer.loaded(2)
+    assert (reader.datagrams, reader.rejected, reader.is_ready, reader.loaded) == (12, 3, True, 2)
+
+
+def test_a_full_ring_takes_the_record_as_soon_as_the_reader_makes_room():
+    writer, reader = a_ring()
+    item = Telemetry("event", "go", 1.0, "/segue/event/go")
+    for _ in range(SLOTS):
+        writer.put(item)
+    drained = []
+    timer = threading.Timer(PATIENCE / 5, lambda: drained.extend(reader.drain()))
+    timer.start()
+    assert writer.put(Telemetry("event", "go", 2.0, "/segue/event/go"))  # waited, then had room
+    timer.join()
+    assert len(drained) == SLOTS and reader.drain()[0].value == 2.0 and reader.dropped == 0
