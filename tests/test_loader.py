@@ -92,3 +92,22 @@ def test_a_corrupt_stem_file_is_reported(tmp_path, tone_pack):
     with pytest.raises(ValidationError) as err:
         load_machine(tmp_path / "m.yaml")
     assert "fight/tone.wav: not a readable audio file" in str(err.value)
+
+
+def test_names_and_osc_addresses_have_a_length_limit(tone_pack):
+    long_state, long_address = "s" * 65, "/game/" + "x" * 130
+    path = write_machine(tone_pack.parent, f"""\
+        pack: tones
+        initial: calm
+        params: {{health: {{range: [0, 1]}}}}
+        states:
+          calm: {{segment: calm}}
+          {long_state}: {{segment: calm}}
+        osc:
+          {long_address}: {{param: health}}
+        """, "long.yaml")
+    with pytest.raises(ValidationError) as err:
+        load_machine(path)
+    text = str(err.value)
+    assert f"state name '{long_state}' must be letters, digits and _ (at most 64)" in text
+    assert "long.yaml:6:3: state name" in text and "long.yaml:8:3: osc:" in text and "(at most 128 characters)" in text
