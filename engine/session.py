@@ -20,6 +20,7 @@ from typing import Iterator
 import soundfile
 
 from engine.audio.backend import boot_server
+from engine.audio.threadstate import keep_thread_state
 from engine.audio.graph import Graph
 from engine.conductor import Conductor
 from engine.errors import SegueError
@@ -99,7 +100,7 @@ class Engine:
                                        self.worker, wait_for_generation=audio == "offline", feedback=self.feedback)
             if self.osc:
                 self.osc.reader.notices = self.conductor.notices  # one place for the main thread to log
-            self.server.setCallback(self.conductor.tick)
+            self.server.setCallback(self._block)
             self.server.start()
         except Exception:
             self.close()
@@ -126,6 +127,11 @@ class Engine:
                 "ducking under voice is off")
             return None, None
         return sc, None
+
+    def _block(self) -> None:
+        """pyo's callback, once per block before it is computed."""
+        keep_thread_state()
+        self.conductor.tick()
 
     # -- hot reload ----------------------------------------------------------------------------
     def reload(self) -> Machine:
