@@ -68,6 +68,7 @@ def test_a_million_fuzzed_packets(benchmark, budget_report):
 
 def test_coverage_guided_fuzzing_with_atheris(benchmark, budget_report, tmp_path):
     """libFuzzer through atheris, in its own process, seeded with valid packets; a crash exits non-zero."""
+    import os  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
@@ -79,7 +80,8 @@ def test_coverage_guided_fuzzing_with_atheris(benchmark, budget_report, tmp_path
 
     def run():
         return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fuzz_osc_atheris.py"), f"-runs={runs}",
-                               "-max_len=256", str(corpus)], capture_output=True, text=True, cwd=ROOT, timeout=1800)
+                               "-max_len=256", str(corpus)], capture_output=True, text=True, cwd=ROOT, timeout=1800,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})  # the package, installed or not
 
     done = benchmark.pedantic(run, rounds=1, iterations=1)
     coverage = [line for line in done.stderr.splitlines() if " cov: " in line][-1:]
