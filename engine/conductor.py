@@ -200,14 +200,14 @@ class Conductor:
         if item.kind == "control":
             self._control(item)
             return
-        self.taken[item.kind] += 1
+        self.taken[item.kind] += item.updates
         if at > b0 and (inputs.at is None or at < inputs.at):
             inputs.at = at  # sync 'immediate' lands on this sample, not on the block's first
         if item.kind == "param":  # the newest value wins; applied once, after the block's telemetry is in
             if item.arrived_ns:
                 self.latencies.append((item.value, item.arrived_ns, now_ns))
             previous = inputs.params.get(item.name)
-            inputs.params[item.name] = (item, at, previous[2] + 1 if previous else 1)
+            inputs.params[item.name] = (item, at, item.updates + (previous[2] if previous else 0))
             return
         if item.kind == "event":
             inputs.events.add(item.name)

@@ -14,6 +14,7 @@ class Telemetry:
     arrived_ns: int = 0  # time.perf_counter_ns() at arrival, for latency measurement
     due: float = 0.0  # wall clock (time.time()) it should take effect at: an OSC bundle's timetag; 0 = now
     sample: int = -1  # the audio sample it takes effect at, when known exactly (telemetry scripts)
+    updates: int = 1  # a param's value stands for this many messages, the newest of which it is
 
 
 class EventQueue:

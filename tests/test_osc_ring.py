@@ -18,13 +18,23 @@ def a_ring(known=frozenset({("param", "intensity"), ("event", "go")})):
 
 def test_records_cross_whole_and_in_order():
     writer, reader = a_ring()
-    sent = [Telemetry("param", "intensity", i / 7, "/game/intensity", 1_000 + i, due=1.5 * i) for i in range(5)]
+    sent = [Telemetry("param", "intensity", i / 7, "/game/intensity", 1_000 + i, due=1.5 + i) for i in range(5)]
     sent.append(Telemetry("event", "go", 1.0, "/segue/event/go", 42))
     sent.append(Telemetry("control", "status", 9001.0, "127.0.0.1", 43))
     for item in sent:
         assert writer.put(item)
     assert reader.drain() == sent
     assert reader.drain() == []
+
+
+def test_a_flood_of_one_param_comes_out_as_its_newest_value_standing_for_all():
+    writer, reader = a_ring()
+    for i in range(5):
+        writer.put(Telemetry("param", "intensity", i / 10, "/game/intensity", 1_000 + i))
+    writer.put(Telemetry("event", "go", 1.0, "/segue/event/go", 2_000))
+    writer.put(Telemetry("param", "intensity", 0.9, "/segue/param/intensity", 3_000))
+    assert reader.drain() == [Telemetry("event", "go", 1.0, "/segue/event/go", 2_000),
+                              Telemetry("param", "intensity", 0.9, "/segue/param/intensity", 3_000, updates=6)]
 
 
 def test_a_full_ring_waits_a_moment_then_refuses_counts_and_takes_again_once_read():

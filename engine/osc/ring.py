@@ -30,6 +30,7 @@ PATIENCE = 0.5  # seconds the receiver waits for room before it drops (and count
 HEADER = 64  # u64s: write index, read index, datagrams, rejected, dropped, ready, routes loaded
 KINDS = ("param", "event", "state", "lock", "cue", "stinger", "control")
 _CODE = {k: i for i, k in enumerate(KINDS)}
+_PARAM = _CODE["param"]
 _U64 = struct.Struct("<Q")
 
 
@@ -102,26 +103,44 @@ class RingReader:
         self.notices: deque[str] = deque(maxlen=32)  # for the main thread to log
 
     def drain(self) -> list[Telemetry]:
+        """Everything written since the last drain. A flood of one param comes out as one item, its newest
+        value, standing for all of them (`updates`): the audio block would apply only that one anyway."""
         m, read = self._m, self._read
         write = _U64.unpack_from(m, 0)[0]
-        out = []
+        out: list[Telemetry] = []
+        newest: dict[str, list] = {}  # param -> [its newest record's offset, value, arrived_ns, updates]
         while read < write:
             at = HEADER + (read % SLOTS) * RECORD
-            code, value, due, arrived_ns = _FIXED.unpack_from(m, at)
-            at += _FIXED.size
-            name = m[at:at + NAME_BYTES].split(b"\0", 1)[0].decode()
-            source = m[at + NAME_BYTES:at + NAME_BYTES + SOURCE_BYTES].split(b"\0", 1)[0].decode()
             read += 1
-            kind = KINDS[code]
-            if kind != "control" and (kind, name) not in self.known:
-                self.stale += 1
-                self.notices.append(f"OSC {source}: {kind} '{name}' is not in the machine playing now "
-                                    "(a reloaded machine takes over at its bar line); ignored")
+            code, value, due, arrived_ns = _FIXED.unpack_from(m, at)
+            name = m[at + _FIXED.size:at + _FIXED.size + NAME_BYTES].split(b"\0", 1)[0].decode()
+            if code == _PARAM and not due:
+                seen = newest.get(name)
+                if seen is None:
+                    newest[name] = [at, value, arrived_ns, 1]
+                else:
+                    seen[0], seen[1], seen[2], seen[3] = at, value, arrived_ns, seen[3] + 1
                 continue
-            out.append(Telemetry(kind, name, value, source, arrived_ns, due))
+            self._add(out, code, name, value, self._source(at), arrived_ns, due, 1)
+        for name, (at, value, arrived_ns, updates) in newest.items():
+            self._add(out, _PARAM, name, value, self._source(at), arrived_ns, 0.0, updates)
         self._read = read
         _U64.pack_into(m, 8, read)
         return out
+
+    def _source(self, at: int) -> str:
+        at += _FIXED.size + NAME_BYTES
+        return self._m[at:at + SOURCE_BYTES].split(b"\0", 1)[0].decode()
+
+    def _add(self, out: list, code: int, name: str, value: float, source: str, arrived_ns: int, due: float,
+             updates: int) -> None:
+        kind = KINDS[code]
+        if kind != "control" and (kind, name) not in self.known:
+            self.stale += updates
+            self.notices.append(f"OSC {source}: {kind} '{name}' is not in the machine playing now "
+                                "(a reloaded machine takes over at its bar line); ignored")
+            return
+        out.append(Telemetry(kind, name, value, source, arrived_ns, due, updates=updates))
 
     def _count(self, offset: int) -> int:
         return _U64.unpack_from(self._m, offset)[0]
