@@ -227,13 +227,13 @@ class Conductor:
         else:
             inputs.force = item.name
             value = 1.0
-        self._log_telemetry(item, max(at, b0), value, 1)
+        self._log_telemetry(item, max(at, b0), value, item.updates)
 
     def _log_telemetry(self, item: Telemetry, sample: int, value: float, count: int) -> None:
         entry = {"sample": sample, "time": round(sample / self.sample_rate, 6), "action": "telemetry",
                  "source": item.source, "kind": item.kind, "name": item.name, "value": value}
         if count > 1:
-            entry["updates"] = count  # this many arrived in the block; the newest is the one applied
+            entry["updates"] = count  # this many arrived in the block: a param's newest applied, an event raised
         self.log.append(entry)
 
     # -- meters and feedback -------------------------------------------------------------------

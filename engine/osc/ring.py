@@ -30,7 +30,7 @@ PATIENCE = 0.5  # seconds the receiver waits for room before it drops (and count
 HEADER = 64  # u64s: write index, read index, datagrams, rejected, dropped, ready, routes loaded
 KINDS = ("param", "event", "state", "lock", "cue", "stinger", "control")
 _CODE = {k: i for i, k in enumerate(KINDS)}
-_PARAM = _CODE["param"]
+_MERGED = (_CODE["param"], _CODE["event"])  # newest value wins / raised once a block
 _U64 = struct.Struct("<Q")
 
 
@@ -104,26 +104,27 @@ class RingReader:
 
     def drain(self) -> list[Telemetry]:
         """Everything written since the last drain. A flood of one param comes out as one item, its newest
-        value, standing for all of them (`updates`): the audio block would apply only that one anyway."""
+        value, standing for all of them (`updates`): the audio block would apply only that one anyway. So
+        does a flood of one event: the block raises an event once, however often it came."""
         m, read = self._m, self._read
         write = _U64.unpack_from(m, 0)[0]
         out: list[Telemetry] = []
-        newest: dict[str, list] = {}  # param -> [its newest record's offset, value, arrived_ns, updates]
+        newest: dict[tuple[int, str], list] = {}  # (kind, name) -> [newest record's offset, value, arrived, count]
         while read < write:
             at = HEADER + (read % SLOTS) * RECORD
             read += 1
             code, value, due, arrived_ns = _FIXED.unpack_from(m, at)
             name = m[at + _FIXED.size:at + _FIXED.size + NAME_BYTES].split(b"\0", 1)[0].decode()
-            if code == _PARAM and not due:
-                seen = newest.get(name)
+            if code in _MERGED and not due:
+                seen = newest.get((code, name))
                 if seen is None:
-                    newest[name] = [at, value, arrived_ns, 1]
+                    newest[code, name] = [at, value, arrived_ns, 1]
                 else:
                     seen[0], seen[1], seen[2], seen[3] = at, value, arrived_ns, seen[3] + 1
                 continue
             self._add(out, code, name, value, self._source(at), arrived_ns, due, 1)
-        for name, (at, value, arrived_ns, updates) in newest.items():
-            self._add(out, _PARAM, name, value, self._source(at), arrived_ns, 0.0, updates)
+        for (code, name), (at, value, arrived_ns, updates) in newest.items():
+            self._add(out, code, name, value, self._source(at), arrived_ns, 0.0, updates)
         self._read = read
         _U64.pack_into(m, 8, read)
         return out
