@@ -42,14 +42,17 @@ def run_once() -> tuple[list[int], list[tuple[float, int, int]]]:
 def test_osc_send_to_decision_latency(benchmark, budget_report):
     sent, applied = benchmark.pedantic(run_once, rounds=1, iterations=1)
     by_id = {round(value * COUNT): (arrived, done) for value, arrived, done in applied}
-    assert len(by_id) == COUNT, f"{COUNT - len(by_id)} of {COUNT} messages never reached a block"
-    to_arrival = [(by_id[i][0] - t) / 1e6 for i, t in enumerate(sent)]
-    to_decision = [(by_id[i][1] - t) / 1e6 for i, t in enumerate(sent)]
+    # two messages in one block: the newer value is applied, and that block is when the older one was decided
+    later = [min((j for j in by_id if j >= i), default=None) for i in range(COUNT)]
+    assert None not in later, f"messages after #{later.index(None)} never reached a block"
+    to_arrival = [(by_id[i][0] - sent[i]) / 1e6 for i in by_id]
+    to_decision = [(by_id[j][1] - t) / 1e6 for j, t in zip(later, sent)]
     a50, a99, _ = percentiles(to_arrival)
     p50, p99, worst = percentiles(to_decision)
-    budget_report(benchmark, "OSC send -> arrival (OSC thread)", f"p50 {a50:.2f} ms, p99 {a99:.2f} ms",
+    budget_report(benchmark, "OSC send -> arrival (receiver process)", f"p50 {a50:.2f} ms, p99 {a99:.2f} ms",
                   "part of the one below", True)
     budget_report(benchmark, "OSC send -> decision applied (256 fr)",
-                  f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms",
-                  f"p99 <= {BUDGET_MS:.0f} ms (floor: one 5.33 ms period)", p99 <= BUDGET_MS)
+                  f"p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {worst:.2f} ms; {COUNT - len(by_id)} of {COUNT} "
+                  "overtaken in their block by a newer value", f"p99 <= {BUDGET_MS:.0f} ms (floor: one 5.33 ms period)",
+                  p99 <= BUDGET_MS)
     assert p99 <= BUDGET_MS
