@@ -26,7 +26,7 @@ from engine.conductor import Conductor
 from engine.errors import SegueError
 from engine.events import EventQueue
 from engine.wavfile import atomic, clear_peak_timestamp
-from engine.generate.model import DEFAULT_MODEL, LayerModel
+from engine.generate.model import DEFAULT_MODEL
 from engine.generate.worker import GenerationWorker
 from engine.machine.loader import load_machine
 from engine.machine.model import Machine
@@ -294,7 +294,7 @@ class Engine:
 def _start_worker(model_path: Path | str | None) -> GenerationWorker | None:
     """The generation worker, or None (with one warning) if the model cannot be used: the rest still plays."""
     try:
-        return GenerationWorker(LayerModel(model_path or DEFAULT_MODEL))
+        return GenerationWorker(model_path or DEFAULT_MODEL)
     except SegueError as exc:
         logging.getLogger("segue").warning("%s; generated layers are off, everything else plays", exc)
         return None

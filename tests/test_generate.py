@@ -4,6 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from engine.errors import SegueError
 from engine.generate.encoding import REST
 from engine.generate.model import DEFAULT_MODEL, MODEL_DIR, LayerModel, Request
 from engine.generate.quality import REGISTERS, musicality
+from engine.generate.worker import GenerationWorker
 from engine.stems.pack import load_pack
 
 from conftest import ROOT
@@ -118,3 +121,22 @@ def test_bad_requests_say_why(bad, words):
     kw.update(bad)
     with pytest.raises(SegueError, match=words):
         Request(**kw)
+
+
+def test_generation_runs_in_its_own_process_with_the_same_notes_and_its_loss_is_reported_not_raised():
+    request = Request("bass", "C minor", ("Cm", "Ab"), 2, seed=3)
+    worker = GenerationWorker(DEFAULT_MODEL)
+    try:
+        assert worker.pid != os.getpid()
+        worker.submit("first", request)
+        worker.wait_idle()
+        [(tag, layer)] = worker.results()
+        assert tag == "first" and layer == LayerModel(DEFAULT_MODEL).generate(request)  # as if in-process
+        os.kill(worker.pid, signal.SIGKILL)
+        worker._proc.wait()
+        worker.submit("second", request)
+        worker.wait_idle()
+        [(tag, failed)] = worker.results()
+        assert tag == "second" and failed.startswith("generation failed:") and "generation process" in failed
+    finally:
+        worker.close()

@@ -6,7 +6,6 @@ import fcntl
 import logging
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -16,10 +15,10 @@ from engine.errors import SegueError
 from engine.osc import ring
 from engine.osc.ring import RingReader
 from engine.osc.server import bind_sockets
+from engine.processes import spawn
 
 log = logging.getLogger("segue.osc")
 START_TIMEOUT = 30.0  # seconds for the receiver to import and load the machine (slow CI machines included)
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 class OscRelay:
@@ -43,11 +42,10 @@ class OscRelay:
         self.address = udp.getsockname()[:2]
         self.tcp_address = stream.getsockname()[:2] if stream else None
         fds = (udp.fileno(), stream.fileno() if stream else -1, self._ring_fd)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))}
         try:
-            self._proc = subprocess.Popen([sys.executable, "-m", "engine.osc.receiver", *map(str, fds), *self._args],
-                                          pass_fds=tuple(f for f in fds if f >= 0), stdin=subprocess.PIPE,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+            self._proc = spawn("engine.osc.receiver", *map(str, fds), *self._args,
+                               pass_fds=tuple(f for f in fds if f >= 0), stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         finally:  # the receiver holds its own copies now
             udp.close()
             if stream:
