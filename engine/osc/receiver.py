@@ -40,9 +40,9 @@ class Routes:
 class RelayedInput(OscInput):
     """OscInput whose counts the engine can read from the ring's header."""
 
-    def handle(self, data: bytes, ip: str, port: int, arrived_ns: int) -> None:
-        super().handle(data, ip, port, arrived_ns)
-        self.queue.counts(self.datagrams, self.rejected)
+    def flush(self) -> None:
+        super().flush()
+        self.queue.counts(self.datagrams, self.rejected)  # after the records: a count seen means they are in
 
 
 def main(argv: list[str]) -> int:

@@ -17,6 +17,7 @@ import mmap
 import os
 import struct
 import tempfile
+import threading
 import time
 from collections import deque
 
@@ -24,7 +25,7 @@ from engine.events import Telemetry
 
 SLOTS = 32768  # 1.6 s of a 20,000 msg/s flood, should the audio side stall: 8 MiB in all
 RECORD = 256  # fixed part, then the name (at most 64, says the loader), then the OSC address it came from
-_FIXED = struct.Struct("<B7xddq")  # kind, value, due, arrived_ns
+_FIXED = struct.Struct("<B3xIddq")  # kind, updates (messages it stands for), value, due, arrived_ns
 NAME_BYTES, SOURCE_BYTES = 64, RECORD - _FIXED.size - 64
 PATIENCE = 0.5  # seconds the receiver waits for room before it drops (and counts) a record
 HEADER = 64  # u64s: write index, read index, datagrams, rejected, dropped, ready, routes loaded
@@ -48,21 +49,47 @@ def attach(fd: int) -> mmap.mmap:
 
 
 class RingWriter:
-    """The receiver's end: `put` has EventQueue's contract (False, counted, when full)."""
+    """The receiver's end: `put` has EventQueue's contract (False, counted, when full).
+
+    A param's or an event's message is held back until `flush` (the receiver flushes whenever its socket
+    has nothing more waiting), and the newest one per name is written then, standing for all: under a flood
+    the audio block reads one record per name, not hundreds. Safe from the receiver's UDP and TCP threads.
+    """
 
     def __init__(self, memory: mmap.mmap):
         self._m = memory
         self._write = _U64.unpack_from(memory, 0)[0]
+        self._lock = threading.Lock()  # the receiver's two threads; never taken on the engine's side
+        self._held: dict[tuple[int, str], tuple[Telemetry, int]] = {}
         self.dropped = 0
 
     def put(self, item: Telemetry) -> bool:
+        code = _CODE[item.kind]
+        with self._lock:
+            if code in _MERGED and not item.due:
+                held = self._held.get((code, item.name))
+                self._held[code, item.name] = (item, item.updates + (held[1] if held else 0))
+                return True
+            return self._record(code, item, item.updates)
+
+    def flush(self) -> int:
+        """Write what was held back; returns how many messages could not be written (the ring stayed full)."""
+        with self._lock:
+            held, self._held = self._held, {}
+            lost = 0
+            for (code, _), (item, updates) in held.items():
+                if not self._record(code, item, updates):
+                    lost += updates
+            return lost
+
+    def _record(self, code: int, item: Telemetry, updates: int) -> bool:
         m = self._m
         if self._write - _U64.unpack_from(m, 8)[0] >= SLOTS and not self._room():
-            self.dropped += 1
+            self.dropped += updates
             _U64.pack_into(m, 32, self.dropped)
             return False
         at = HEADER + (self._write % SLOTS) * RECORD
-        _FIXED.pack_into(m, at, _CODE[item.kind], item.value, item.due, item.arrived_ns)
+        _FIXED.pack_into(m, at, code, updates, item.value, item.due, item.arrived_ns)
         at += _FIXED.size
         m[at:at + NAME_BYTES] = item.name.encode()[:NAME_BYTES].ljust(NAME_BYTES, b"\0")
         m[at + NAME_BYTES:at + NAME_BYTES + SOURCE_BYTES] = \
@@ -113,16 +140,16 @@ class RingReader:
         while read < write:
             at = HEADER + (read % SLOTS) * RECORD
             read += 1
-            code, value, due, arrived_ns = _FIXED.unpack_from(m, at)
+            code, updates, value, due, arrived_ns = _FIXED.unpack_from(m, at)
             name = m[at + _FIXED.size:at + _FIXED.size + NAME_BYTES].split(b"\0", 1)[0].decode()
             if code in _MERGED and not due:
                 seen = newest.get((code, name))
                 if seen is None:
-                    newest[code, name] = [at, value, arrived_ns, 1]
+                    newest[code, name] = [at, value, arrived_ns, updates]
                 else:
-                    seen[0], seen[1], seen[2], seen[3] = at, value, arrived_ns, seen[3] + 1
+                    seen[0], seen[1], seen[2], seen[3] = at, value, arrived_ns, seen[3] + updates
                 continue
-            self._add(out, code, name, value, self._source(at), arrived_ns, due, 1)
+            self._add(out, code, name, value, self._source(at), arrived_ns, due, updates)
         for (code, name), (at, value, arrived_ns, updates) in newest.items():
             self._add(out, code, name, value, self._source(at), arrived_ns, 0.0, updates)
         self._read = read
