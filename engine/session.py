@@ -149,14 +149,16 @@ class Engine:
         self.machine = machine
         if self.osc:
             self.osc.load()
-        self.conductor.request_swap(machine, self._swap_routes)
+        router = Router(machine)  # built here, not in the audio block that swaps it in
+        targets = router.targets()
+        self.conductor.request_swap(machine, lambda _: self._swap_routes(router, targets))
         return machine
 
-    def _swap_routes(self, machine: Machine) -> None:
-        """At the bar where `machine` takes over (in the audio block): its routes for scripts and OSC."""
-        self.router = Router(machine)
+    def _swap_routes(self, router: Router, targets: frozenset[tuple[str, str]]) -> None:
+        """At the bar where the reloaded machine takes over (in the audio block): its routes, built earlier."""
+        self.router = router
         if self.osc:
-            self.osc.reader.known = self.router.targets()
+            self.osc.reader.known = targets
             self.osc.swap()
 
     # -- driving the clock ourselves (offline and null) ---------------------------------------
