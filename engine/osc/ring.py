@@ -28,6 +28,7 @@ RECORD = 256  # fixed part, then the name (at most 64, says the loader), then th
 _FIXED = struct.Struct("<B3xIddq")  # kind, updates (messages it stands for), value, due, arrived_ns
 NAME_BYTES, SOURCE_BYTES = 64, RECORD - _FIXED.size - 64
 PATIENCE = 0.5  # seconds the receiver waits for room before it drops (and counts) a record
+PER_BLOCK = 128  # records one audio block reads at most (~0.4 ms here); the rest wait for the next block
 HEADER = 64  # u64s: write index, read index, datagrams, rejected, dropped, ready, routes loaded
 KINDS = ("param", "event", "state", "lock", "cue", "stinger", "control")
 _CODE = {k: i for i, k in enumerate(KINDS)}
@@ -56,8 +57,9 @@ class RingWriter:
     the audio block reads one record per name, not hundreds. Safe from the receiver's UDP and TCP threads.
     """
 
-    def __init__(self, memory: mmap.mmap):
+    def __init__(self, memory: mmap.mmap, patience: float = PATIENCE):
         self._m = memory
+        self._patience = patience
         self._write = _U64.unpack_from(memory, 0)[0]
         self._lock = threading.Lock()  # the receiver's two threads; never taken on the engine's side
         self._held: dict[tuple[int, str], tuple[Telemetry, int]] = {}
@@ -100,8 +102,8 @@ class RingWriter:
 
     def _room(self) -> bool:
         """Wait a little for the audio side to read (the receiver may wait: the kernel's socket buffer holds
-        what arrives meanwhile); False if it is stalled for longer than PATIENCE."""
-        deadline = time.monotonic() + PATIENCE
+        what arrives meanwhile); False if it is stalled for longer than its patience."""
+        deadline = time.monotonic() + self._patience
         while time.monotonic() < deadline:
             time.sleep(0.001)
             if self._write - _U64.unpack_from(self._m, 8)[0] < SLOTS:
@@ -130,11 +132,12 @@ class RingReader:
         self.notices: deque[str] = deque(maxlen=32)  # for the main thread to log
 
     def drain(self) -> list[Telemetry]:
-        """Everything written since the last drain. A flood of one param comes out as one item, its newest
-        value, standing for all of them (`updates`): the audio block would apply only that one anyway. So
-        does a flood of one event: the block raises an event once, however often it came."""
+        """What was written since the last drain, oldest first, at most PER_BLOCK records: the audio block's
+        work stays bounded however much arrived (what is left waits a block, in order). A flood of one param
+        comes out as one item, its newest value, standing for all of them (`updates`): the audio block would
+        apply only that one anyway. So does a flood of one event: the block raises an event once."""
         m, read = self._m, self._read
-        write = _U64.unpack_from(m, 0)[0]
+        write = min(_U64.unpack_from(m, 0)[0], read + PER_BLOCK)
         out: list[Telemetry] = []
         newest: dict[tuple[int, str], list] = {}  # (kind, name) -> [newest record's offset, value, arrived, count]
         while read < write:
