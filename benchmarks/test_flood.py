@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 from conftest_tests import make_tone_machine
-from jackrig import JackServer, free_udp_port, wait_line
-from xruns import XRUN_BUDGET, xruns_above_baseline
+from jackrig import CLIENTS, JackServer, Probe, Xruns, free_udp_port, wait_line
+from xruns import XRUN_BUDGET, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE, SECONDS, ROUNDS = 20_000, 60.0, 2  # the trivial client and the engine take turns
@@ -48,29 +49,25 @@ def test_flood_under_jack(benchmark, budget_report, tmp_path):
         engine_runs = [r[name] for r in engine_rounds]
         sent = sum(r["summary"]["sent"] for r in engine_runs)
         received = sum(r["received"] for r in engine_runs)
-        xruns = [r["xruns"] for r in engine_runs]
+        xruns = sum((r["xruns"] for r in engine_runs), Xruns(Counter()))
+        base = sum(base_xruns, Xruns(Counter()))
         growth = max(r["after"] - r["before"] for r in engine_runs)
-        chance = xruns_above_baseline(sum(xruns), sum(base_xruns), SECONDS + 4, SECONDS)
+        chance, figure = verdict(xruns, base, CLIENTS["engine"], CLIENTS["sine"], SECONDS + 4, SECONDS)
         budget_report(benchmark, f"flood 20k msg/s x 60 s under JACK, {name}",
-                      f"{received}/{sent} received over {ROUNDS} runs; {sum(xruns)} xruns "
-                      f"({'+'.join(map(str, xruns))}; trivial client, same floods: {sum(base_xruns)} "
-                      f"({'+'.join(map(str, base_xruns))}); "
-                      f"p = {chance:.2g}); memory +{growth:.0f} MB", f"0 lost, {XRUN_BUDGET}, memory bounded",
-                      received == sent and chance >= 0.05 and growth < 100)
+                      f"{received}/{sent} received over {ROUNDS} runs; memory +{growth:.0f} MB; {figure}",
+                      f"0 lost, {XRUN_BUDGET}, memory bounded", received == sent and chance >= 0.05 and growth < 100)
         assert received == sent
 
 
-def flood_baseline(jack: JackServer, tmp_path: Path) -> int:
+def flood_baseline(jack: JackServer, tmp_path: Path) -> Xruns:
     """The trivial client taking the same flood (its OSC thread reads every packet): its xruns."""
     port = free_udp_port()
     sine = jack.spawn(str(ROOT / "tests" / "jack_sine.py"), str(port))
     wait_line(sine, "ready")
-    probe = jack.spawn(str(ROOT / "tests" / "jack_probe.py"), "segue-sine:out", str(SECONDS),
-                       str(tmp_path / "base.npz"))
-    wait_line(probe, "ready")
+    probe = Probe(jack, "segue-sine:out", SECONDS, tmp_path / "base.npz", sine.pid)
     flood = jack.spawn(str(ROOT / "tests" / "osc_flood.py"), str(port), str(RATE), str(SECONDS))
     flood.communicate(timeout=SECONDS + 60)
-    xruns = int(wait_line(probe, "done", SECONDS + 30).split()[1])
+    xruns = probe.done()
     sine.kill()
     return xruns
 
@@ -81,16 +78,14 @@ def flood_engine(jack: JackServer, tmp_path: Path, machine: Path) -> dict:
     engine = jack.spawn("-m", "engine.cli", "run", str(machine), "--audio", "jack", "--osc-port", str(port),
                         cwd=str(ROOT))
     wait_line(engine, "OSC on")
-    probe = jack.spawn(str(ROOT / "tests" / "jack_probe.py"), "segue:output_1", str(SECONDS + 4),
-                       str(tmp_path / "flood.npz"))
-    wait_line(probe, "ready")
+    probe = Probe(jack, "segue:output_1", SECONDS + 4, tmp_path / "flood.npz", engine.pid)
     time.sleep(1)
     before = rss_mb(engine.pid)
     flood = jack.spawn(str(ROOT / "tests" / "osc_flood.py"), str(port), str(RATE), str(SECONDS))
     summary = json.loads(flood.communicate(timeout=SECONDS + 60)[0])
     time.sleep(1)
     after = rss_mb(engine.pid)
-    xruns = int(wait_line(probe, "done", 60).split()[1])
+    xruns = probe.done(60)
     engine.send_signal(2)
     out, _ = engine.communicate(timeout=20)
     osc_line = next(line for line in out.splitlines() if line.startswith("segue: OSC:"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xruns import XRUN_BUDGET, xruns_above_baseline
-from jackrig import JackServer, free_udp_port, wait_line
+from xruns import XRUN_BUDGET, verdict
+from jackrig import CLIENTS, JackServer, Probe, free_udp_port, wait_line
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = 56.0
@@ -16,27 +16,20 @@ def test_the_demo_under_jack(benchmark, budget_report, tmp_path):
         def run():
             sine = jack.spawn(str(ROOT / "tests" / "jack_sine.py"), str(free_udp_port()))
             wait_line(sine, "ready")
-            probe = jack.spawn(str(ROOT / "tests" / "jack_probe.py"), "segue-sine:out", str(SECONDS),
-                               str(tmp_path / "base.npz"))
-            wait_line(probe, "ready")
-            base_xruns = int(wait_line(probe, "done", SECONDS + 30).split()[1])
+            base_xruns = Probe(jack, "segue-sine:out", SECONDS, tmp_path / "base.npz", sine.pid).done()
             sine.kill()
             engine = jack.spawn("-m", "engine.cli", "run", str(ROOT / "statemachines" / "demo.yaml"), "--audio",
                                 "jack", "--osc-port", str(free_udp_port()), "--telemetry",
                                 str(ROOT / "statemachines" / "demo.telemetry.yaml"), cwd=str(ROOT))
             wait_line(engine, "OSC on")
-            probe = jack.spawn(str(ROOT / "tests" / "jack_probe.py"), "segue:output_1", str(SECONDS),
-                               str(tmp_path / "demo.npz"))
-            wait_line(probe, "ready")
-            xruns = int(wait_line(probe, "done", SECONDS + 30).split()[1])
+            xruns = Probe(jack, "segue:output_1", SECONDS, tmp_path / "demo.npz", engine.pid).done()
             out, _ = engine.communicate(timeout=60)  # the script ends the run by itself
             return base_xruns, xruns, out
 
         base_xruns, xruns, out = benchmark.pedantic(run, rounds=1, iterations=1)
-    chance = xruns_above_baseline(xruns, base_xruns)
+    chance, figure = verdict(xruns, base_xruns, CLIENTS["engine"], CLIENTS["sine"], SECONDS, SECONDS)
     health = next(line for line in out.splitlines() if "blocks of" in line)
     states = [line.split("-> ")[1].split()[0] for line in out.splitlines() if "-> " in line]
-    budget_report(benchmark, "demo under JACK 256 fr", f"{xruns} xruns (trivial client: {base_xruns}); "
-                  + health.split("; ", 1)[1].split("; 0 faults")[0] + f"; p = {chance:.2g}", XRUN_BUDGET,
-                  chance >= 0.05)
+    budget_report(benchmark, "demo under JACK 256 fr",
+                  health.split("; ", 1)[1].split("; 0 faults")[0] + f"; {figure}", XRUN_BUDGET, chance >= 0.05)
     assert states[:3] == ["explore", "combat", "danger"] and "0 faults" in health

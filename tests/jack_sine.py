@@ -1,4 +1,5 @@
 """The trivial baseline: a JACK client that plays a sine while the last OSC message was /on, silence after /off.
+/stall makes its next cycle overrun (a known xrun of its own making, to check that xruns are blamed right).
 
     python tests/jack_sine.py UDP_PORT
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 
 import jack
 import numpy as np
@@ -17,11 +19,14 @@ def main(port: int) -> None:
     client = jack.Client("segue-sine", no_start_server=True)
     out = client.outports.register("out")
     rate = client.samplerate
-    state = {"on": False, "phase": 0.0}
+    state = {"on": False, "phase": 0.0, "stall": False}
 
     @client.set_process_callback
     def process(nframes):
         buf = out.get_array()
+        if state["stall"]:
+            state["stall"] = False
+            time.sleep(3 * nframes / rate)
         if state["on"]:
             t = state["phase"] + np.arange(nframes)
             buf[:] = 0.2 * np.sin(2 * np.pi * 440.0 * t / rate)
@@ -36,6 +41,8 @@ def main(port: int) -> None:
                 address = OscMessage(sock.recv(1024)).address
                 if address in ("/on", "/off"):
                     state["on"] = address == "/on"
+                elif address == "/stall":
+                    state["stall"] = True
 
     threading.Thread(target=listen, daemon=True).start()
     client.activate()

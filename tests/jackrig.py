@@ -5,10 +5,14 @@ Each helper runs in its own process, so none of them shares the engine's GIL.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,8 +35,33 @@ def ensure_jackd() -> str:
     return found
 
 
+_UNFINISHED = re.compile(r"JackEngine::XRun: client = (\S+) was not finished")
+
+
+PROBE = "segue-probe"  # the recording client: last in every graph here, it runs once the others finished
+
+
+def blame(log: str) -> Counter:
+    """Who caused each xrun in a stretch of jackd's log: the client that had not finished its cycle when the
+    next one began (jackd names every unfinished client; the probe, downstream of all, is unfinished whenever
+    the client it records is, so it is blamed only when it alone was late), or 'driver' when the server's own
+    timer woke more than a period late (with the dummy driver: the machine, not a client)."""
+    causes: Counter = Counter()
+    pending: set[str] = set()
+    for line in log.splitlines():
+        if found := _UNFINISHED.search(line):
+            pending.add(found.group(1))
+        elif "Process error" in line:
+            causes.update((pending - {PROBE}) or pending or {"unnamed"})
+            pending = set()
+        elif "JackTimedDriver::Process XRun" in line:
+            causes["driver"] += 1
+    return causes
+
+
 class JackServer:
-    """jackd -d dummy with its own name; children started with `env` talk to it and to nothing else."""
+    """jackd -d dummy with its own name; children started with `env` talk to it and to nothing else.
+    Its log is kept: `mark()` then `blame_since(mark)` says who caused the xruns in between."""
 
     def __init__(self, period: int = 256, rate: int = 48000):
         self.period, self.rate = period, rate
@@ -40,12 +69,14 @@ class JackServer:
         self.env = {**os.environ, "JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1",
                     "PYTHONUNBUFFERED": "1"}
         self.proc: subprocess.Popen | None = None
+        self.log = None
 
     def __enter__(self) -> "JackServer":
         jackd = ensure_jackd()
+        self.log = tempfile.NamedTemporaryFile(prefix="jackd-", suffix=".log")  # noqa: SIM115 (closed in exit)
         self.proc = subprocess.Popen([jackd, "-n", self.name, "-d", "dummy", "-r", str(self.rate),
                                       "-p", str(self.period)], env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=self.log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             ok = subprocess.run([sys.executable, "-c", "import jack; jack.Client('up', no_start_server=True)"],
@@ -63,6 +94,16 @@ class JackServer:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        if self.log:
+            self.log.close()
+
+    def mark(self) -> int:
+        return os.path.getsize(self.log.name)
+
+    def blame_since(self, mark: int) -> Counter:
+        with open(self.log.name, "rb") as f:
+            f.seek(mark)
+            return blame(f.read().decode(errors="replace"))
 
     def spawn(self, *args: str, **kw) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, *args], env=self.env, stdout=subprocess.PIPE,
@@ -80,6 +121,54 @@ def wait_line(proc: subprocess.Popen, word: str, timeout: float = 20.0) -> str:
             break
     proc.kill()
     raise RuntimeError(f"no '{word}' from {proc.args}: {proc.stderr.read()[-2000:]}")
+
+
+CLIENTS = {"sine": "segue-sine", "engine": "segue"}  # JACK client names: the trivial baseline, the engine
+
+
+def callback_seconds(pid: int) -> float:
+    """CPU time so far of the process's real-time (SCHED_FIFO/RR) threads: its JACK callbacks."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        if int(fields[38]) in (1, 2):  # policy: SCHED_FIFO, SCHED_RR
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Xruns:
+    """The xruns while the probe listened, by cause, from jackd's log (see `blame`), and how long the measured
+    client's callbacks ran meanwhile. Counted from the log, not by the probe's xrun callback: JACK calls that
+    once per unfinished client, so one xrun can count twice."""
+    causes: Counter
+    cpu_seconds: float = 0.0
+
+    def __add__(self, other: "Xruns") -> "Xruns":
+        return Xruns(self.causes + other.causes, self.cpu_seconds + other.cpu_seconds)
+
+    @property
+    def total(self) -> int:
+        return sum(self.causes.values())
+
+
+class Probe:
+    """The recording probe (tests/jack_probe.py) on the first output port matching `pattern`; `done()` waits
+    for the end of its run and says how many xruns there were, and whose."""
+
+    def __init__(self, jack: JackServer, pattern: str, seconds: float, out: Path, client: int):
+        """`client`: the measured client's process id (its callbacks' CPU time goes with its xruns)."""
+        self.jack, self.seconds, self.client = jack, seconds, client
+        self.proc = jack.spawn(str(HERE / "jack_probe.py"), pattern, str(seconds), str(out))
+        wait_line(self.proc, "ready")
+        self.mark, self.cpu = jack.mark(), callback_seconds(client)
+
+    def done(self, timeout: float | None = None) -> Xruns:
+        wait_line(self.proc, "done", timeout or self.seconds + 30)
+        return Xruns(self.jack.blame_since(self.mark), callback_seconds(self.client) - self.cpu)
 
 
 LATENCY_MACHINE = """\
@@ -146,11 +235,10 @@ def measure_reactions(jack: JackServer, who: str, machine: Path, out_dir: Path, 
         wait_line(target, ready)
         npz = out_dir / f"{who}-{jack.period}.npz"
         seconds = events / rate + 2.0
-        probe = jack.spawn(str(HERE / "jack_probe.py"), pattern, str(seconds), str(npz))
-        wait_line(probe, "ready")
+        probe = Probe(jack, pattern, seconds, npz, target.pid)
         sender = jack.spawn(str(HERE / "osc_toggle.py"), str(port), str(events), str(rate), on, off)
         sent = json.loads(sender.communicate(timeout=events / rate + 60)[0])
-        wait_line(probe, "done", seconds + 30)
+        xruns = probe.done()
     finally:
         target.send_signal(2)
         try:
@@ -162,6 +250,6 @@ def measure_reactions(jack: JackServer, who: str, machine: Path, out_dir: Path, 
     found = reaction_latencies(sent, data["audio"], data["cycles"], int(data["rate"]), int(data["block"]))
     ok = [x for x in found if x is not None]
     finished = (data["cycles"][:, 2] - data["cycles"][:, 1]) / 1e6  # how late in each cycle the probe ran
-    return {"who": who, "period": jack.period, "events": len(found), "reacted": len(ok),
-            "latencies_ms": ok, "xruns": int(data["xruns"]), "probe_lag_ms": finished.tolist(),
+    return {"who": who, "client": CLIENTS[who], "period": jack.period, "events": len(found), "reacted": len(ok),
+            "latencies_ms": ok, "xruns": xruns, "probe_lag_ms": finished.tolist(),
             "health": [line for line in (out or "").splitlines() if "blocks of" in line]}

@@ -22,3 +22,19 @@ def test_a_longer_engine_run_is_allowed_proportionally_more():
     same = xruns.xruns_above_baseline(20, 10)
     assert same < 0.05
     assert xruns.xruns_above_baseline(20, 10, engine_seconds=2, baseline_seconds=1) > 0.5
+
+
+def test_jackd_log_blames_the_unfinished_client_not_the_probe_downstream_of_it():
+    from jackrig import blame
+
+    log = """\
+JackEngine::XRun: client = segue was not finished, state = Running
+JackEngine::XRun: client = segue-probe was not finished, state = Triggered
+JackAudioDriver::ProcessGraphAsyncMaster: Process error
+JackTimedDriver::Process XRun = 14 usec
+JackEngine::XRun: client = segue-probe was not finished, state = Running
+JackAudioDriver::ProcessGraphAsyncMaster: Process error
+JackEngine::XRun: client = segue was not finished, state = Triggered
+JackAudioDriver::ProcessGraphAsyncMaster: Process error
+"""
+    assert blame(log) == {"segue": 2, "segue-probe": 1, "driver": 1}
