@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from conftest_tests import make_tone_machine
-from jackrig import CLIENTS, JackServer, Probe, Xruns, free_udp_port, wait_line
+from jackrig import CLIENTS, JackServer, Probe, Xruns, block_timing, free_udp_port, wait_line
 from xruns import XRUN_BUDGET, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +54,8 @@ def test_flood_under_jack(benchmark, budget_report, tmp_path):
         growth = max(r["after"] - r["before"] for r in engine_runs)
         chance, figure = verdict(xruns, base, CLIENTS["engine"], CLIENTS["sine"], SECONDS + 4, SECONDS)
         budget_report(benchmark, f"flood 20k msg/s x 60 s under JACK, {name}",
-                      f"{received}/{sent} received over {ROUNDS} runs; memory +{growth:.0f} MB; {figure}",
+                      f"{received}/{sent} received over {ROUNDS} runs; memory +{growth:.0f} MB; "
+                      f"{' / '.join(block_timing(r['out']) for r in engine_runs)}; {figure}",
                       f"0 lost, {XRUN_BUDGET}, memory bounded", received == sent and chance >= 0.05 and growth < 100)
         assert received == sent
 
