@@ -6,6 +6,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -18,12 +20,12 @@ from engine.events import EventQueue
 from engine.machine.loader import load_machine
 from engine.osc.routes import Router
 from engine.osc.security import Gate, parse_allowlist
-from engine.osc.server import OscInput, OscService
+from engine.osc.server import RECEIVE_BUFFER, OscInput, OscService
 from engine.osc.slip import Decoder, encode
 from engine.session import Engine
 
 from audio import osc_packet, run_until, running, send, wait_for
-from conftest import BAR, write_machine
+from conftest import BAR, ROOT, write_machine
 
 IMMEDIATE = """\
 pack: tones
@@ -226,3 +228,21 @@ def test_osc_is_received_in_its_own_process_which_is_restarted_if_it_dies(tone_p
             time.sleep(0.01)
         assert engine.runtime.state == "fight"  # the new receiver's first message still reached the machine
         assert engine.conductor.sample > playing and engine.conductor.health()["faults"] == 0
+
+
+def test_a_receive_buffer_capped_by_the_system_is_said_once_with_the_fix():
+    """Only root may go past net.core.rmem_max: a user's engine says what a burst may lose and how to fix it."""
+    code = ("import logging, os; from engine.osc.server import bind_sockets; "  # imported while files can be read
+            "os.setuid(65534); logging.basicConfig(format='%(message)s'); bind_sockets('127.0.0.1', 0)")
+    if os.geteuid() != 0:
+        code = code.replace("os.setuid(65534); ", "")
+    with open("/proc/sys/net/core/rmem_max") as f:
+        cap = int(f.read())
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    if cap >= RECEIVE_BUFFER:  # this system's cap is already high enough: nothing to say
+        assert lines == []
+    else:
+        assert len(lines) == 1 and "net.core.rmem_max" in lines[0] and "sysctl -w" in lines[0], lines

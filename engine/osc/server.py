@@ -24,7 +24,8 @@ from engine.osc.strict import Malformed, parse_message, truncation
 
 log = logging.getLogger("segue.osc")
 
-RECEIVE_BUFFER = 4 * 1024 * 1024  # room for a burst while the thread waits for the GIL
+RECEIVE_BUFFER = 16 * 1024 * 1024  # ~40,000 small datagrams: 2 s of a 20,000 msg/s flood, should the receiver stall
+DATAGRAM_COST = 416  # bytes of receive buffer the kernel counts for one small datagram (measured on loopback)
 MAX_DATAGRAM = 65535
 MAX_TCP_CLIENTS = 16
 FUTURE_SLACK = 0.001  # a bundle time less than this ahead counts as "now"
@@ -124,10 +125,7 @@ class OscInput:
 def _bind(kind: int, host: str, port: int, what: str) -> socket.socket:
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind)
     if kind == socket.SOCK_DGRAM:
-        try:  # past the system's cap (net.core.rmem_max) where we may, so a burst waits instead of vanishing
-            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), RECEIVE_BUFFER)
-        except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        _size_receive_buffer(sock)
     else:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -137,6 +135,21 @@ def _bind(kind: int, host: str, port: int, what: str) -> socket.socket:
         why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be opened ({exc.strerror})"
         raise SegueError(f"OSC {what} port {port} on {host} {why}; choose another with --osc-port") from None
     return sock
+
+
+def _size_receive_buffer(sock: socket.socket) -> None:
+    """Past the system's cap (net.core.rmem_max) where we may, so a burst waits instead of vanishing; where
+    we may not, say once what a burst can then lose and how to raise the cap."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), RECEIVE_BUFFER)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+    granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2  # Linux reports twice what it holds
+    if granted < RECEIVE_BUFFER:
+        log.warning("OSC: the UDP receive buffer is %d KiB, not %d KiB (the system's cap, net.core.rmem_max): a "
+                    "burst of more than about %d messages at once may be lost; raise the cap with "
+                    "`sysctl -w net.core.rmem_max=%d`", granted // 1024, RECEIVE_BUFFER // 1024,
+                    granted // DATAGRAM_COST, RECEIVE_BUFFER)
 
 
 def bind_sockets(host: str, port: int, tcp: bool = True) -> tuple[socket.socket, socket.socket | None]:
@@ -161,7 +174,6 @@ class OscService:
         self.input = osc_input
         self._udp, self._tcp = sockets or bind_sockets(host, port, tcp)
         self.address = self._udp.getsockname()[:2]
-        self.receive_buffer = self._udp.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         self.tcp_address = self._tcp.getsockname()[:2] if self._tcp else None
         self._udp.setblocking(False)  # select() waits; recvfrom() then takes what is there, never more
         if self._tcp:
