@@ -38,3 +38,17 @@ JackEngine::XRun: client = segue was not finished, state = Triggered
 JackAudioDriver::ProcessGraphAsyncMaster: Process error
 """
     assert blame(log) == {"segue": 2, "segue-probe": 1, "driver": 1}
+
+
+def test_the_verdict_weighs_each_side_by_its_callbacks_cpu_time():
+    from collections import Counter
+
+    from jackrig import Xruns
+
+    base = Xruns(Counter({"segue-sine": 4, "driver": 9}), cpu_seconds=1.0)
+    busier = Xruns(Counter({"segue": 12, "segue-probe": 30}), cpu_seconds=3.0)  # 3x the CPU, 3x the xruns
+    stalling = Xruns(Counter({"segue": 12}), cpu_seconds=1.0)  # as many, with no more CPU: waits, not work
+    assert xruns.verdict(busier, base, "segue", "segue-sine", 60, 60)[0] > 0.3
+    p, figure = xruns.verdict(stalling, base, "segue", "segue-sine", 60, 60)
+    assert p < 0.05
+    assert "12 xruns (12 its own over 1.0 s of callbacks)" in figure and "9 timer" in figure
