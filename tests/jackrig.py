@@ -131,7 +131,8 @@ def callback_seconds(pid: int) -> float:
     total = 0
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
-            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
         except OSError:  # the thread ended meanwhile
             continue
         if int(fields[38]) in (1, 2):  # policy: SCHED_FIFO, SCHED_RR
