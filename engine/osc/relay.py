@@ -89,10 +89,6 @@ class OscRelay:
     def rejected(self) -> int:
         return self.reader.rejected
 
-    @property
-    def dropped(self) -> int:
-        return self.reader.dropped
-
     def load(self, timeout: float = 10.0) -> None:
         """Have the receiver read the machine file again (after the engine checked it) and route its new
         addresses too; returns once it has, so nothing sent from here on is refused as unknown."""

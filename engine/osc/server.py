@@ -188,10 +188,6 @@ class OscService:
     def datagrams(self) -> int:
         return self.input.datagrams
 
-    @property
-    def rejected(self) -> int:
-        return self.input.rejected
-
     def start(self) -> "OscService":
         for t in self._threads:
             t.start()
