@@ -9,7 +9,7 @@ import threading
 import time
 from pathlib import Path
 
-from engine.errors import SegueError, ValidationError
+from engine.errors import AudioStartError, SegueError, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_MACHINE = ROOT / "statemachines" / "demo.yaml"
@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play the bundled demo (renders to a WAV file when there is no sound card)")
     demo.add_argument("--out", type=Path, default=Path("out/demo.wav"), help="where to render without a sound card")
     demo.add_argument("--render", action="store_true", help="render to --out even if a sound card is present")
+    demo.add_argument("--osc-port", type=int, default=9000, help="where the live demo listens for OSC")
     demo.set_defaults(func=cmd_demo)
 
     run = sub.add_parser("run", help="run live, reacting to OSC")
@@ -285,16 +286,23 @@ def cmd_run(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    """Live on the sound card when there is one that starts, else rendered to a file. Each path runs its
+    command's own arguments, parsed by the real parser, so the demo is exactly what a user could type."""
     from engine.audio.backend import has_sound_card
 
-    if args.render or not has_sound_card():
-        print("segue: no sound card found; rendering the demo to a file instead" if not args.render else
-              "segue: rendering the demo")
-        return cmd_render(argparse.Namespace(machine=DEMO_MACHINE, telemetry=DEMO_SCRIPT, out=args.out,
-                                             seconds=None, block=256, sidechain=None, normalize=None,
-                                             plot=None))
-    return cmd_run(argparse.Namespace(machine=DEMO_MACHINE, osc_port=9000, osc_host="127.0.0.1",
-                                      audio="portaudio", out=args.out, block=256, telemetry=DEMO_SCRIPT))
+    render = ["render", str(DEMO_MACHINE), "--telemetry", str(DEMO_SCRIPT), "--out", str(args.out)]
+    if args.render:
+        print("segue: rendering the demo")
+        return cmd_render(_parser().parse_args(render))
+    if not has_sound_card():
+        print("segue: no sound card found; rendering the demo to a file instead")
+        return cmd_render(_parser().parse_args(render))
+    try:
+        return cmd_run(_parser().parse_args(["run", str(DEMO_MACHINE), "--audio", "portaudio",
+                                             "--osc-port", str(args.osc_port), "--telemetry", str(DEMO_SCRIPT)]))
+    except AudioStartError as exc:
+        print(f"segue: {exc}; rendering the demo to a file instead")
+        return cmd_render(_parser().parse_args(render))
 
 
 def describe(entry: dict) -> str:

@@ -25,3 +25,7 @@ class ValidationError(SegueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class AudioStartError(SegueError):
+    """The audio device or driver would not start (busy, missing, no JACK server)."""

@@ -23,7 +23,7 @@ from engine.audio.backend import boot_server
 from engine.audio.threadstate import keep_thread_state
 from engine.audio.graph import Graph
 from engine.conductor import Conductor
-from engine.errors import SegueError
+from engine.errors import AudioStartError, SegueError
 from engine.events import EventQueue
 from engine.wavfile import atomic, clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL
@@ -84,7 +84,7 @@ class Engine:
             self.server = boot_server(audio, self.sample_rate, block, inputs=live_inputs)
         except Exception as exc:
             self._close_osc()
-            raise SegueError(f"cannot start {audio} audio: {exc}") from None
+            raise AudioStartError(f"cannot start {audio} audio: {exc}") from None
         self.worker: GenerationWorker | None = None
         try:
             generated = {f"{s.name}.{g.name}": g.instrument for s in self.machine.states.values()

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.processes import dies_with_parent
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -76,7 +78,7 @@ class JackServer:
         self.log = tempfile.NamedTemporaryFile(prefix="jackd-", suffix=".log")  # noqa: SIM115 (closed in exit)
         self.proc = subprocess.Popen([jackd, "-n", self.name, "-d", "dummy", "-r", str(self.rate),
                                       "-p", str(self.period)], env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=self.log)
+                                     stderr=self.log, preexec_fn=dies_with_parent())
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             ok = subprocess.run([sys.executable, "-c", "import jack; jack.Client('up', no_start_server=True)"],
@@ -107,7 +109,7 @@ class JackServer:
 
     def spawn(self, *args: str, **kw) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, *args], env=self.env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, **kw)
+                                stderr=subprocess.PIPE, text=True, preexec_fn=dies_with_parent(), **kw)
 
 
 def wait_line(proc: subprocess.Popen, word: str, timeout: float = 20.0) -> str:

@@ -47,14 +47,6 @@ def test_render_is_bit_identical_and_logs_every_decision(tmp_path):
     assert 0.05 < x.std() and abs(x).max() <= 0.9
 
 
-def test_demo_renders_to_a_file_without_a_sound_card_and_says_where(tmp_path):
-    out = tmp_path / "demo.wav"
-    r = segue("demo", "--out", out)
-    assert r.returncode == 0, r.stderr
-    assert "no sound card" in r.stdout and f"audio: {out}" in r.stdout
-    assert len(read(out)) == 56 * 48000
-
-
 def test_validate_reports_problems_as_file_line_column(tmp_path):
     ok = segue("validate", DEMO)
     assert ok.returncode == 0 and "ok (4 states" in ok.stdout

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import subprocess
 import sys
 from typing import Iterator
 
@@ -28,18 +30,30 @@ def quiet(fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
             os.close(copy)
 
 
-def pyo():
-    import pyo as _pyo  # noqa: PLC0415 - deferred so importing the engine never loads audio
+PROBE_SECONDS = 15.0  # how long the sound-card probe may take (portaudio's ALSA scan is slow on some machines)
 
-    return _pyo
+
+def pyo():
+    """The pyo module. Its first import prints notices on stdout (no WxPython, no Tkinter): none reach ours."""
+    if "pyo" not in sys.modules:
+        with quiet(), contextlib.redirect_stdout(io.StringIO()):
+            import pyo  # noqa: F401, PLC0415 - deferred so importing the engine never loads audio
+    return sys.modules["pyo"]
 
 
 def has_sound_card() -> bool:
-    with quiet():
-        try:
-            return pyo().pa_get_default_output() >= 0
-        except Exception:  # portaudio missing or broken: treat as no card
-            return False
+    """Whether portaudio has a default output device, asked in a child process: portaudio aborts the process
+    that asks (an assertion in its ALSA scan) on machines without an ALSA configuration, and may hang on a
+    broken driver. A crash, a hang past PROBE_SECONDS or any error means no card."""
+    from engine.processes import spawn  # noqa: PLC0415
+
+    child = spawn("engine.audio.probe", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return child.wait(timeout=PROBE_SECONDS) == 0
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return False
 
 
 def boot_server(mode: str, sample_rate: int, block: int, channels: int = 2, jack_name: str = "segue",
