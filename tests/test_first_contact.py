@@ -28,12 +28,13 @@ def test_without_an_alsa_configuration_the_demo_renders_instead_of_aborting(tmp_
 
 
 def test_on_a_sound_card_the_demo_plays_live(tmp_path):
-    """ALSA's null PCM as the default device: portaudio sees an output, as on a desktop with a card."""
-    (tmp_path / ".asoundrc").write_text("pcm.!default { type null }\n")
+    """ALSA's null PCM as the default device: portaudio sees an output, as on a desktop with a card. Given as
+    ALSA's whole configuration, so it works on machines with no ALSA configuration files at all."""
+    (tmp_path / "alsa.conf").write_text("pcm.!default { type null }\n")
     port = free_udp_port()
     demo = subprocess.Popen([sys.executable, "-m", "engine", "demo", "--osc-port", str(port)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=segue_env(HOME=str(tmp_path), PYTHONUNBUFFERED="1"))
+                            env=segue_env(ALSA_CONFIG_PATH=str(tmp_path / "alsa.conf"), PYTHONUNBUFFERED="1"))
     try:
         playing = wait_line(demo, "playing", timeout=60)
         assert "(portaudio audio)" in playing and f"OSC on 127.0.0.1:{port}" in playing

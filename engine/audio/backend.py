@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import os
 import subprocess
@@ -15,7 +16,9 @@ AUDIO_MODES = ("portaudio", "jack", "offline", "null")
 
 @contextlib.contextmanager
 def quiet(fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
-    """Silence C-level output (portaudio's ALSA probing, pyo's driver messages) for the duration of the block."""
+    """Silence C-level output (portaudio's ALSA probing, pyo's driver messages) for the duration of the block.
+    What was written meanwhile is flushed into the void before the streams come back: C's stdio buffers a
+    pipe's output and Python buffers its own, and either would otherwise surface later on our stdout."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = [os.dup(fd) for fd in fds]
@@ -25,6 +28,10 @@ def quiet(fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
                 os.dup2(devnull.fileno(), fd)
         yield
     finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        ctypes.CDLL(None).fflush(None)
         for fd, copy in zip(fds, saved):
             os.dup2(copy, fd)
             os.close(copy)
