@@ -25,6 +25,7 @@ from engine.params import ParamBank
 
 METER_EVERY = 4800  # samples between meter reports (100 ms at 48 kHz)
 MAX_LATER = 1024  # timetagged items waiting for their sample
+NOTICE_EVERY = 10  # seconds of audio between two notices of the same overload
 
 
 class Inbox(Protocol):
@@ -84,7 +85,7 @@ class Conductor:
         self._swap = None  # (machine, callback) waiting for the next bar line
         self._published: dict[tuple[str, str], object] = {}
         self._audience = 0
-
+        self._refusals = (0, 0)  # (refused cue actions and stingers already told, sample of the next notice)
 
     def tick(self) -> None:
         started = time.perf_counter_ns()
@@ -131,6 +132,7 @@ class Conductor:
         values = self.params.values()
         decisions = swapped + self.runtime.step(b0, self.block, values, frozenset(inputs.events), inputs.force,
                                       tuple(inputs.cues), tuple(inputs.stingers), inputs.at)
+        self._tell_refusals(b0)
         self.graph.apply(decisions, b0)
         for d in decisions:
             entry = d.log(self.sample_rate)
@@ -151,6 +153,15 @@ class Conductor:
         self._meter(b0)
         if self.feedback and self.feedback.subscribers:
             self._publish_beats(b0)
+
+    def _tell_refusals(self, b0: int) -> None:
+        """A flood of cues or stingers past the time queue's capacity: one line, at most every NOTICE_EVERY s."""
+        timeline = self.runtime.timeline
+        told, quiet_until = self._refusals
+        if timeline.refused > told and b0 >= quiet_until:
+            self.notices.append(f"{timeline.refused - told} cue actions or stingers refused: {timeline.capacity} "
+                                "already waiting for their sample")
+            self._refusals = (timeline.refused, b0 + NOTICE_EVERY * self.sample_rate)
 
     # -- hot reload ----------------------------------------------------------------------------
     def request_swap(self, machine, on_swap=None) -> None:

@@ -15,8 +15,9 @@ from yaml.nodes import Node, ScalarNode
 from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
 from engine.fades import CURVES
 from engine.generate.encoding import HIGH, LOW, ROLE_ALIASES, ROLES
-from engine.machine.model import (ANY, CUE_ACTIONS, INSTRUMENTS, PREVIOUS, START_MODES, Cue, Curve, FadeSpec,
-                                  Generated, Layer, Machine, OscRoute, Sidechain, State, Stinger, Sync, Transition)
+from engine.machine.model import (ANY, CUE_ACTIONS, INSTRUMENTS, PREVIOUS, START_MODES, STINGER_COOLDOWN, Cue, Curve,
+                                  FadeSpec, Generated, Layer, Machine, OscRoute, Sidechain, State, Stinger, Sync,
+                                  Transition)
 from engine.params import ParamSpec
 from engine.stems.pack import Pack, load_pack
 from engine.units import ZERO, Duration, UnitError, db_to_gain, parse_db, parse_duration
@@ -485,7 +486,8 @@ class _Builder:
                 continue
             when, when_text = self._condition(m["when"][1], where) if "when" in m else (None, "")
             sync = self._sync(m["sync"][1], f"{where}: sync", []) if "sync" in m else Sync("beat")
-            cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else ZERO
+            cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else \
+                STINGER_COOLDOWN
             gain = self._gain_db(m["gain"][1], f"{where}: gain") if "gain" in m else 0.0
             duck = self._gain_db(m["duck"][1], f"{where}: duck") if "duck" in m else None
             if ("when" in m and when is None) or None in (sync, cooldown, gain) or ("duck" in m and duck is None):

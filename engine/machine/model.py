@@ -133,10 +133,13 @@ class Stinger:
     when: Condition | None  # fires on the rising edge; None: only by cue or OSC
     when_text: str
     sync: Sync
-    cooldown: Duration
+    cooldown: Duration  # however it is fired (condition, cue, OSC), it plays at most once per cooldown
     gain: float  # linear
     duck: float | None  # linear gain of the bed while it plays
     samples: int  # length of the one-shot
+
+
+STINGER_COOLDOWN = Duration(1.0, "beats")  # when the machine names none: a one-shot retriggered faster is a stutter
 
 
 CUE_ACTIONS = ("go", "stop", "fade_all", "panic", "duck", "stinger")

@@ -17,6 +17,7 @@ from engine.machine.decisions import (Automate, Decision, EnterState, Fade, Gene
 from engine import fades
 from engine.machine.model import (ANY, MIN_RAMP_SECONDS, PREVIOUS, Cue, FadeSpec, Generated, Machine, Sync,
                                   Transition)
+from engine.machine.timeline import DUE_PER_BLOCK, Timed, Timeline
 from engine.units import ZERO, Duration
 
 
@@ -94,8 +95,7 @@ class Runtime:
         self.locks = {g.name: g.lock for s in machine.states.values() for g in s.generate.values()}
         self.generated: dict[str, ActiveLayer] = {}
         self.envelopes = {target: Envelope(0, ((0, 1.0),)) for target in ("master", "duck", "stinger_duck")}
-        self.timed: list[tuple[int, int, str, object]] = []  # (sample, order, kind, payload): cue actions, stingers
-        self._order = 0
+        self.timeline = Timeline()  # cue actions and stingers waiting for their sample
         self._stinger_was_true = {name: False for name in machine.stingers}
         self.stinger_ready_at: dict[str, int] = {}
         self._values: Mapping[str, float] = {}
@@ -127,14 +127,17 @@ class Runtime:
             self._schedule_stinger(name, now)
         for name, value in cues:
             out += self._cue(name, value, now)
-        end = block_start + block_len
+        end, budget = block_start + block_len, DUE_PER_BLOCK
         while True:  # transitions and timed actions due in this block, in the order of their samples
-            next_timed = self.timed[0][0] if self.timed else end
+            next_timed = self.timeline.next_sample() if budget and self.timeline else None
+            next_timed = end if next_timed is None else next_timed
             if self.pending and self.pending.sample < end and self.pending.sample <= next_timed:
                 pending, self.pending = self.pending, None
                 out += self._execute(pending)
-            elif next_timed < end:
-                out += self._run_timed(*self.timed.pop(0))
+            elif next_timed < end:  # one held over from a busier block plays at this block's start
+                budget -= 1
+                at, kind, payload = self.timeline.pop()
+                out += self._run_timed(max(at, block_start), kind, payload)
             else:
                 break
         out += self._regenerate(block_start)
@@ -155,7 +158,7 @@ class Runtime:
         self.pending, self.bridging = None, False
         self.cooldown_until = {}
         self._stinger_was_true = {name: False for name in machine.stingers}
-        self.timed = [t for t in self.timed if t[2] != "stinger" or t[3] in machine.stingers]
+        self.timeline.keep(lambda kind, payload: kind is not Timed.STINGER or payload in machine.stingers)
         self.locks = {g.name: self.locks.get(g.name, g.lock) for s in machine.states.values()
                       for g in s.generate.values()}
         out: list[Decision] = [Reloaded(at, self.position(at), self.state, "the file changed", str(machine.path))]
@@ -311,11 +314,6 @@ class Runtime:
         return out
 
     # -- broadcast: cues, stingers, master and ducking ----------------------------------------------
-    def _at(self, sample: int, kind: str, payload) -> None:
-        self._order += 1
-        self.timed.append((sample, self._order, kind, payload))
-        self.timed.sort(key=lambda t: (t[0], t[1]))
-
     def _auto_stingers(self, now: int, events: frozenset[str]) -> None:
         """A stinger fires when its condition turns true (not on every block while it stays true)."""
         for name, stinger in self.machine.stingers.items():
@@ -324,16 +322,17 @@ class Runtime:
             truth = evaluate(stinger.when, self.latches, events)
             rising = truth and not self._stinger_was_true[name]
             self._stinger_was_true[name] = truth
-            if rising and self.stinger_ready_at.get(name, -1) <= now:
+            if rising:
                 self._schedule_stinger(name, now)
 
     def _schedule_stinger(self, name: str, now: int) -> None:
+        """However it is fired (its condition, a cue, OSC), a stinger waits out its cooldown."""
         stinger = self.machine.stingers.get(name)
-        if stinger is None:
+        if stinger is None or self.stinger_ready_at.get(name, -1) > now:
             return
         at = self._boundary(stinger.sync, now)
-        self.stinger_ready_at[name] = at + self._samples(stinger.cooldown)
-        self._at(at, "stinger", name)
+        if self.timeline.add(at, Timed.STINGER, name):
+            self.stinger_ready_at[name] = at + self._samples(stinger.cooldown)
 
     def _cue(self, name: str, value: float, now: int) -> list[Decision]:
         cue = self.machine.cues.get(name) or (PANIC if name == "panic" else None)
@@ -341,7 +340,8 @@ class Runtime:
             return []
         why = f"cue '{name}'"
         if cue.action == "panic":  # now, fast, everything: never a click, never a wait
-            self.pending, self.timed = None, []
+            self.pending = None
+            self.timeline.clear()
             return [self._automate(now, "master", ((self._samples(cue.time), 0.0),), why)]
         at = self._boundary(cue.sync, now)
         if cue.action == "go":
@@ -350,19 +350,22 @@ class Runtime:
                 self.pending = Pending(at, Move(cue.target, cue.sync, move.fade, move.start, move.bridge, (), why))
             if self.envelopes["master"].final == 0.0:  # after a stop or a panic, `go` brings the music back
                 fade_in = move.fade.fade_in if move else self.machine.default_fade.fade_in
-                self._at(at, "automate", ("master", ((max(self.min_ramp, self._samples(fade_in)), 1.0),), why))
+                length = max(self.min_ramp, self._samples(fade_in))
+                self.timeline.add(at, Timed.AUTOMATE, ("master", ((length, 1.0),), why))
         elif cue.action == "stinger":
             self._schedule_stinger(cue.target, now)
         elif cue.action in ("stop", "fade_all"):
-            self._at(at, "automate", ("master", ((max(self.min_ramp, self._samples(cue.time)), cue.gain),), why))
+            length = max(self.min_ramp, self._samples(cue.time))
+            self.timeline.add(at, Timed.AUTOMATE, ("master", ((length, cue.gain),), why))
         elif cue.action == "duck":
             on = value >= 0.5
             length = max(self.min_ramp, self._samples(cue.time if on else cue.release))
-            self._at(at, "automate", ("duck", ((length, cue.gain if on else 1.0),), why + (" on" if on else " off")))
+            self.timeline.add(at, Timed.AUTOMATE,
+                              ("duck", ((length, cue.gain if on else 1.0),), why + (" on" if on else " off")))
         return []
 
-    def _run_timed(self, at: int, _order: int, kind: str, payload) -> list[Decision]:
-        if kind == "automate":
+    def _run_timed(self, at: int, kind: Timed, payload) -> list[Decision]:
+        if kind is Timed.AUTOMATE:
             target, points, why = payload
             return [self._automate(at, target, points, why)]
         stinger = self.machine.stingers[payload]
