@@ -17,7 +17,7 @@ from engine.events import Telemetry
 from engine.loudness import Integrator, lufs
 from engine.osc.feedback import Feedback
 from engine.generate.schedule import NoteSchedule
-from engine.generate.worker import GenerationWorker
+from engine.generate.worker import GenerationWorker, Lost
 from engine.machine.decisions import EnterState, GenerateLayer, StopLayer
 from engine.machine.runtime import Runtime
 from engine.params import ParamBank
@@ -58,7 +58,7 @@ class Conductor:
                  wait_for_generation: bool = False, feedback: Feedback | None = None):
         self.runtime, self.params, self.graph, self.inboxes = runtime, params, graph, tuple(inboxes)
         self.worker = worker
-        self.wait_for_generation = wait_for_generation  # offline: no deadline, so wait and stay deterministic
+        self.wait_for_generation = wait_for_generation  # offline: wait (each phrase has a deadline), deterministic
         self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
         self._ready: dict[tuple, object] = {}
         self.block = block
@@ -71,6 +71,7 @@ class Conductor:
         self.ticks: deque[tuple[int, int]] = deque(maxlen=200_000)  # (start ns, duration ns) per block
         self.taken: Counter[str] = Counter()  # telemetry applied, by kind
         self.fault_count = 0
+        self.fatal: str | None = None  # offline: why the render cannot be what was asked (a lost generator)
         self.latencies: deque[tuple[float, int, int]] = deque(maxlen=100_000)  # (value, arrived_ns, applied_ns)
         self.peak = 0.0
         self.rms = 0.0
@@ -348,8 +349,10 @@ class Conductor:
                     self._awaiting.sort(key=lambda a: a[2])
                 self._note(start, "late", layer, f"generation not ready; starts at sample {later}")
                 continue
-            if isinstance(result, str):
-                self._note(start, "generate_failed", layer, result)
+            if isinstance(result, Lost) and self.wait_for_generation and self.fatal is None:
+                self.fatal = f"generated layer '{layer}' at bar {self.runtime.position(start)}: {result.why}"
+            if isinstance(result, (str, Lost)):
+                self._note(start, "generate_failed", layer, result if isinstance(result, str) else result.why)
                 continue
             self.graph.start_layer(layer, NoteSchedule(result, start, self.runtime.clock))
             self.log.append({"sample": start, "time": round(start / self.sample_rate, 6), "action": "layer",

@@ -27,7 +27,7 @@ from engine.errors import SegueError
 from engine.events import EventQueue
 from engine.wavfile import atomic, clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL
-from engine.generate.worker import GenerationWorker
+from engine.generate.worker import PHRASE_DEADLINE, GenerationWorker
 from engine.machine.loader import load_machine
 from engine.machine.model import Machine
 from engine.machine.runtime import Runtime
@@ -59,7 +59,8 @@ class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
                  osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
                  allow: str | None = None, rate_limit: float = 50_000.0, tcp: bool = True,
-                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
+                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None,
+                 generation_deadline: float = PHRASE_DEADLINE):
         self.machine = load_machine(machine_path)
         self.audio = audio
         self.block = block
@@ -90,7 +91,7 @@ class Engine:
             generated = {f"{s.name}.{g.name}": g.instrument for s in self.machine.states.values()
                          for g in s.generate.values()}
             if generated:
-                self.worker = _start_worker(model_path)
+                self.worker = _start_worker(model_path, generation_deadline, restart=audio != "offline")
             self.graph = Graph(self.machine.pack, block, generated, *self._sidechain(sidechain_file, live_inputs))
             self.graph.out()
             self.runtime = Runtime(self.machine)
@@ -100,6 +101,8 @@ class Engine:
                                        self.worker, wait_for_generation=audio == "offline", feedback=self.feedback)
             if self.osc:
                 self.osc.reader.notices = self.conductor.notices  # one place for the main thread to log
+            if self.worker:
+                self.worker.notices = self.conductor.notices
             self.server.setCallback(self._block)
             self.server.start()
         except Exception:
@@ -213,6 +216,8 @@ class Engine:
                     raise SegueError("render stopped by a signal; nothing was written")
                 index = self._feed(script, index)
                 self.server.process()
+                if self.conductor.fatal:  # the render would not be the one asked for: write none
+                    raise SegueError(f"render failed: {self.conductor.fatal}; nothing was written")
                 peak = max(peak, self.conductor.peak)
         wall = time.perf_counter() - started
         log_path = out.with_suffix(".decisions.json")
@@ -293,10 +298,10 @@ class Engine:
         self.close()
 
 
-def _start_worker(model_path: Path | str | None) -> GenerationWorker | None:
+def _start_worker(model_path: Path | str | None, deadline: float, restart: bool) -> GenerationWorker | None:
     """The generation worker, or None (with one warning) if the model cannot be used: the rest still plays."""
     try:
-        return GenerationWorker(model_path or DEFAULT_MODEL)
+        return GenerationWorker(model_path or DEFAULT_MODEL, deadline=deadline, restart=restart)
     except SegueError as exc:
         logging.getLogger("segue").warning("%s; generated layers are off, everything else plays", exc)
         return None
