@@ -86,6 +86,7 @@ class Conductor:
         self._swap = None  # (machine, callback) waiting for the next bar line
         self._published: dict[tuple[str, str], object] = {}
         self._audience = 0
+        self._dropped_names: set[tuple[str, str]] = set()  # (kind, name) told as gone since the last reload
         self._refusals = (0, 0)  # (refused cue actions and stingers already told, sample of the next notice)
 
     def tick(self) -> None:
@@ -178,14 +179,11 @@ class Conductor:
             return []
         machine, on_swap = self._swap
         self._swap = None
-        carried = {name: p.value for name, p in self.params.params.items()}
-        self.params = ParamBank(machine.params)
-        for name, value in carried.items():
-            if name in self.params.params:
-                self.params.params[name].value = self.params.params[name].target = value
+        self.params.retune(machine.params)
+        self._dropped_names.clear()
         if on_swap:
             on_swap(machine)
-        return self.runtime.swap(machine, bar)
+        return self.runtime.swap(machine, bar, self.params.values())
 
     # -- telemetry: when each item takes effect ---------------------------------------------------
     def _track_wall_clock(self, b0: int) -> None:
@@ -211,6 +209,8 @@ class Conductor:
     def _take(self, item: Telemetry, at: int, b0: int, inputs: "_Inputs", now_ns: int) -> None:
         if item.kind == "control":
             self._control(item)
+            return
+        if not self._still_known(item):
             return
         self.taken[item.kind] += item.updates
         if at > b0 and (inputs.at is None or at < inputs.at):
@@ -240,6 +240,17 @@ class Conductor:
             inputs.force = item.name
             value = 1.0
         self._log_telemetry(item, max(at, b0), value, item.updates)
+
+    def _still_known(self, item: Telemetry) -> bool:
+        """Telemetry sent for a param or state a reload removed (held, or on its way) is dropped, said once."""
+        known = {"param": self.params.params, "state": self.runtime.machine.states}.get(item.kind)
+        if known is None or item.name in known:
+            return True
+        if (item.kind, item.name) not in self._dropped_names:
+            self._dropped_names.add((item.kind, item.name))
+            self.notices.append(f"{item.source or item.kind}: dropped: the reloaded machine has no {item.kind} "
+                                f"'{item.name}'")
+        return False
 
     def _log_telemetry(self, item: Telemetry, sample: int, value: float, count: int) -> None:
         entry = {"sample": sample, "time": round(sample / self.sample_rate, 6), "action": "telemetry",

@@ -5,6 +5,7 @@ decisions that take effect inside the block, each at its exact sample. Pure: no 
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -143,19 +144,24 @@ class Runtime:
         out += self._regenerate(block_start)
         return out
 
-    def swap(self, machine: Machine, at: int) -> list[Decision]:
-        """Take over a new version of the machine (same pack) at `at`, keeping what plays.
+    def swap(self, machine: Machine, at: int, values: Mapping[str, float]) -> list[Decision]:
+        """Take over a new version of the machine (same pack) at `at`, keeping what plays; `values`: its params.
 
         The current state stays if it still exists (its layers fade to their new gains over a beat);
-        otherwise the new initial state is entered. Pending transitions are re-decided from the new rules.
+        otherwise the new initial state is entered. A transition already scheduled (or a bridge playing) goes on
+        if its target still exists: a designer saving the file must not cancel the move the game just asked for.
         """
         old_state = self.state
         self.machine = machine
         conditions = [t.when for t in machine.transitions] + [s.when for s in machine.stingers.values() if s.when]
         compares = [c for cond in conditions for c in walk(cond) if isinstance(c, Compare)]
         self.latches = Latches(compares, {p.name: p.hysteresis for p in machine.params})
-        self.latches.update(self._values)
-        self.pending, self.bridging = None, False
+        self._values = values
+        self.latches.update(values)
+        if self.pending and self.pending.move.target in machine.states:  # its rules' cooldowns were the old file's
+            self.pending = dataclasses.replace(self.pending, move=dataclasses.replace(self.pending.move, rules=()))
+        else:
+            self.pending, self.bridging = None, False
         self.cooldown_until = {}
         self._stinger_was_true = {name: False for name in machine.stingers}
         self.timeline.keep(lambda kind, payload: kind is not Timed.STINGER or payload in machine.stingers)
@@ -165,8 +171,10 @@ class Runtime:
         if old_state not in machine.states:
             return out + self._enter(at, machine.initial, machine.default_fade, None,
                                      f"state '{old_state}' is gone after the reload")
+        if self.bridging:  # the bridge plays on; its end enters the state with the new file's gains
+            return out
         state = machine.states[old_state]
-        if state.segment != self.segment and not self.bridging:
+        if state.segment != self.segment:
             return out + self._enter(at, old_state, machine.default_fade, "start",
                                      f"state '{old_state}' plays segment '{state.segment}' after the reload")
         beat = Duration(1.0, "beats")
