@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except SegueError as exc:
         print(f"segue: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file the command writes or reads after its checks (a full disk, say)
+        print(f"segue: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -243,7 +246,12 @@ def cmd_render(args) -> int:
     with Engine(args.machine, audio="offline", block=args.block, log_limit=None,
                 sidechain_file=args.sidechain) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
-        report = engine.render(args.out, script, args.seconds, stop=STOP)
+        inputs = (args.telemetry,) if args.telemetry else ()
+        try:
+            report = engine.render(args.out, script, args.seconds, stop=STOP, inputs=inputs)
+        finally:
+            for notice in engine.conductor.notices:
+                logging.getLogger("segue").warning("%s", notice)
         for entry in engine.conductor.announcements:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "

@@ -9,7 +9,6 @@ import gc
 import json
 import logging
 import math
-import os
 import sys
 import threading
 import time
@@ -25,7 +24,8 @@ from engine.audio.graph import Graph
 from engine.conductor import Conductor
 from engine.errors import SegueError
 from engine.events import EventQueue
-from engine.wavfile import atomic, clear_peak_timestamp
+from engine.outputs import Outputs
+from engine.wavfile import clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL
 from engine.generate.worker import PHRASE_DEADLINE, GenerationWorker
 from engine.machine.loader import load_machine
@@ -62,6 +62,7 @@ class Engine:
                  model_path: Path | str | None = None, sidechain_file: Path | str | None = None,
                  generation_deadline: float = PHRASE_DEADLINE):
         self.machine = load_machine(machine_path)
+        self.sidechain_file = sidechain_file
         self.audio = audio
         self.block = block
         if audio != "offline":  # real time: no other Python thread may hold the GIL for a whole block
@@ -184,51 +185,73 @@ class Engine:
             index += 1
         return index
 
+    def inputs(self) -> list[Path]:
+        """Every file this engine reads: no output may be written over one of them."""
+        pack = self.machine.pack
+        files = [self.machine.path, pack.path / "pack.yaml", *pack.oneshots.values()]
+        files += [path for segment in pack.segments.values() for path in segment.stems.values()]
+        return files + ([Path(self.sidechain_file)] if self.sidechain_file else [])
+
     @contextlib.contextmanager
-    def recording(self, out: Path | str) -> Iterator[Path]:
+    def recording(self, out: Path | str, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
         """Record the master to a 32-bit float WAV; the file appears under its name only when complete."""
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.stem}.partial{out.suffix or '.wav'}")
-        self.server.recordOptions(dur=-1, filename=str(partial), fileformat=0, sampletype=3)
+        outputs = Outputs([Path(out)], self.inputs() + list(inputs))
+        try:
+            with self._recorder(outputs, Path(out)):
+                yield Path(out)
+            outputs.publish()
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: leave nothing half-written
+            outputs.discard()
+            raise
+
+    @contextlib.contextmanager
+    def _recorder(self, outputs: Outputs, out: Path) -> Iterator[None]:
+        """pyo's recorder on `out`'s partial name; when it stops, the file must hold every frame computed."""
+        self.server.recordOptions(dur=-1, filename=str(outputs.partial(out)), fileformat=0, sampletype=3)
+        first = self.conductor.sample
         self.server.recstart()
         try:
-            yield out
-        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: leave nothing half-written
+            yield
+        finally:
             self.server.recstop()
-            partial.unlink(missing_ok=True)
-            raise
-        self.server.recstop()
-        if not partial.exists():
-            raise SegueError(f"the audio recorder wrote nothing to {partial}")
-        clear_peak_timestamp(partial)
-        os.replace(partial, out)  # never leave a half-written WAV under the real name
+        outputs.check_frames(out, self.conductor.sample - first)
+        _write(out, lambda: clear_peak_timestamp(outputs.partial(out)))
 
     def render(self, out: Path | str, script: Script | None, seconds: float | None = None,
-               stop: threading.Event | None = None) -> RenderReport:
-        """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script."""
+               stop: threading.Event | None = None, inputs: tuple[Path, ...] = ()) -> RenderReport:
+        """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script.
+
+        The WAV and its decision log are published together, or neither (SegueError says why)."""
         seconds = seconds if seconds is not None else (script.duration if script else 30.0)
         started = time.perf_counter()
         index, peak = 0, 0.0
-        with self.recording(out) as out:
-            for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
-                if stop is not None and stop.is_set():
-                    raise SegueError("render stopped by a signal; nothing was written")
-                index = self._feed(script, index)
-                self.server.process()
-                if self.conductor.fatal:  # the render would not be the one asked for: write none
-                    raise SegueError(f"render failed: {self.conductor.fatal}; nothing was written")
-                peak = max(peak, self.conductor.peak)
-        wall = time.perf_counter() - started
+        out = Path(out)
         log_path = out.with_suffix(".decisions.json")
-        self.write_log(log_path)
+        outputs = Outputs([out, log_path], self.inputs() + list(inputs))
+        try:
+            with self._recorder(outputs, out):
+                for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
+                    if stop is not None and stop.is_set():
+                        raise SegueError("render stopped by a signal; nothing was written")
+                    index = self._feed(script, index)
+                    self.server.process()
+                    if self.conductor.fatal:  # the render would not be the one asked for: write none
+                        raise SegueError(f"render failed: {self.conductor.fatal}; nothing was written")
+                    peak = max(peak, self.conductor.peak)
+            _write(log_path, lambda: self.write_log(outputs.partial(log_path)))
+            outputs.publish()
+        except BaseException:
+            outputs.discard()
+            raise
+        wall = time.perf_counter() - started
         decisions = sum(1 for e in self.conductor.log if e["action"] != "telemetry")
         return RenderReport(out, log_path, seconds, wall, decisions, peak)
 
     def write_log(self, path: Path) -> None:
         body = {"machine": str(self.machine.path), "pack": str(self.machine.pack.path),
                 "sample_rate": self.sample_rate, "block": self.block, "entries": list(self.conductor.log)}
-        atomic(path, lambda target: Path(target).write_text(json.dumps(body, indent=1)))
+        with open(path, "w") as f:
+            json.dump(body, f, indent=1)
 
     # -- real time ----------------------------------------------------------------------------
     def run(self, stop: threading.Event, script: Script | None = None, on_block=None) -> None:
@@ -296,6 +319,14 @@ class Engine:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _write(path: Path, write) -> None:
+    """A write whose failure (a full disk, a file too large) is one line naming the file, not a traceback."""
+    try:
+        write()
+    except OSError as exc:
+        raise SegueError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _start_worker(model_path: Path | str | None, deadline: float, restart: bool) -> GenerationWorker | None:
