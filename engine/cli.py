@@ -191,6 +191,8 @@ def cmd_validate(args) -> int:
             m = load_machine(path)
             print(f"{path}: ok ({len(m.states)} states, {len(m.transitions)} transitions, "
                   f"pack '{m.pack.name}' with {len(m.pack.segments)} segments)")
+            for note in m.notes:
+                print(note)
         except ValidationError as exc:
             problems += exc.problems
     if problems:

@@ -28,6 +28,7 @@ class Doc:
         self.path = path
         self.root = root
         self.problems: list[Problem] = []
+        self.notes: list[Problem] = []  # worth knowing, not wrong: `validate` prints them and still passes
 
     @classmethod
     def load(cls, path: Path) -> "Doc":
@@ -77,6 +78,9 @@ class Doc:
             return Problem(str(self.path), 1, 1, message)
         mark = node.start_mark
         return Problem(str(self.path), mark.line + 1, mark.column + 1 + column_offset, message)
+
+    def note(self, node: Node | None, message: str) -> None:
+        self.notes.append(self.problem(node, f"note: {message}"))
 
     def error(self, node: Node | None, message: str, column_offset: int = 0) -> None:
         self.problems.append(self.problem(node, message, column_offset))

@@ -122,7 +122,8 @@ class _Builder:
         assert initial and default_sync and default_fade
         return Machine(path, self.pack, tuple(self.params.values()), tuple(self.events), initial,
                        MappingProxyType(self.states), tuple(transitions), MappingProxyType(osc),
-                       default_sync, default_fade, MappingProxyType(stingers), MappingProxyType(cues), sidechain)
+                       default_sync, default_fade, MappingProxyType(stingers), MappingProxyType(cues), sidechain,
+                       tuple(doc.notes))
 
     def _entries(self, section: str, kind: str, allowed: set[str], required: tuple[str, ...], bad_name: str):
         """(name, key node, value node, where, mapping) for each well-named, well-formed entry of a section;
@@ -587,6 +588,8 @@ class _Builder:
                          max(release.amount, 0.001))
 
     def _reachability(self, initial: str, transitions: list[Transition]) -> None:
+        """A state no rule, `then` or `go` cue leads to is still entered by /segue/state/<name> (README offers
+        it for every state), so it is a note, not an error: the designer may have meant it, or forgotten a rule."""
         reached, frontier = {initial}, [initial]
         while frontier:
             state = frontier.pop()
@@ -602,5 +605,5 @@ class _Builder:
         states_node = self.top["states"][1]
         for key_node, _ in states_node.value:
             if key_node.value in self.states and key_node.value not in reached:
-                self.doc.error(key_node, f"state '{key_node.value}' can never be entered from '{initial}' "
-                                         "(no transition, 'then' or 'go' cue leads to it)")
+                self.doc.note(key_node, f"state '{key_node.value}' is entered only by /segue/state/{key_node.value} "
+                                        f"(no transition, 'then' or 'go' cue leads to it from '{initial}')")

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from engine.errors import Problem
 from engine.machine.conditions import Condition
 from engine.params import ParamSpec
 from engine.stems.pack import Pack
@@ -184,3 +185,4 @@ class Machine:
     stingers: Mapping[str, Stinger] = field(default_factory=dict)
     cues: Mapping[str, Cue] = field(default_factory=dict)
     sidechain: Sidechain | None = None
+    notes: tuple[Problem, ...] = ()  # what `validate` mentions without failing (a state only OSC can enter)
