@@ -18,7 +18,7 @@ from engine.loudness import Integrator, lufs
 from engine.osc.feedback import Feedback
 from engine.generate.schedule import NoteSchedule
 from engine.generate.worker import GenerationWorker, Lost
-from engine.machine.decisions import EnterState, GenerateLayer, StopLayer
+from engine.machine.decisions import EnterState, GenerateLayer, StemLevel, StopLayer
 from engine.machine.runtime import Runtime
 from engine.params import ParamBank
 
@@ -303,8 +303,8 @@ class Conductor:
             self._published.clear()
         now = {("/segue/param", name): round(p.value, 4) for name, p in self.params.params.items()}
         levels = self.runtime.levels(self.params.values())
-        now.update({("/segue/layer", f"{seg}.{stem}"): round(self.graph.fade_gain(seg, stem) * g, 4)
-                    for (seg, stem), g in levels.items() if seg != "gen"})
+        now.update({("/segue/layer", f"{k.segment}.{k.stem}"): round(self.graph.fade_gain(k.segment, k.stem) * g, 4)
+                    for k, g in levels.items() if isinstance(k, StemLevel)})
         pending = self.runtime.pending
         now[("/segue/next", "")] = (pending.move.target, round((pending.sample - self.sample) / self.sample_rate, 2)) \
             if pending else ("", -1.0)

@@ -13,8 +13,8 @@ from engine.clock import next_in_loop
 from engine.machine.conditions import Compare, Latches, evaluate, walk
 from engine.generate.model import Request
 from engine.fades import Envelope
-from engine.machine.decisions import (Automate, Decision, EnterState, Fade, GenerateLayer, PlayStinger, Reloaded,
-                                      Scheduled, StartSegment, StopLayer)
+from engine.machine.decisions import (Automate, Decision, EnterState, Fade, GenerateLayer, LayerLevel, PlayStinger,
+                                      Reloaded, Scheduled, StartSegment, StemLevel, StopLayer)
 from engine import fades
 from engine.machine.model import (ANY, MIN_RAMP_SECONDS, PREVIOUS, Cue, FadeSpec, Generated, Machine, Sync,
                                   Transition)
@@ -192,15 +192,17 @@ class Runtime:
         if name in self.locks:
             self.locks[name] = locked
 
-    def levels(self, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
-        """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed)."""
+    def levels(self, values: Mapping[str, float]) -> dict[StemLevel | LayerLevel, float]:
+        """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed) and of each
+        generated layer."""
         if self.bridging:
-            return {(self.segment, s): 1.0 for s in self.machine.pack.segments[self.segment].stems}
+            return {StemLevel(self.segment, s): 1.0 for s in self.machine.pack.segments[self.segment].stems}
         layers = self.machine.states[self.state].layers
-        out = {("gen", key): self._gain(a.spec.gain, values) for key, a in self.generated.items()}
+        out: dict[StemLevel | LayerLevel, float] = {LayerLevel(key): self._gain(a.spec.gain, values)
+                                                    for key, a in self.generated.items()}
         for stem in self.machine.pack.segments[self.segment].stems:
             layer = layers.get(stem)
-            out[(self.segment, stem)] = layer.curve.gain(values[layer.curve.param]) if layer and layer.curve else 1.0
+            out[StemLevel(self.segment, stem)] = layer.curve.gain(values[layer.curve.param]) if layer and layer.curve else 1.0
         return out
 
     @staticmethod
