@@ -324,6 +324,8 @@ def _play(engine, script, watch: bool = False) -> None:
             logging.getLogger("segue").error("audio block fault: %s", conductor.faults.popleft())
         while conductor.notices:
             logging.getLogger("segue.osc").warning("%s", conductor.notices.popleft())
+        if conductor.fatal:  # --audio offline waits for each phrase; a lost generator ends it, as it ends a render
+            raise SegueError(f"stopped: {conductor.fatal}; nothing was recorded")
         if watcher:
             watcher.poll()
 
