@@ -120,6 +120,7 @@ def test_run_live_reacts_to_osc_and_stops_cleanly_on_ctrl_c(tmp_path):
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert "OSC on 127.0.0.1:" in proc.stdout.readline()
+        time.sleep(0.3)  # playing by then: an event in the very first block would rightly land on bar 1:1 (sample 0)
         send(port, osc_packet("/game/enemy"), osc_packet("/segue/param/intensity", "high"))
         deadline = time.monotonic() + 10
         lines = []
