@@ -47,6 +47,7 @@ class GenerationWorker:
         self.notices: deque[str] = deque(maxlen=32)  # the engine hands its own, for the main thread to log
         self._backoff = BACKOFF[0]
         self._retry_at = 0.0
+        self._lost_why = ""
         self._wake = threading.Event()
         self._stop = False
         self.dropped = 0
@@ -115,7 +116,7 @@ class GenerationWorker:
     def _generate(self, request: Request) -> NoteLayer | str | Lost:
         self._watch()
         if self._process is None:
-            return Lost("the generation process is being restarted")
+            return Lost(self._lost_why + ("; it is being restarted" if self.restart else ""))
         try:
             answer = self._process.ask(dataclasses.asdict(request), self.deadline)
         except GeneratorLost as exc:
@@ -128,6 +129,7 @@ class GenerationWorker:
         """Kill (and so reap) the lost process and say so, once."""
         self._process.kill()
         self._process = None
+        self._lost_why = why
         self.losses += 1
         if self.restart:
             self._retry_at = time.monotonic() + self._backoff
