@@ -250,7 +250,8 @@ def cmd_render(args) -> int:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         inputs = (args.telemetry,) if args.telemetry else ()
         try:
-            report = engine.render(args.out, script, args.seconds, stop=STOP, inputs=inputs)
+            report = engine.render(args.out, script, args.seconds, stop=STOP, inputs=inputs,
+                                   finish=lambda wav: _loudness(wav, args.normalize))
         finally:
             for notice in engine.conductor.notices:
                 logging.getLogger("segue").warning("%s", notice)
@@ -258,7 +259,6 @@ def cmd_render(args) -> int:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
-    _loudness(report.wav, args.normalize)
     if getattr(args, "plot", None):
         import json
 

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import soundfile
 
@@ -218,10 +218,12 @@ class Engine:
         _write(out, lambda: clear_peak_timestamp(outputs.partial(out)))
 
     def render(self, out: Path | str, script: Script | None, seconds: float | None = None,
-               stop: threading.Event | None = None, inputs: tuple[Path, ...] = ()) -> RenderReport:
+               stop: threading.Event | None = None, inputs: tuple[Path, ...] = (),
+               finish: Callable[[Path], None] | None = None) -> RenderReport:
         """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script.
 
-        The WAV and its decision log are published together, or neither (SegueError says why)."""
+        `finish(wav)` may measure or rewrite the complete WAV (loudness) before anything is published; the WAV
+        and its decision log are then published together, or neither (SegueError says why)."""
         seconds = seconds if seconds is not None else (script.duration if script else 30.0)
         started = time.perf_counter()
         index, peak = 0, 0.0
@@ -238,6 +240,8 @@ class Engine:
                     if self.conductor.fatal:  # the render would not be the one asked for: write none
                         raise SegueError(f"render failed: {self.conductor.fatal}; nothing was written")
                     peak = max(peak, self.conductor.peak)
+            if finish:
+                _write(out, lambda: finish(outputs.partial(out)))
             _write(log_path, lambda: self.write_log(outputs.partial(log_path)))
             outputs.publish()
         except BaseException:
