@@ -288,7 +288,7 @@ def cmd_run(args) -> int:
         if args.audio != "offline":
             _play(engine, script, args.watch)
             return 0
-        with engine.recording(args.out):
+        with engine.recording(args.out, inputs=(args.telemetry,) if args.telemetry else ()):
             _play(engine, script, args.watch)
         print(f"segue: recorded to {args.out}")
     return 0

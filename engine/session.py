@@ -190,6 +190,7 @@ class Engine:
         pack = self.machine.pack
         files = [self.machine.path, pack.path / "pack.yaml", *pack.oneshots.values()]
         files += [path for segment in pack.segments.values() for path in segment.stems.values()]
+        files += [Path(self.worker.model_path)] if self.worker else []
         return files + ([Path(self.sidechain_file)] if self.sidechain_file else [])
 
     @contextlib.contextmanager
