@@ -202,7 +202,8 @@ class Runtime:
                                                     for key, a in self.generated.items()}
         for stem in self.machine.pack.segments[self.segment].stems:
             layer = layers.get(stem)
-            out[StemLevel(self.segment, stem)] = layer.curve.gain(values[layer.curve.param]) if layer and layer.curve else 1.0
+            curve = layer.curve if layer else None
+            out[StemLevel(self.segment, stem)] = curve.gain(values[curve.param]) if curve else 1.0
         return out
 
     @staticmethod
