@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except SegueError as exc:
         print(f"segue: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file the command writes or reads after its checks (a full disk, say)
+        print(f"segue: {exc.filename + ': ' if exc.filename else ''}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -189,6 +192,8 @@ def cmd_validate(args) -> int:
             m = load_machine(path)
             print(f"{path}: ok ({len(m.states)} states, {len(m.transitions)} transitions, "
                   f"pack '{m.pack.name}' with {len(m.pack.segments)} segments)")
+            for note in m.notes:
+                print(note)
         except ValidationError as exc:
             problems += exc.problems
     if problems:
@@ -244,12 +249,17 @@ def cmd_render(args) -> int:
     with Engine(args.machine, audio="offline", block=args.block, log_limit=None,
                 sidechain_file=args.sidechain) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
-        report = engine.render(args.out, script, args.seconds, stop=STOP)
+        inputs = (args.telemetry,) if args.telemetry else ()
+        try:
+            report = engine.render(args.out, script, args.seconds, stop=STOP, inputs=inputs,
+                                   finish=lambda wav: _loudness(wav, args.normalize))
+        finally:
+            for notice in engine.conductor.notices:
+                logging.getLogger("segue").warning("%s", notice)
         for entry in engine.conductor.announcements:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
-    _loudness(report.wav, args.normalize)
     if getattr(args, "plot", None):
         import json
 
@@ -279,7 +289,7 @@ def cmd_run(args) -> int:
         if args.audio != "offline":
             _play(engine, script, args.watch)
             return 0
-        with engine.recording(args.out):
+        with engine.recording(args.out, inputs=(args.telemetry,) if args.telemetry else ()):
             _play(engine, script, args.watch)
         print(f"segue: recorded to {args.out}")
     return 0
@@ -322,6 +332,8 @@ def _play(engine, script, watch: bool = False) -> None:
             logging.getLogger("segue").error("audio block fault: %s", conductor.faults.popleft())
         while conductor.notices:
             logging.getLogger("segue.osc").warning("%s", conductor.notices.popleft())
+        if conductor.fatal:  # --audio offline waits for each phrase; a lost generator ends it, as it ends a render
+            raise SegueError(f"stopped: {conductor.fatal}; nothing was recorded")
         if watcher:
             watcher.poll()
 

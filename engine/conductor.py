@@ -17,14 +17,15 @@ from engine.events import Telemetry
 from engine.loudness import Integrator, lufs
 from engine.osc.feedback import Feedback
 from engine.generate.schedule import NoteSchedule
-from engine.generate.worker import GenerationWorker
-from engine.machine.decisions import EnterState, GenerateLayer, StopLayer
+from engine.generate.worker import GenerationWorker, Lost
+from engine.machine.decisions import EnterState, GenerateLayer, StemLevel, StopLayer
 from engine.machine.runtime import Runtime
 from engine.params import ParamBank
 
 
 METER_EVERY = 4800  # samples between meter reports (100 ms at 48 kHz)
 MAX_LATER = 1024  # timetagged items waiting for their sample
+NOTICE_EVERY = 10  # seconds of audio between two notices of the same overload
 
 
 class Inbox(Protocol):
@@ -57,7 +58,7 @@ class Conductor:
                  wait_for_generation: bool = False, feedback: Feedback | None = None):
         self.runtime, self.params, self.graph, self.inboxes = runtime, params, graph, tuple(inboxes)
         self.worker = worker
-        self.wait_for_generation = wait_for_generation  # offline: no deadline, so wait and stay deterministic
+        self.wait_for_generation = wait_for_generation  # offline: wait (each phrase has a deadline), deterministic
         self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
         self._ready: dict[tuple, object] = {}
         self.block = block
@@ -70,6 +71,7 @@ class Conductor:
         self.ticks: deque[tuple[int, int]] = deque(maxlen=200_000)  # (start ns, duration ns) per block
         self.taken: Counter[str] = Counter()  # telemetry applied, by kind
         self.fault_count = 0
+        self.fatal: str | None = None  # offline: why the render cannot be what was asked (a lost generator)
         self.latencies: deque[tuple[float, int, int]] = deque(maxlen=100_000)  # (value, arrived_ns, applied_ns)
         self.peak = 0.0
         self.rms = 0.0
@@ -84,7 +86,8 @@ class Conductor:
         self._swap = None  # (machine, callback) waiting for the next bar line
         self._published: dict[tuple[str, str], object] = {}
         self._audience = 0
-
+        self._dropped_names: set[tuple[str, str]] = set()  # (kind, name) told as gone since the last reload
+        self._refusals = (0, 0)  # (refused cue actions and stingers already told, sample of the next notice)
 
     def tick(self) -> None:
         started = time.perf_counter_ns()
@@ -131,6 +134,7 @@ class Conductor:
         values = self.params.values()
         decisions = swapped + self.runtime.step(b0, self.block, values, frozenset(inputs.events), inputs.force,
                                       tuple(inputs.cues), tuple(inputs.stingers), inputs.at)
+        self._tell_refusals(b0)
         self.graph.apply(decisions, b0)
         for d in decisions:
             entry = d.log(self.sample_rate)
@@ -152,6 +156,15 @@ class Conductor:
         if self.feedback and self.feedback.subscribers:
             self._publish_beats(b0)
 
+    def _tell_refusals(self, b0: int) -> None:
+        """A flood of cues or stingers past the time queue's capacity: one line, at most every NOTICE_EVERY s."""
+        timeline = self.runtime.timeline
+        told, quiet_until = self._refusals
+        if timeline.refused > told and b0 >= quiet_until:
+            self.notices.append(f"{timeline.refused - told} cue actions or stingers refused: {timeline.capacity} "
+                                "already waiting for their sample")
+            self._refusals = (timeline.refused, b0 + NOTICE_EVERY * self.sample_rate)
+
     # -- hot reload ----------------------------------------------------------------------------
     def request_swap(self, machine, on_swap=None) -> None:
         """Play `machine` from the next bar line; `on_swap(machine)` runs then (e.g. to switch OSC routes)."""
@@ -166,14 +179,11 @@ class Conductor:
             return []
         machine, on_swap = self._swap
         self._swap = None
-        carried = {name: p.value for name, p in self.params.params.items()}
-        self.params = ParamBank(machine.params)
-        for name, value in carried.items():
-            if name in self.params.params:
-                self.params.params[name].value = self.params.params[name].target = value
+        self.params.retune(machine.params)
+        self._dropped_names.clear()
         if on_swap:
             on_swap(machine)
-        return self.runtime.swap(machine, bar)
+        return self.runtime.swap(machine, bar, self.params.values())
 
     # -- telemetry: when each item takes effect ---------------------------------------------------
     def _track_wall_clock(self, b0: int) -> None:
@@ -199,6 +209,8 @@ class Conductor:
     def _take(self, item: Telemetry, at: int, b0: int, inputs: "_Inputs", now_ns: int) -> None:
         if item.kind == "control":
             self._control(item)
+            return
+        if not self._still_known(item):
             return
         self.taken[item.kind] += item.updates
         if at > b0 and (inputs.at is None or at < inputs.at):
@@ -228,6 +240,17 @@ class Conductor:
             inputs.force = item.name
             value = 1.0
         self._log_telemetry(item, max(at, b0), value, item.updates)
+
+    def _still_known(self, item: Telemetry) -> bool:
+        """Telemetry sent for a param or state a reload removed (held, or on its way) is dropped, said once."""
+        known = {"param": self.params.params, "state": self.runtime.machine.states}.get(item.kind)
+        if known is None or item.name in known:
+            return True
+        if (item.kind, item.name) not in self._dropped_names:
+            self._dropped_names.add((item.kind, item.name))
+            self.notices.append(f"{item.source or item.kind}: dropped: the reloaded machine has no {item.kind} "
+                                f"'{item.name}'")
+        return False
 
     def _log_telemetry(self, item: Telemetry, sample: int, value: float, count: int) -> None:
         entry = {"sample": sample, "time": round(sample / self.sample_rate, 6), "action": "telemetry",
@@ -280,8 +303,8 @@ class Conductor:
             self._published.clear()
         now = {("/segue/param", name): round(p.value, 4) for name, p in self.params.params.items()}
         levels = self.runtime.levels(self.params.values())
-        now.update({("/segue/layer", f"{seg}.{stem}"): round(self.graph.fade_gain(seg, stem) * g, 4)
-                    for (seg, stem), g in levels.items() if seg != "gen"})
+        now.update({("/segue/layer", f"{k.segment}.{k.stem}"): round(self.graph.fade_gain(k.segment, k.stem) * g, 4)
+                    for k, g in levels.items() if isinstance(k, StemLevel)})
         pending = self.runtime.pending
         now[("/segue/next", "")] = (pending.move.target, round((pending.sample - self.sample) / self.sample_rate, 2)) \
             if pending else ("", -1.0)
@@ -337,8 +360,10 @@ class Conductor:
                     self._awaiting.sort(key=lambda a: a[2])
                 self._note(start, "late", layer, f"generation not ready; starts at sample {later}")
                 continue
-            if isinstance(result, str):
-                self._note(start, "generate_failed", layer, result)
+            if isinstance(result, Lost) and self.wait_for_generation and self.fatal is None:
+                self.fatal = f"generated layer '{layer}' at bar {self.runtime.position(start)}: {result.why}"
+            if isinstance(result, (str, Lost)):
+                self._note(start, "generate_failed", layer, result if isinstance(result, str) else result.why)
                 continue
             self.graph.start_layer(layer, NoteSchedule(result, start, self.runtime.clock))
             self.log.append({"sample": start, "time": round(start / self.sample_rate, 6), "action": "layer",

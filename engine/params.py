@@ -23,6 +23,11 @@ class Param:
         self.value = spec.default
         self._rate = 0.0  # units per second of the glide in progress
 
+    def carry(self, old: "Param") -> None:
+        """Take over from the same param of the machine before a reload: same value, still gliding to its target."""
+        self.value = min(self.spec.hi, max(self.spec.lo, old.value))
+        self.set(old.target)
+
     def set(self, raw: float) -> float:
         """Set a new target; returns it clamped to the range."""
         target = min(self.spec.hi, max(self.spec.lo, float(raw)))
@@ -49,6 +54,15 @@ class Param:
 class ParamBank:
     def __init__(self, specs: tuple[ParamSpec, ...]):
         self.params = {s.name: Param(s) for s in specs}
+
+    def retune(self, specs: tuple[ParamSpec, ...]) -> None:
+        """A reloaded machine's params: those it keeps carry on where they are (mid-glide too), new ones start at
+        their default, removed ones are gone. In place, so whoever holds this bank sees the new params."""
+        old = self.params
+        self.params = {s.name: Param(s) for s in specs}
+        for name, param in self.params.items():
+            if name in old:
+                param.carry(old[name])
 
     def set(self, name: str, raw: float) -> float:
         return self.params[name].set(raw)

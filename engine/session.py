@@ -9,13 +9,12 @@ import gc
 import json
 import logging
 import math
-import os
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import soundfile
 
@@ -25,9 +24,10 @@ from engine.audio.graph import Graph
 from engine.conductor import Conductor
 from engine.errors import AudioStartError, SegueError
 from engine.events import EventQueue
-from engine.wavfile import atomic, clear_peak_timestamp
+from engine.outputs import Outputs
+from engine.wavfile import clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL
-from engine.generate.worker import GenerationWorker
+from engine.generate.worker import PHRASE_DEADLINE, GenerationWorker
 from engine.machine.loader import load_machine
 from engine.machine.model import Machine
 from engine.machine.runtime import Runtime
@@ -59,8 +59,10 @@ class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
                  osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
                  allow: str | None = None, rate_limit: float = 50_000.0, tcp: bool = True,
-                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
+                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None,
+                 generation_deadline: float = PHRASE_DEADLINE):
         self.machine = load_machine(machine_path)
+        self.sidechain_file = sidechain_file
         self.audio = audio
         self.block = block
         if audio != "offline":  # real time: no other Python thread may hold the GIL for a whole block
@@ -90,7 +92,7 @@ class Engine:
             generated = {f"{s.name}.{g.name}": g.instrument for s in self.machine.states.values()
                          for g in s.generate.values()}
             if generated:
-                self.worker = _start_worker(model_path)
+                self.worker = _start_worker(model_path, generation_deadline, restart=audio != "offline")
             self.graph = Graph(self.machine.pack, block, generated, *self._sidechain(sidechain_file, live_inputs))
             self.graph.out()
             self.runtime = Runtime(self.machine)
@@ -100,6 +102,8 @@ class Engine:
                                        self.worker, wait_for_generation=audio == "offline", feedback=self.feedback)
             if self.osc:
                 self.osc.reader.notices = self.conductor.notices  # one place for the main thread to log
+            if self.worker:
+                self.worker.notices = self.conductor.notices
             self.server.setCallback(self._block)
             self.server.start()
         except Exception:
@@ -181,49 +185,78 @@ class Engine:
             index += 1
         return index
 
+    def inputs(self) -> list[Path]:
+        """Every file this engine reads: no output may be written over one of them."""
+        pack = self.machine.pack
+        files = [self.machine.path, pack.path / "pack.yaml", *pack.oneshots.values()]
+        files += [path for segment in pack.segments.values() for path in segment.stems.values()]
+        files += [Path(self.worker.model_path)] if self.worker else []
+        return files + ([Path(self.sidechain_file)] if self.sidechain_file else [])
+
     @contextlib.contextmanager
-    def recording(self, out: Path | str) -> Iterator[Path]:
+    def recording(self, out: Path | str, inputs: tuple[Path, ...] = ()) -> Iterator[Path]:
         """Record the master to a 32-bit float WAV; the file appears under its name only when complete."""
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_name(f".{out.stem}.partial{out.suffix or '.wav'}")
-        self.server.recordOptions(dur=-1, filename=str(partial), fileformat=0, sampletype=3)
+        outputs = Outputs([Path(out)], self.inputs() + list(inputs))
+        try:
+            with self._recorder(outputs, Path(out)):
+                yield Path(out)
+            outputs.publish()
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: leave nothing half-written
+            outputs.discard()
+            raise
+
+    @contextlib.contextmanager
+    def _recorder(self, outputs: Outputs, out: Path) -> Iterator[None]:
+        """pyo's recorder on `out`'s partial name; when it stops, the file must hold every frame computed."""
+        self.server.recordOptions(dur=-1, filename=str(outputs.partial(out)), fileformat=0, sampletype=3)
+        first = self.conductor.sample
         self.server.recstart()
         try:
-            yield out
-        except BaseException:  # interrupted (Ctrl-C, SIGTERM) or failed: leave nothing half-written
+            yield
+        finally:
             self.server.recstop()
-            partial.unlink(missing_ok=True)
-            raise
-        self.server.recstop()
-        if not partial.exists():
-            raise SegueError(f"the audio recorder wrote nothing to {partial}")
-        clear_peak_timestamp(partial)
-        os.replace(partial, out)  # never leave a half-written WAV under the real name
+        outputs.check_frames(out, self.conductor.sample - first)
+        _write(out, lambda: clear_peak_timestamp(outputs.partial(out)))
 
     def render(self, out: Path | str, script: Script | None, seconds: float | None = None,
-               stop: threading.Event | None = None) -> RenderReport:
-        """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script."""
+               stop: threading.Event | None = None, inputs: tuple[Path, ...] = (),
+               finish: Callable[[Path], None] | None = None) -> RenderReport:
+        """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script.
+
+        `finish(wav)` may measure or rewrite the complete WAV (loudness) before anything is published; the WAV
+        and its decision log are then published together, or neither (SegueError says why)."""
         seconds = seconds if seconds is not None else (script.duration if script else 30.0)
         started = time.perf_counter()
         index, peak = 0, 0.0
-        with self.recording(out) as out:
-            for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
-                if stop is not None and stop.is_set():
-                    raise SegueError("render stopped by a signal; nothing was written")
-                index = self._feed(script, index)
-                self.server.process()
-                peak = max(peak, self.conductor.peak)
-        wall = time.perf_counter() - started
+        out = Path(out)
         log_path = out.with_suffix(".decisions.json")
-        self.write_log(log_path)
+        outputs = Outputs([out, log_path], self.inputs() + list(inputs))
+        try:
+            with self._recorder(outputs, out):
+                for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
+                    if stop is not None and stop.is_set():
+                        raise SegueError("render stopped by a signal; nothing was written")
+                    index = self._feed(script, index)
+                    self.server.process()
+                    if self.conductor.fatal:  # the render would not be the one asked for: write none
+                        raise SegueError(f"render failed: {self.conductor.fatal}; nothing was written")
+                    peak = max(peak, self.conductor.peak)
+            if finish:
+                _write(out, lambda: finish(outputs.partial(out)))
+            _write(log_path, lambda: self.write_log(outputs.partial(log_path)))
+            outputs.publish()
+        except BaseException:
+            outputs.discard()
+            raise
+        wall = time.perf_counter() - started
         decisions = sum(1 for e in self.conductor.log if e["action"] != "telemetry")
         return RenderReport(out, log_path, seconds, wall, decisions, peak)
 
     def write_log(self, path: Path) -> None:
         body = {"machine": str(self.machine.path), "pack": str(self.machine.pack.path),
                 "sample_rate": self.sample_rate, "block": self.block, "entries": list(self.conductor.log)}
-        atomic(path, lambda target: Path(target).write_text(json.dumps(body, indent=1)))
+        with open(path, "w") as f:
+            json.dump(body, f, indent=1)
 
     # -- real time ----------------------------------------------------------------------------
     def run(self, stop: threading.Event, script: Script | None = None, on_block=None) -> None:
@@ -293,10 +326,18 @@ class Engine:
         self.close()
 
 
-def _start_worker(model_path: Path | str | None) -> GenerationWorker | None:
+def _write(path: Path, write) -> None:
+    """A write whose failure (a full disk, a file too large) is one line naming the file, not a traceback."""
+    try:
+        write()
+    except OSError as exc:
+        raise SegueError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _start_worker(model_path: Path | str | None, deadline: float, restart: bool) -> GenerationWorker | None:
     """The generation worker, or None (with one warning) if the model cannot be used: the rest still plays."""
     try:
-        return GenerationWorker(model_path or DEFAULT_MODEL)
+        return GenerationWorker(model_path or DEFAULT_MODEL, deadline=deadline, restart=restart)
     except SegueError as exc:
         logging.getLogger("segue").warning("%s; generated layers are off, everything else plays", exc)
         return None

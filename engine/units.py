@@ -52,6 +52,7 @@ class Duration:
 
 
 ZERO = Duration(0.0, "s")
+MAX_DURATION = {"s": 3600.0, "beats": 7200.0, "bars": 1800.0}  # an hour (at 120 bpm in 4/4): longer is a typo
 
 
 def parse_duration(value: object, musical: bool = True) -> Duration:
@@ -61,16 +62,24 @@ def parse_duration(value: object, musical: bool = True) -> Duration:
     if isinstance(value, (int, float)):
         if value < 0 or math.isnan(value) or math.isinf(value):
             raise UnitError(f"duration must be zero or more, got {value!r}")
-        return Duration(float(value), "s")
+        return _bounded(Duration(float(value), "s"), value)
     m = _DURATION.match(value) if isinstance(value, str) else None
     if not m:
         units = "ms, s, beats or bars" if musical else "ms or s"
         raise UnitError(f"expected a duration like '300ms', '2 beats' (units: {units}), got {value!r}")
     amount, unit = float(m.group(1)), (m.group(2) or "s").lower()
     if unit == "ms":
-        return Duration(amount / 1000.0, "s")
+        return _bounded(Duration(amount / 1000.0, "s"), value)
     if unit.startswith("s"):
-        return Duration(amount, "s")
+        return _bounded(Duration(amount, "s"), value)
     if not musical:
         raise UnitError(f"expected a duration in ms or s, got {value!r}")
-    return Duration(amount, "bars" if unit.startswith("bar") else "beats")
+    return _bounded(Duration(amount, "bars" if unit.startswith("bar") else "beats"), value)
+
+
+def _bounded(duration: Duration, written: object) -> Duration:
+    """Durations become sample counts in the audio block: an absurd one must stop here, not overflow there."""
+    if duration.amount > MAX_DURATION[duration.unit]:
+        raise UnitError(f"a duration is at most an hour ({MAX_DURATION['s']:g} s, {MAX_DURATION['beats']:g} beats "
+                        f"or {MAX_DURATION['bars']:g} bars), got {written!r}")
+    return duration

@@ -19,10 +19,15 @@ def clear_peak_timestamp(wav: Path) -> None:
             f.write(b"\x00\x00\x00\x00")
 
 
+def partial_name(path: Path) -> Path:
+    """The hidden name a file is written under until it is complete."""
+    return path.with_name(f".{path.stem}.partial{path.suffix or '.wav'}")
+
+
 def atomic(path: Path, write: Callable[[str], object]) -> None:
     """Write through a hidden partial file, renamed into place only when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    partial = partial_name(path)
     try:
         write(str(partial))
     except BaseException:

@@ -6,6 +6,8 @@ resolved to shared nodes; the walk counts nodes so an alias bomb is refused, not
 from __future__ import annotations
 
 import math
+import os
+import stat
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,14 +28,12 @@ class Doc:
         self.path = path
         self.root = root
         self.problems: list[Problem] = []
+        self.notes: list[Problem] = []  # worth knowing, not wrong: `validate` prints them and still passes
 
     @classmethod
     def load(cls, path: Path) -> "Doc":
         path = Path(path)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ValidationError([Problem(str(path), 1, 1, f"cannot read file: {exc.strerror or exc}")])
+        data = _read_at_most(path, MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
             raise ValidationError([Problem(str(path), 1, 1, f"file is larger than {MAX_BYTES} bytes")])
         try:
@@ -78,6 +78,9 @@ class Doc:
             return Problem(str(self.path), 1, 1, message)
         mark = node.start_mark
         return Problem(str(self.path), mark.line + 1, mark.column + 1 + column_offset, message)
+
+    def note(self, node: Node | None, message: str) -> None:
+        self.notes.append(self.problem(node, f"note: {message}"))
 
     def error(self, node: Node | None, message: str, column_offset: int = 0) -> None:
         self.problems.append(self.problem(node, message, column_offset))
@@ -180,3 +183,25 @@ class _ScalarConstructor(yaml.constructor.SafeConstructor):
 
 
 _SAFE = _ScalarConstructor()
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file: a huge file costs no more memory than the limit, and a device,
+    FIFO or socket (/dev/zero never ends; a FIFO would block the open) is refused without reading it."""
+    def refuse(why: str) -> ValidationError:
+        return ValidationError([Problem(str(path), 1, 1, why)])
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise refuse(f"cannot read file: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as f:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise refuse("is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise refuse("not a regular file (a device, pipe or socket cannot be a YAML document)")
+        try:
+            return f.read(limit)
+        except OSError as exc:
+            raise refuse(f"cannot read file: {exc.strerror or exc}") from None

@@ -12,8 +12,11 @@ import time
 
 import numpy as np
 
-from audio import osc_packet, read, send
-from conftest import ROOT
+from engine.events import Telemetry
+from engine.session import Engine
+
+from audio import osc_packet, read, run_until, send
+from conftest import BAR, ROOT, write_machine
 
 DEMO = ROOT / "statemachines" / "demo.yaml"
 SCRIPT = ROOT / "statemachines" / "demo.telemetry.yaml"
@@ -61,6 +64,29 @@ def test_validate_reports_problems_as_file_line_column(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
 
 
+LONELY = """\
+pack: tones
+initial: calm
+states:
+  calm: {segment: calm}
+  lonely: {segment: fight}
+"""
+
+
+def test_a_state_only_osc_can_enter_passes_validate_with_a_note_and_osc_enters_it(tone_pack):
+    """README offers /segue/state/<name> for every state: such a state is reachable, so validate notes it."""
+    path = write_machine(tone_pack.parent, LONELY, "lonely.yaml")
+    r = segue("validate", path)
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.splitlines()[1] == (f"{path}:5:3: note: state 'lonely' is entered only by /segue/state/lonely "
+                                        "(no transition, 'then' or 'go' cue leads to it from 'calm')")
+    with Engine(path, audio="offline") as engine:
+        engine.queue.put(Telemetry("state", "lonely", source="/segue/state/lonely", sample=1000))
+        run_until(engine, 2 * BAR)
+        enters = [(e["target"], e["sample"]) for e in engine.conductor.log if e["action"] == "enter"]
+    assert enters[-1] == ("lonely", BAR)  # the machine's default sync: the next bar
+
+
 def test_a_missing_file_is_one_line_and_exit_code_one(tmp_path):
     r = segue("render", tmp_path / "nope.yaml", "--out", tmp_path / "x.wav")
     assert r.returncode == 1
@@ -86,6 +112,7 @@ def test_run_live_reacts_to_osc_and_stops_cleanly_on_ctrl_c(tmp_path):
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert "OSC on 127.0.0.1:" in proc.stdout.readline()
+        time.sleep(0.3)  # playing by then: an event in the very first block would rightly land on bar 1:1 (sample 0)
         send(port, osc_packet("/game/enemy"), osc_packet("/segue/param/intensity", "high"))
         deadline = time.monotonic() + 10
         lines = []

@@ -14,7 +14,7 @@ from engine.errors import SegueError
 from engine.generate.encoding import REST
 from engine.generate.model import DEFAULT_MODEL, MODEL_DIR, LayerModel, Request
 from engine.generate.quality import REGISTERS, musicality
-from engine.generate.worker import GenerationWorker
+from engine.generate.worker import GenerationWorker, Lost
 from engine.stems.pack import load_pack
 
 from conftest import ROOT
@@ -125,7 +125,7 @@ def test_bad_requests_say_why(bad, words):
 
 def test_generation_runs_in_its_own_process_with_the_same_notes_and_its_loss_is_reported_not_raised():
     request = Request("bass", "C minor", ("Cm", "Ab"), 2, seed=3)
-    worker = GenerationWorker(DEFAULT_MODEL)
+    worker = GenerationWorker(DEFAULT_MODEL, restart=False)
     try:
         assert worker.pid != os.getpid()
         worker.submit("first", request)
@@ -133,10 +133,10 @@ def test_generation_runs_in_its_own_process_with_the_same_notes_and_its_loss_is_
         [(tag, layer)] = worker.results()
         assert tag == "first" and layer == LayerModel(DEFAULT_MODEL).generate(request)  # as if in-process
         os.kill(worker.pid, signal.SIGKILL)
-        worker._proc.wait()
         worker.submit("second", request)
         worker.wait_idle()
         [(tag, failed)] = worker.results()
-        assert tag == "second" and failed.startswith("generation failed:") and "generation process" in failed
+        assert tag == "second" and isinstance(failed, Lost) and "generation process" in failed.why
+        assert list(worker.notices) == [f"generation: {failed.why}"] and worker.pid is None
     finally:
         worker.close()

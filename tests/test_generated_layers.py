@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
+import shutil
 
 import numpy as np
 
 from engine.generate.model import DEFAULT_MODEL
+from engine.session import Engine
 
-from audio import osc_packet, play
-from conftest import BAR, write_machine
+from audio import amplitude, osc_packet, play, read, run_until
+from conftest import BAR, TONES, write_machine
 
 SIXTEENTH = BAR // 16
 MACHINE = """\
@@ -106,3 +108,27 @@ def test_without_a_usable_model_the_rest_still_plays(tone_pack, tmp_path, caplog
     assert not [e for e in log if e["action"] == "layer"]
     base, _ = render(plain, steps, 3 * BAR)
     assert np.array_equal(x, base)  # the stems play exactly as without the layer
+
+
+def test_a_segment_named_gen_plays_beside_a_generated_layer(tone_pack, tmp_path):
+    """Level keys are typed: a segment called `gen` cannot be taken for a generated layer (or the other way)."""
+    pack = shutil.copytree(tone_pack, tmp_path / "tones")
+    (pack / "pack.yaml").write_text((pack / "pack.yaml").read_text().replace("\n  calm:\n", "\n  gen:\n"))
+    path = write_machine(tmp_path, """\
+pack: tones
+initial: calm
+states:
+  calm:
+    segment: gen
+    layers: {a: -6 dB, b: -inf}
+    generate:
+      arp: {role: arpeggio, instrument: pluck, seed: 5, bars: 1}
+""", "gen_segment.yaml")
+    with Engine(path, audio="offline") as engine, engine.recording(tmp_path / "gen.wav"):
+        run_until(engine, 3 * BAR)
+        faults, log = engine.conductor.fault_count, list(engine.conductor.log)
+    x = read(tmp_path / "gen.wav")[:, 0]
+    assert faults == 0 and [e["sample"] for e in log if e["action"] == "layer"] == [BAR]
+    a_freq = TONES["calm"]["a"][0]
+    assert abs(amplitude(x[6000:BAR - 6000], a_freq) - 0.2 * 10 ** (-6 / 20)) < 0.004  # the stem at its level
+    assert np.abs(x[:BAR]).max() < 0.15 and np.abs(x[BAR:2 * BAR]).max() > 0.15  # the layer joins on bar 2

@@ -111,3 +111,21 @@ def test_names_and_osc_addresses_have_a_length_limit(tone_pack):
     text = str(err.value)
     assert f"state name '{long_state}' must be letters, digits and _ (at most 64)" in text
     assert "long.yaml:6:3: state name" in text and "long.yaml:8:3: osc:" in text and "(at most 128 characters)" in text
+
+
+def test_a_huge_file_is_refused_after_reading_no_more_than_the_limit(tmp_path):
+    """A 400 MB file (sparse: it costs no disk) is refused; `validate` reads at most 2 MB of it, not all 400."""
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.yaml"
+    with open(big, "wb") as f:
+        f.truncate(400 << 20)
+    measure = ("import resource, subprocess, sys; r = subprocess.run([sys.executable, '-m', 'engine.cli', 'validate', "
+               "sys.argv[1]], capture_output=True, text=True); "
+               "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(r.stderr, end='')")
+    r = subprocess.run([sys.executable, "-c", measure, str(big)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    head, stderr = r.stdout.split("\n", 1)
+    code, peak_kb = map(int, head.split())
+    assert code == 1 and stderr == f"{big}:1:1: file is larger than 2000000 bytes\n"
+    assert peak_kb < 200 * 1024  # 442 MB when the whole file was read first

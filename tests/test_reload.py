@@ -10,6 +10,7 @@ import time
 import pytest
 
 from engine.errors import ValidationError
+from engine.events import Telemetry
 from engine.session import Engine
 
 from audio import amplitude, osc_packet, read, run_until, send
@@ -112,3 +113,88 @@ def test_a_stem_lost_mid_session_is_reported_on_reload_and_the_music_plays_on(to
     assert "calm/a.wav: file not found" in str(err.value) and err.value.problems[0].file.endswith("pack.yaml")
     x = read(tmp_path / "out.wav")[:, 0]
     assert amplitude(x[BAR + 6000:BAR + 12000], A) == pytest.approx(0.2, abs=0.004)  # loaded audio plays on
+
+
+DEEP = MACHINE.replace("when: event go, sync: bar", 'when: "' + "not " * 1000 + 'event go", sync: bar')
+
+
+def test_run_watch_survives_files_the_parser_cannot_take_and_keeps_its_recording(tone_pack, tmp_path):
+    """A 1,000-deep `not` chain and a pack path that loops (symlinks): each one line, the music and the
+    recording (--audio offline --out) go on, and a good save is taken after them."""
+    path = write_machine(tone_pack.parent, MACHINE, "hostile.yaml")
+    loop = tone_pack.parent / "loop"
+    loop.unlink(missing_ok=True)
+    loop.symlink_to(loop)
+    out = tmp_path / "kept.wav"
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "run", str(path), "--audio", "offline", "--out",
+                             str(out), "--osc-port", "0", "--watch"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert "OSC on" in proc.stdout.readline()
+        for text in (DEEP, MACHINE.replace("pack: tones", "pack: loop"), MACHINE.replace("a: 0 dB", "a: -6 dB")):
+            time.sleep(0.7)
+            path.write_text(text)
+        time.sleep(1.5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=20)
+    deep_line = next(i for i, t in enumerate(DEEP.splitlines(), 1) if "not not" in t)
+    assert proc.returncode == 0 and "Traceback" not in stderr
+    assert f"{path}:{deep_line}:" in stderr and "condition nested too deeply" in stderr
+    assert f"{path}:1:7: pack: '{loop}' cannot be resolved (a symbolic link that loops back on itself?)" in stderr
+    assert stderr.count("not reloaded; the previous version keeps playing") == 2
+    assert f"segue: reloaded {path}" in stdout and f"segue: recorded to {out}" in stdout
+    assert len(read(out)) > BAR  # the recording is kept
+
+
+def test_validate_says_one_line_per_file_the_parser_cannot_take(tone_pack):
+    deep = write_machine(tone_pack.parent, DEEP, "deep.yaml")
+    loop = tone_pack.parent / "loop.yaml"
+    loop.unlink(missing_ok=True)
+    loop.symlink_to(loop)
+    r = subprocess.run([sys.executable, "-m", "engine.cli", "validate", str(deep), str(loop), "/dev/zero"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 3 and "condition nested too deeply" in lines[0]
+    assert lines[1].startswith(f"{loop}:1:1: cannot read file: Too many levels of symbolic links")
+    assert lines[2] == "/dev/zero:1:1: not a regular file (a device, pipe or socket cannot be a YAML document)"
+
+
+def test_a_transition_queued_for_the_bar_where_a_reload_swaps_still_happens(tone_pack):
+    path = write_machine(tone_pack.parent, MACHINE, "queued.yaml")
+    with Engine(path, audio="offline") as engine:
+        run_until(engine, BAR // 2)
+        engine.queue.put(Telemetry("event", "go", source="/segue/event/go"))
+        path.write_text(MACHINE.replace("      a: 0 dB", "      a: -6 dB"))
+        engine.reload()
+        run_until(engine, 2 * BAR)
+        log = list(engine.conductor.log)
+    assert [e["sample"] for e in log if e["action"] == "reload"] == [BAR]
+    assert [(e["target"], e["sample"]) for e in log if e["action"] == "enter"][-1] == ("fight", BAR)
+
+
+GLIDE = MACHINE.replace("intensity: {range: [0, 1], default: 0, smooth: 0ms}",
+                        "intensity: {range: [0, 1], default: 0, smooth: 4s}\n  gone: {range: [0, 1]}")
+
+
+def test_a_reload_keeps_params_gliding_and_drops_telemetry_for_a_param_it_removed(tone_pack, tmp_path):
+    path = write_machine(tone_pack.parent, GLIDE, "glide.yaml")
+    with Engine(path, audio="offline") as engine, engine.recording(tmp_path / "glide.wav"):
+        bank = engine.params
+        engine.queue.put(Telemetry("param", "intensity", 1.0, source="/segue/param/intensity"))
+        run_until(engine, BAR // 2)
+        path.write_text(GLIDE.replace("\n  gone: {range: [0, 1]}", ""))
+        engine.reload()
+        run_until(engine, BAR + BEAT)
+        engine.queue.put(Telemetry("param", "gone", 0.5, source="/segue/param/gone", sample=BAR + BEAT))
+        run_until(engine, 3 * BAR)
+        after = engine.params.params["intensity"].value
+        faults, notices = engine.conductor.fault_count, list(engine.conductor.notices)
+    assert bank is engine.params and engine.params is engine.conductor.params  # one bank, the live one
+    assert "gone" not in engine.params.params and after == pytest.approx(1.0)  # 4 s glide, reached at 6 s
+    assert faults == 0 and notices == ["/segue/param/gone: dropped: the reloaded machine has no param 'gone'"]
+    x = read(tmp_path / "glide.wav")[:, 0]
+    b = TONES["calm"]["b"][0]
+    levels = [amplitude(x[s:s + 4800], b) for s in (BAR + 2000, 2 * BAR, 3 * BAR - 4800)]
+    assert levels[0] < levels[1] < levels[2]  # still rising after the swap at BAR, not frozen there

@@ -1,5 +1,5 @@
 """The runtime on its own: plain numbers in, decisions stamped with exact samples out."""
-from engine.machine.decisions import EnterState, Fade, Scheduled, StartSegment
+from engine.machine.decisions import EnterState, Fade, Scheduled, StartSegment, StemLevel
 from engine.machine.loader import load_machine
 from engine.machine.runtime import Runtime
 from engine.params import ParamBank
@@ -195,5 +195,5 @@ def test_layer_levels_follow_the_param_curve(tone_pack):
     d = driver(tone_pack)
     d.step(intensity=0.5)
     levels = d.runtime.levels(d.params.values())
-    assert levels[("calm", "a")] == 1.0
-    assert abs(levels[("calm", "b")] - 10 ** (-30 / 20)) < 1e-9  # half way from -60 dB (silence) to 0 dB
+    assert levels[StemLevel("calm", "a")] == 1.0
+    assert abs(levels[StemLevel("calm", "b")] - 10 ** (-30 / 20)) < 1e-9  # half way from -60 dB (silence) to 0 dB

@@ -19,7 +19,7 @@ from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
 from engine.loudness import k_weighting, true_peak_phases
-from engine.machine.decisions import Automate, Decision, Fade, PlayStinger, StartSegment
+from engine.machine.decisions import Automate, Decision, Fade, LayerLevel, PlayStinger, StartSegment, StemLevel
 from engine.machine.model import MIN_RAMP_SECONDS, Sidechain
 from engine.stems.pack import Pack
 
@@ -182,7 +182,7 @@ class Graph:
         self._peak_streams, self._power_streams, self._momentary, self._short_term, self._true_peak = (
             [o._getStream() for o in meter._base_objs]
             for meter in (self.peak_meter, self.power, self.momentary, self.short_term, self.true_peak_meter))
-        self._levels: dict[tuple[str, str], float] = {}
+        self._levels: dict[StemLevel | LayerLevel, float] = {}
 
     def _sidechain(self, p, sc: Sidechain, recording: np.ndarray | None, sr: int, block: int):
         """Bed gain from the input's level: 1 in silence, `depth` once the input reaches the threshold."""
@@ -214,14 +214,14 @@ class Graph:
             elif isinstance(d, PlayStinger):
                 self.oneshots[d.oneshot].play(k, d.gain)
 
-    def set_levels(self, levels: Mapping[tuple[str, str], float]) -> None:
+    def set_levels(self, levels: Mapping[StemLevel | LayerLevel, float]) -> None:
         for key, value in levels.items():
             if self._levels.get(key) != value:
                 self._levels[key] = value
-                if key[0] == "gen":
-                    self.note_players[key[1]].level.value = value
+                if isinstance(key, LayerLevel):
+                    self.note_players[key.layer].level.value = value
                 else:
-                    self.players[key[0]].stems[key[1]].level.value = value
+                    self.players[key.segment].stems[key.stem].level.value = value
 
     def start_layer(self, key: str, schedule: NoteSchedule) -> None:
         """A generated phrase takes over its layer from the schedule's start sample on."""
@@ -234,7 +234,7 @@ class Graph:
         player = self.note_players[key]
         player.level.time = samples / sample_rate
         player.level.value = 0.0
-        self._levels.pop(("gen", key), None)
+        self._levels.pop(LayerLevel(key), None)
 
     def play_notes(self, block_start: int) -> None:
         for key, schedule in self.schedules.items():

@@ -3,51 +3,66 @@
 The audio callback only appends to a bounded deque and sets an event; the worker thread hands each request
 to the generation process (serve.py), which runs the model, and appends what comes back. The model's
 sampling loop is Python: in the engine's process it would hold the GIL the audio callback needs, so it runs
-in its own. An offline render may wait for a result (it has no deadline); live never does.
+in its own. Each answer has a deadline; a generator that misses it or dies is killed (so reaped), reported
+once, and (live) started again after a backoff, while the music plays on.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Hashable
 
 from engine.errors import SegueError
+from engine.generate.link import GeneratorLost, GeneratorProcess
 from engine.generate.model import NoteLayer, Request
 from engine.generate.serve import layer_from
-from engine.processes import spawn
 
-START_TIMEOUT = 60.0  # seconds to import onnxruntime and load the model on a slow machine
+PHRASE_DEADLINE = 30.0  # seconds for one phrase; the model writes one in well under a second
+BACKOFF = (1.0, 60.0)  # seconds before the first restart, and the longest wait between two
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A request that got no phrase because the generation process was lost (not a request the model refused)."""
+
+    why: str
 
 
 class GenerationWorker:
-    def __init__(self, model_path: Path | str, capacity: int = 16):
-        """Starts the generation process; SegueError (naming the file) if the model cannot be used."""
-        self._proc = spawn("engine.generate.serve", str(model_path), stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, text=True)
-        first = _read_with_timeout(self._proc, START_TIMEOUT)
-        if first.get("ready") is not True:
-            self._proc.kill()
-            raise SegueError(first.get("error") or "the generation process did not start")
+    def __init__(self, model_path: Path | str, capacity: int = 16, deadline: float = PHRASE_DEADLINE,
+                 restart: bool = True):
+        """Starts the generation process; SegueError (naming the file) if the model cannot be used.
+
+        `restart`: start a lost generator again (live); offline a loss ends the render instead.
+        """
+        self.model_path, self.deadline, self.restart = model_path, deadline, restart
+        self._process: GeneratorProcess | None = GeneratorProcess(model_path)
         self.capacity = capacity
         self._requests: deque[tuple[Hashable, Request]] = deque()
-        self._results: deque[tuple[Hashable, NoteLayer | str]] = deque()
+        self._results: deque[tuple[Hashable, NoteLayer | str | Lost]] = deque()
+        self.notices: deque[str] = deque(maxlen=32)  # the engine hands its own, for the main thread to log
+        self._backoff = BACKOFF[0]
+        self._retry_at = 0.0
+        self._lost_why = ""
         self._wake = threading.Event()
         self._stop = False
         self.dropped = 0
+        self.losses = 0
+        self.restarts = 0
         self.submitted = 0  # written by the submitting thread only
         self.completed = 0  # written by the worker only
         self._thread = threading.Thread(target=self._run, name="segue-generate", daemon=True)
         self._thread.start()
 
     @property
-    def pid(self) -> int:
-        """The generation process's id, for process monitors (and the test that kills it)."""
-        return self._proc.pid
+    def pid(self) -> int | None:
+        """The generation process's id (None while it is being restarted), for monitors and tests."""
+        process = self._process
+        return process.pid if process else None
 
     def submit(self, tag: Hashable, request: Request) -> bool:
         if len(self._requests) >= self.capacity:
@@ -58,15 +73,15 @@ class GenerationWorker:
         self._wake.set()
         return True
 
-    def results(self) -> list[tuple[Hashable, NoteLayer | str]]:
+    def results(self) -> list[tuple[Hashable, NoteLayer | str | Lost]]:
         out = []
         for _ in range(len(self._results)):
             out.append(self._results.popleft())
         return out
 
-    def wait_idle(self, timeout: float = 10.0) -> None:
-        """Offline only: wait until every submitted request has a result."""
-        deadline = time.monotonic() + timeout
+    def wait_idle(self) -> None:
+        """Offline only: wait until every submitted request has a result (each has its deadline, so this ends)."""
+        deadline = time.monotonic() + self.deadline * (self.submitted - self.completed + 1)
         while self.completed < self.submitted:
             if time.monotonic() > deadline:
                 raise SegueError("generation did not finish in time")
@@ -76,41 +91,61 @@ class GenerationWorker:
         while not self._stop:
             self._wake.wait(0.1)
             self._wake.clear()
+            self._watch()
             while self._requests and not self._stop:
                 tag, request = self._requests.popleft()
                 self._results.append((tag, self._generate(request)))
                 self.completed += 1
 
-    def _generate(self, request: Request) -> NoteLayer | str:
+    def _watch(self) -> None:
+        """Between requests: notice a generator that ended, and start a lost one again once its backoff is over."""
+        if self._process is not None and (code := self._process.exited()) is not None:
+            self._lose(f"the generation process ended (exit code {code})")
+        if self._process is not None or not self.restart or time.monotonic() < self._retry_at:
+            return
         try:
-            self._proc.stdin.write(json.dumps(dataclasses.asdict(request)) + "\n")
-            self._proc.stdin.flush()
-            answer = json.loads(self._proc.stdout.readline() or '{"failed": "the generation process stopped"}')
-        except (OSError, ValueError) as exc:
-            return f"generation failed: the generation process is gone ({exc})"
+            self._process = GeneratorProcess(self.model_path)
+        except SegueError as exc:
+            self._backoff = min(2 * self._backoff, BACKOFF[1])
+            self._retry_at = time.monotonic() + self._backoff
+            self.notices.append(f"generation: could not restart ({exc}); trying again in {self._backoff:g} s")
+            return
+        self.restarts += 1
+        self.notices.append("generation: the generation process is back; generated layers follow again")
+
+    def _generate(self, request: Request) -> NoteLayer | str | Lost:
+        self._watch()
+        if self._process is None:
+            return Lost(self._lost_why + ("; it is being restarted" if self.restart else ""))
+        try:
+            answer = self._process.ask(dataclasses.asdict(request), self.deadline)
+        except GeneratorLost as exc:
+            self._lose(str(exc))
+            return Lost(str(exc))
+        self._backoff = BACKOFF[0]  # it answered: a later loss starts the backoff afresh
         return answer["failed"] if "failed" in answer else layer_from(answer)
+
+    def _lose(self, why: str) -> None:
+        """Kill (and so reap) the lost process and say so, once."""
+        self._process.kill()
+        self._process = None
+        self._lost_why = why
+        self.losses += 1
+        if self.restart:
+            self._retry_at = time.monotonic() + self._backoff
+            self.notices.append(f"generation: {why}; restarting it in {self._backoff:g} s, the music plays on "
+                                "(generated layers keep their last phrase)")
+            self._backoff = min(2 * self._backoff, BACKOFF[1])
+        else:
+            self.notices.append(f"generation: {why}")
 
     def close(self) -> None:
         self._stop = True
         self._wake.set()
         self._thread.join(timeout=2)
-        try:
-            self._proc.stdin.close()
-            self._proc.wait(timeout=3)
-        except (OSError, subprocess.TimeoutExpired):
-            self._proc.kill()
-
-
-def _read_with_timeout(proc: subprocess.Popen, seconds: float) -> dict:
-    """The process's first JSON line, or {} if it said nothing in time (it is then killed)."""
-    box: list[str] = []
-    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(seconds)
-    if not box:
-        proc.kill()
-        return {}
-    try:
-        return json.loads(box[0]) if box[0] else {}
-    except ValueError:
-        return {}
+        process = self._process
+        if process is not None and self._thread.is_alive():  # still waiting on a stopped generator
+            process.kill()
+        elif process is not None:
+            process.close()
+        self._thread.join(timeout=2)

@@ -13,6 +13,7 @@ lets go only above 0.25 + hysteresis, so a value hovering at the threshold canno
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Mapping, Union
 
@@ -61,6 +62,7 @@ Condition = Union[EventRaised, Compare, Const, Not, All, Any_]
 
 _TOKEN = re.compile(r"\s*(?:(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+))|(?P<op><=|>=|==|!=|<|>)|(?P<par>[()])|(?P<name>[A-Za-z_][A-Za-z0-9_]*))")
 _KEYWORDS = {"and", "or", "not", "event", "true", "false"}
+MAX_DEPTH = 32  # levels of 'not' and parentheses; no one writes more, and the parser (and evaluate) recurse
 
 
 def _tokenize(text: str) -> list[tuple[str, str, int]]:
@@ -83,6 +85,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -123,13 +126,24 @@ class _Parser:
 
     def not_(self) -> Condition:
         if self.word("not"):
-            return Not(self.not_())
+            with self._deeper(self.tokens[self.i - 1][2]):
+                return Not(self.not_())
         return self.atom()
+
+    @contextmanager
+    def _deeper(self, column: int):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(f"condition nested too deeply (more than {MAX_DEPTH} levels of 'not' and "
+                                 "parentheses)", column)
+        yield
+        self.depth -= 1
 
     def atom(self) -> Condition:
         kind, text, col = self.take()
         if kind == "par" and text == "(":
-            cond = self.or_()
+            with self._deeper(col):
+                cond = self.or_()
             k2, t2, c2 = self.take()
             if t2 != ")":
                 raise ConditionError(f"expected ')' but found '{t2}'", c2)

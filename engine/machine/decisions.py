@@ -98,3 +98,18 @@ class Reloaded(Decision):
 
     path: str
     action = "reload"
+
+
+@dataclass(frozen=True)
+class StemLevel:
+    """The level of one stem of a segment: a key of Runtime.levels()."""
+
+    segment: str
+    stem: str
+
+
+@dataclass(frozen=True)
+class LayerLevel:
+    """The level of one generated layer ('state.name'): its own type, so no segment name can collide with it."""
+
+    layer: str

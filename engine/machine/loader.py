@@ -15,10 +15,12 @@ from yaml.nodes import Node, ScalarNode
 from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
 from engine.fades import CURVES
 from engine.generate.encoding import HIGH, LOW, ROLE_ALIASES, ROLES
-from engine.machine.model import (ANY, CUE_ACTIONS, INSTRUMENTS, PREVIOUS, START_MODES, Cue, Curve, FadeSpec,
-                                  Generated, Layer, Machine, OscRoute, Sidechain, State, Stinger, Sync, Transition)
+from engine.machine.model import (ANY, CUE_ACTIONS, INSTRUMENTS, PREVIOUS, START_MODES, STINGER_COOLDOWN, Cue, Curve,
+                                  FadeSpec, Generated, Layer, Machine, OscRoute, Sidechain, State, Stinger, Sync,
+                                  Transition)
 from engine.params import ParamSpec
-from engine.stems.pack import Pack, load_pack
+from engine.errors import Problem, SegueError, ValidationError
+from engine.stems.pack import Pack, PathLoop, load_pack, resolved
 from engine.units import ZERO, Duration, UnitError, db_to_gain, parse_db, parse_duration
 from engine.yamldoc import Doc, items
 
@@ -42,7 +44,18 @@ SIDECHAIN_KEYS = {"input", "threshold", "depth", "attack", "release"}
 
 
 def load_machine(path: Path | str) -> Machine:
+    """The machine, or ValidationError (file:line:column problems), whatever is wrong with the files."""
     path = Path(path)
+    try:
+        return _load(path)
+    except SegueError:
+        raise
+    except Exception as exc:  # a gap in the checks: still one designer-readable line, never a traceback
+        raise ValidationError([Problem(str(path), 1, 1, f"cannot be loaded ({type(exc).__name__}: {exc})")]) \
+            from exc
+
+
+def _load(path: Path) -> Machine:
     doc = Doc.load(path)
     top = doc.mapping(doc.root, "state machine", TOP_KEYS, ("pack", "initial", "states"))
     doc.raise_if_problems()
@@ -54,7 +67,11 @@ def load_machine(path: Path | str) -> Machine:
 def _pack(doc: Doc, path: Path, node: Node) -> Pack:
     rel = doc.string(node, "pack")
     doc.raise_if_problems()
-    folder = (path.parent / str(rel)).resolve()
+    try:
+        folder = resolved(path.parent / str(rel))
+    except PathLoop as exc:
+        doc.error(node, f"pack: {exc}")
+        doc.raise_if_problems()
     if not (folder / "pack.yaml").is_file():
         doc.error(node, f"pack: no stem pack at {folder} (expected a folder with pack.yaml)")
         doc.raise_if_problems()
@@ -105,7 +122,8 @@ class _Builder:
         assert initial and default_sync and default_fade
         return Machine(path, self.pack, tuple(self.params.values()), tuple(self.events), initial,
                        MappingProxyType(self.states), tuple(transitions), MappingProxyType(osc),
-                       default_sync, default_fade, MappingProxyType(stingers), MappingProxyType(cues), sidechain)
+                       default_sync, default_fade, MappingProxyType(stingers), MappingProxyType(cues), sidechain,
+                       tuple(doc.notes))
 
     def _entries(self, section: str, kind: str, allowed: set[str], required: tuple[str, ...], bad_name: str):
         """(name, key node, value node, where, mapping) for each well-named, well-formed entry of a section;
@@ -485,7 +503,8 @@ class _Builder:
                 continue
             when, when_text = self._condition(m["when"][1], where) if "when" in m else (None, "")
             sync = self._sync(m["sync"][1], f"{where}: sync", []) if "sync" in m else Sync("beat")
-            cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else ZERO
+            cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else \
+                STINGER_COOLDOWN
             gain = self._gain_db(m["gain"][1], f"{where}: gain") if "gain" in m else 0.0
             duck = self._gain_db(m["duck"][1], f"{where}: duck") if "duck" in m else None
             if ("when" in m and when is None) or None in (sync, cooldown, gain) or ("duck" in m and duck is None):
@@ -569,6 +588,8 @@ class _Builder:
                          max(release.amount, 0.001))
 
     def _reachability(self, initial: str, transitions: list[Transition]) -> None:
+        """A state no rule, `then` or `go` cue leads to is still entered by /segue/state/<name> (README offers
+        it for every state), so it is a note, not an error: the designer may have meant it, or forgotten a rule."""
         reached, frontier = {initial}, [initial]
         while frontier:
             state = frontier.pop()
@@ -584,5 +605,5 @@ class _Builder:
         states_node = self.top["states"][1]
         for key_node, _ in states_node.value:
             if key_node.value in self.states and key_node.value not in reached:
-                self.doc.error(key_node, f"state '{key_node.value}' can never be entered from '{initial}' "
-                                         "(no transition, 'then' or 'go' cue leads to it)")
+                self.doc.note(key_node, f"state '{key_node.value}' is entered only by /segue/state/{key_node.value} "
+                                        f"(no transition, 'then' or 'go' cue leads to it from '{initial}')")

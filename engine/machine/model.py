@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from engine.errors import Problem
 from engine.machine.conditions import Condition
 from engine.params import ParamSpec
 from engine.stems.pack import Pack
@@ -133,10 +134,13 @@ class Stinger:
     when: Condition | None  # fires on the rising edge; None: only by cue or OSC
     when_text: str
     sync: Sync
-    cooldown: Duration
+    cooldown: Duration  # however it is fired (condition, cue, OSC), it plays at most once per cooldown
     gain: float  # linear
     duck: float | None  # linear gain of the bed while it plays
     samples: int  # length of the one-shot
+
+
+STINGER_COOLDOWN = Duration(1.0, "beats")  # when the machine names none: a one-shot retriggered faster is a stutter
 
 
 CUE_ACTIONS = ("go", "stop", "fade_all", "panic", "duck", "stinger")
@@ -181,3 +185,4 @@ class Machine:
     stingers: Mapping[str, Stinger] = field(default_factory=dict)
     cues: Mapping[str, Cue] = field(default_factory=dict)
     sidechain: Sidechain | None = None
+    notes: tuple[Problem, ...] = ()  # what `validate` mentions without failing (a state only OSC can enter)

@@ -5,6 +5,7 @@ decisions that take effect inside the block, each at its exact sample. Pure: no 
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -12,11 +13,12 @@ from engine.clock import next_in_loop
 from engine.machine.conditions import Compare, Latches, evaluate, walk
 from engine.generate.model import Request
 from engine.fades import Envelope
-from engine.machine.decisions import (Automate, Decision, EnterState, Fade, GenerateLayer, PlayStinger, Reloaded,
-                                      Scheduled, StartSegment, StopLayer)
+from engine.machine.decisions import (Automate, Decision, EnterState, Fade, GenerateLayer, LayerLevel, PlayStinger,
+                                      Reloaded, Scheduled, StartSegment, StemLevel, StopLayer)
 from engine import fades
 from engine.machine.model import (ANY, MIN_RAMP_SECONDS, PREVIOUS, Cue, FadeSpec, Generated, Machine, Sync,
                                   Transition)
+from engine.machine.timeline import DUE_PER_BLOCK, Timed, Timeline
 from engine.units import ZERO, Duration
 
 
@@ -94,8 +96,7 @@ class Runtime:
         self.locks = {g.name: g.lock for s in machine.states.values() for g in s.generate.values()}
         self.generated: dict[str, ActiveLayer] = {}
         self.envelopes = {target: Envelope(0, ((0, 1.0),)) for target in ("master", "duck", "stinger_duck")}
-        self.timed: list[tuple[int, int, str, object]] = []  # (sample, order, kind, payload): cue actions, stingers
-        self._order = 0
+        self.timeline = Timeline()  # cue actions and stingers waiting for their sample
         self._stinger_was_true = {name: False for name in machine.stingers}
         self.stinger_ready_at: dict[str, int] = {}
         self._values: Mapping[str, float] = {}
@@ -127,43 +128,53 @@ class Runtime:
             self._schedule_stinger(name, now)
         for name, value in cues:
             out += self._cue(name, value, now)
-        end = block_start + block_len
+        end, budget = block_start + block_len, DUE_PER_BLOCK
         while True:  # transitions and timed actions due in this block, in the order of their samples
-            next_timed = self.timed[0][0] if self.timed else end
+            next_timed = self.timeline.next_sample() if budget and self.timeline else None
+            next_timed = end if next_timed is None else next_timed
             if self.pending and self.pending.sample < end and self.pending.sample <= next_timed:
                 pending, self.pending = self.pending, None
                 out += self._execute(pending)
-            elif next_timed < end:
-                out += self._run_timed(*self.timed.pop(0))
+            elif next_timed < end:  # one held over from a busier block plays at this block's start
+                budget -= 1
+                at, kind, payload = self.timeline.pop()
+                out += self._run_timed(max(at, block_start), kind, payload)
             else:
                 break
         out += self._regenerate(block_start)
         return out
 
-    def swap(self, machine: Machine, at: int) -> list[Decision]:
-        """Take over a new version of the machine (same pack) at `at`, keeping what plays.
+    def swap(self, machine: Machine, at: int, values: Mapping[str, float]) -> list[Decision]:
+        """Take over a new version of the machine (same pack) at `at`, keeping what plays; `values`: its params.
 
         The current state stays if it still exists (its layers fade to their new gains over a beat);
-        otherwise the new initial state is entered. Pending transitions are re-decided from the new rules.
+        otherwise the new initial state is entered. A transition already scheduled (or a bridge playing) goes on
+        if its target still exists: a designer saving the file must not cancel the move the game just asked for.
         """
         old_state = self.state
         self.machine = machine
         conditions = [t.when for t in machine.transitions] + [s.when for s in machine.stingers.values() if s.when]
         compares = [c for cond in conditions for c in walk(cond) if isinstance(c, Compare)]
         self.latches = Latches(compares, {p.name: p.hysteresis for p in machine.params})
-        self.latches.update(self._values)
-        self.pending, self.bridging = None, False
+        self._values = values
+        self.latches.update(values)
+        if self.pending and self.pending.move.target in machine.states:  # its rules' cooldowns were the old file's
+            self.pending = dataclasses.replace(self.pending, move=dataclasses.replace(self.pending.move, rules=()))
+        else:
+            self.pending, self.bridging = None, False
         self.cooldown_until = {}
         self._stinger_was_true = {name: False for name in machine.stingers}
-        self.timed = [t for t in self.timed if t[2] != "stinger" or t[3] in machine.stingers]
+        self.timeline.keep(lambda kind, payload: kind is not Timed.STINGER or payload in machine.stingers)
         self.locks = {g.name: self.locks.get(g.name, g.lock) for s in machine.states.values()
                       for g in s.generate.values()}
         out: list[Decision] = [Reloaded(at, self.position(at), self.state, "the file changed", str(machine.path))]
         if old_state not in machine.states:
             return out + self._enter(at, machine.initial, machine.default_fade, None,
                                      f"state '{old_state}' is gone after the reload")
+        if self.bridging:  # the bridge plays on; its end enters the state with the new file's gains
+            return out
         state = machine.states[old_state]
-        if state.segment != self.segment and not self.bridging:
+        if state.segment != self.segment:
             return out + self._enter(at, old_state, machine.default_fade, "start",
                                      f"state '{old_state}' plays segment '{state.segment}' after the reload")
         beat = Duration(1.0, "beats")
@@ -181,15 +192,18 @@ class Runtime:
         if name in self.locks:
             self.locks[name] = locked
 
-    def levels(self, values: Mapping[str, float]) -> dict[tuple[str, str], float]:
-        """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed)."""
+    def levels(self, values: Mapping[str, float]) -> dict[StemLevel | LayerLevel, float]:
+        """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed) and of each
+        generated layer."""
         if self.bridging:
-            return {(self.segment, s): 1.0 for s in self.machine.pack.segments[self.segment].stems}
+            return {StemLevel(self.segment, s): 1.0 for s in self.machine.pack.segments[self.segment].stems}
         layers = self.machine.states[self.state].layers
-        out = {("gen", key): self._gain(a.spec.gain, values) for key, a in self.generated.items()}
+        out: dict[StemLevel | LayerLevel, float] = {LayerLevel(key): self._gain(a.spec.gain, values)
+                                                    for key, a in self.generated.items()}
         for stem in self.machine.pack.segments[self.segment].stems:
             layer = layers.get(stem)
-            out[(self.segment, stem)] = layer.curve.gain(values[layer.curve.param]) if layer and layer.curve else 1.0
+            curve = layer.curve if layer else None
+            out[StemLevel(self.segment, stem)] = curve.gain(values[curve.param]) if curve else 1.0
         return out
 
     @staticmethod
@@ -311,11 +325,6 @@ class Runtime:
         return out
 
     # -- broadcast: cues, stingers, master and ducking ----------------------------------------------
-    def _at(self, sample: int, kind: str, payload) -> None:
-        self._order += 1
-        self.timed.append((sample, self._order, kind, payload))
-        self.timed.sort(key=lambda t: (t[0], t[1]))
-
     def _auto_stingers(self, now: int, events: frozenset[str]) -> None:
         """A stinger fires when its condition turns true (not on every block while it stays true)."""
         for name, stinger in self.machine.stingers.items():
@@ -324,16 +333,17 @@ class Runtime:
             truth = evaluate(stinger.when, self.latches, events)
             rising = truth and not self._stinger_was_true[name]
             self._stinger_was_true[name] = truth
-            if rising and self.stinger_ready_at.get(name, -1) <= now:
+            if rising:
                 self._schedule_stinger(name, now)
 
     def _schedule_stinger(self, name: str, now: int) -> None:
+        """However it is fired (its condition, a cue, OSC), a stinger waits out its cooldown."""
         stinger = self.machine.stingers.get(name)
-        if stinger is None:
+        if stinger is None or self.stinger_ready_at.get(name, -1) > now:
             return
         at = self._boundary(stinger.sync, now)
-        self.stinger_ready_at[name] = at + self._samples(stinger.cooldown)
-        self._at(at, "stinger", name)
+        if self.timeline.add(at, Timed.STINGER, name):
+            self.stinger_ready_at[name] = at + self._samples(stinger.cooldown)
 
     def _cue(self, name: str, value: float, now: int) -> list[Decision]:
         cue = self.machine.cues.get(name) or (PANIC if name == "panic" else None)
@@ -341,7 +351,8 @@ class Runtime:
             return []
         why = f"cue '{name}'"
         if cue.action == "panic":  # now, fast, everything: never a click, never a wait
-            self.pending, self.timed = None, []
+            self.pending = None
+            self.timeline.clear()
             return [self._automate(now, "master", ((self._samples(cue.time), 0.0),), why)]
         at = self._boundary(cue.sync, now)
         if cue.action == "go":
@@ -350,19 +361,22 @@ class Runtime:
                 self.pending = Pending(at, Move(cue.target, cue.sync, move.fade, move.start, move.bridge, (), why))
             if self.envelopes["master"].final == 0.0:  # after a stop or a panic, `go` brings the music back
                 fade_in = move.fade.fade_in if move else self.machine.default_fade.fade_in
-                self._at(at, "automate", ("master", ((max(self.min_ramp, self._samples(fade_in)), 1.0),), why))
+                length = max(self.min_ramp, self._samples(fade_in))
+                self.timeline.add(at, Timed.AUTOMATE, ("master", ((length, 1.0),), why))
         elif cue.action == "stinger":
             self._schedule_stinger(cue.target, now)
         elif cue.action in ("stop", "fade_all"):
-            self._at(at, "automate", ("master", ((max(self.min_ramp, self._samples(cue.time)), cue.gain),), why))
+            length = max(self.min_ramp, self._samples(cue.time))
+            self.timeline.add(at, Timed.AUTOMATE, ("master", ((length, cue.gain),), why))
         elif cue.action == "duck":
             on = value >= 0.5
             length = max(self.min_ramp, self._samples(cue.time if on else cue.release))
-            self._at(at, "automate", ("duck", ((length, cue.gain if on else 1.0),), why + (" on" if on else " off")))
+            self.timeline.add(at, Timed.AUTOMATE,
+                              ("duck", ((length, cue.gain if on else 1.0),), why + (" on" if on else " off")))
         return []
 
-    def _run_timed(self, at: int, _order: int, kind: str, payload) -> list[Decision]:
-        if kind == "automate":
+    def _run_timed(self, at: int, kind: Timed, payload) -> list[Decision]:
+        if kind is Timed.AUTOMATE:
             target, points, why = payload
             return [self._automate(at, target, points, why)]
         stinger = self.machine.stingers[payload]

@@ -13,7 +13,7 @@ from typing import Mapping
 import soundfile
 
 from engine.clock import Clock
-from engine.errors import ValidationError
+from engine.errors import SegueError, ValidationError
 from engine.generate.harmony import HarmonyError, parse_key
 from engine.yamldoc import Doc, items
 
@@ -56,12 +56,24 @@ class Pack:
         return self.clock().beat_sample(bar * self.beats_per_bar + beat)
 
 
+class PathLoop(SegueError):
+    """A path that cannot be resolved: a symbolic link that loops back on itself."""
+
+
+def resolved(path: Path) -> Path:
+    """`path.resolve()`, with a symlink loop (RuntimeError before Python 3.13, OSError after) said as such."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise PathLoop(f"'{path}' cannot be resolved (a symbolic link that loops back on itself?): {exc}") from None
+
+
 def resolve_inside(folder: Path, relative: str) -> Path | None:
-    """The file `relative` names inside `folder`, or None if it would escape the folder."""
+    """The file `relative` names inside `folder`, or None if it would escape the folder. PathLoop if unresolvable."""
     if Path(relative).is_absolute() or relative.startswith(("/", "\\")):
         return None
-    root = folder.resolve()
-    target = (root / relative).resolve()
+    root = resolved(folder)
+    target = resolved(root / relative)
     return target if target.is_relative_to(root) else None
 
 
@@ -150,7 +162,11 @@ def _stem_file(doc: Doc, folder: Path, what: str, node, sr: int, need: int) -> P
     rel = doc.string(node, what)
     if rel is None:
         return None
-    path = resolve_inside(folder, rel)
+    try:
+        path = resolve_inside(folder, rel)
+    except PathLoop as exc:
+        doc.error(node, f"{what}: {exc}")
+        return None
     if path is None:
         doc.error(node, f"{what}: '{rel}' points outside the pack folder (use a path inside {folder})")
         return None

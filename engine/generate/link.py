@@ -1,0 +1,88 @@
+"""The generation process at the other end of a pipe: start it, ask it, stop it. Every wait has a deadline:
+a stopped (SIGSTOP), hung or dead generator is found out within it instead of holding its caller forever."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import time
+from pathlib import Path
+
+from engine.errors import SegueError
+from engine.processes import spawn
+
+START_TIMEOUT = 60.0  # seconds to import onnxruntime and load the model on a slow machine
+MAX_ANSWER = 16 << 20  # bytes; a phrase is a few kilobytes, so more without a newline is a broken generator
+
+
+class GeneratorLost(Exception):
+    """The generation process did not answer in time, or is gone."""
+
+
+class GeneratorProcess:
+    def __init__(self, model_path: Path | str, start_timeout: float = START_TIMEOUT):
+        """Starts the process and waits for its first line; SegueError (naming the file) if it cannot be used."""
+        self._proc = spawn("engine.generate.serve", str(model_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._buffer = b""
+        try:
+            first = self._answer(start_timeout)
+        except GeneratorLost as exc:
+            self.kill()
+            raise SegueError(f"the generation process did not start: {exc}") from None
+        if first.get("ready") is not True:
+            self.kill()
+            raise SegueError(first.get("error") or "the generation process did not start")
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def ask(self, fields: dict, seconds: float) -> dict:
+        """Send one request and wait at most `seconds` for its answer; GeneratorLost if none comes."""
+        try:  # one small line at a time (the pipe holds 64 KiB), so the write never waits on the process
+            self._proc.stdin.write(json.dumps(fields).encode() + b"\n")
+            self._proc.stdin.flush()
+        except OSError as exc:
+            raise GeneratorLost(f"the generation process is gone ({exc.strerror or exc})") from None
+        return self._answer(seconds)
+
+    def _answer(self, seconds: float) -> dict:
+        deadline = time.monotonic() + seconds
+        out = self._proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise GeneratorLost(f"the generation process gave no answer in {seconds:g} s (stopped or hung)")
+            if select.select([out], [], [], left)[0]:
+                chunk = os.read(out, 65536)
+                if not chunk:
+                    raise GeneratorLost("the generation process ended")
+                self._buffer += chunk
+                if len(self._buffer) > MAX_ANSWER:
+                    raise GeneratorLost("the generation process sent an answer too long to be a phrase")
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise GeneratorLost("the generation process answered something that is not JSON") from None
+
+    def exited(self) -> int | None:
+        """Its exit code once it has ended (reaped, so never left a zombie), else None."""
+        return self._proc.poll()
+
+    def kill(self) -> None:
+        """SIGKILL ends a stopped process too; waiting for it reaps it."""
+        self._proc.kill()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # stuck in the kernel; poll() reaps it later
+            pass
+
+    def close(self, timeout: float = 3.0) -> None:
+        """End of its input stops it; one that does not stop in time is killed."""
+        try:
+            self._proc.stdin.close()
+            self._proc.wait(timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()

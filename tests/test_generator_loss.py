@@ -1,0 +1,82 @@
+"""A generation process that stops (SIGSTOP) or dies (SIGKILL): the engine finds out within a deadline, says so
+once, and either fails the render cleanly (offline) or restarts the generator while the music plays on (live)."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.errors import SegueError
+from engine.events import Telemetry
+from engine.session import Engine
+
+from audio import running
+from conftest import BAR, write_machine
+
+MACHINE = """\
+pack: tones
+initial: calm
+states:
+  calm:
+    segment: calm
+    generate:
+      arp: {role: arpeggio, instrument: pluck, seed: 5, bars: 1, regenerate: every 1 bar}
+"""
+DEADLINE = 2.0
+
+
+def gone(pid: int) -> bool:
+    """Reaped: no process (not even a zombie) with this id any more."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] == "X"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def test_a_stopped_generator_fails_the_render_with_one_line_within_its_deadline(tone_pack, tmp_path):
+    out = tmp_path / "stopped.wav"
+    with Engine(write_machine(tone_pack.parent, MACHINE, "gen.yaml"), generation_deadline=DEADLINE) as engine:
+        pid = engine.worker.pid
+        os.kill(pid, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(SegueError, match=r"render failed: generated layer 'calm.arp' at bar 2:1: the generation "
+                                             r"process gave no answer in 2 s \(stopped or hung\); nothing was written"):
+            engine.render(out, None, seconds=4 * BAR / 48000)
+        waited = time.monotonic() - started
+        assert gone(pid)  # killed and reaped, not left stopped
+    assert waited < 10 * DEADLINE  # one deadline, not one per block
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no WAV, no log, no partial
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP])
+def test_live_a_lost_generator_is_reaped_reported_once_and_restarted_while_the_music_plays(tone_pack, how):
+    path = write_machine(tone_pack.parent, MACHINE, "gen_live.yaml")
+    with Engine(path, audio="null", generation_deadline=DEADLINE) as engine, running(engine):
+        conductor, worker = engine.conductor, engine.worker
+        wait(lambda: any(e["action"] == "layer" for e in conductor.log), "a first phrase")
+        pid = worker.pid
+        os.kill(pid, how)
+        lost_at = conductor.sample
+        wait(lambda: worker.restarts == 1 and worker.pid not in (None, pid), "the restart")
+        assert gone(pid)
+        restarted_at = conductor.sample
+        wait(lambda: any(e["action"] == "layer" and e["sample"] > restarted_at for e in conductor.log),
+             "a phrase from the new generator")
+        engine.queue.put(Telemetry("event", "nothing"))  # the engine still takes telemetry
+        notices = [n for n in conductor.notices if n.startswith("generation:")]
+        faults = conductor.fault_count
+    assert restarted_at - lost_at > BAR // 2  # the blocks went on while the generator was lost
+    assert faults == 0 and worker.losses == 1
+    assert len(notices) == 2 and "restarting it in 1 s, the music plays on" in notices[0]
+    assert notices[1] == "generation: the generation process is back; generated layers follow again"
+
+
+def wait(condition, what: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {seconds:g} s")
+        time.sleep(0.02)
