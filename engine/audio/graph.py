@@ -98,7 +98,8 @@ class SegmentPlayer:
                  sample_rate: int, block: int):
         self.name = name
         self._trigger = Trigger(p, sample_rate, block)
-        self._count = p.Count(self._trigger.out, min=0, max=length if loop else 0)
+        # pyo's Count plays min..max inclusive, then wraps: a loop of `length` samples counts 0..length-1
+        self._count = p.Count(self._trigger.out, min=0, max=length - 1 if loop else 0)
         self._offset = p.Sig(0)
         # pyo runs an object only while Python holds it, so every stage of a chain is kept on self
         self._pos = self._count + self._offset
