@@ -87,7 +87,7 @@ class Engine:
             raise SegueError(f"cannot start {audio} audio: {exc}") from None
         self.worker: GenerationWorker | None = None
         try:
-            generated = {f"{s.name}.{g.name}": g.instrument for s in self.machine.states.values()
+            generated = {f"{s.name}.{g.name}": g for s in self.machine.states.values()
                          for g in s.generate.values()}
             if generated:
                 self.worker = _start_worker(model_path)

@@ -20,7 +20,7 @@ from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
 from engine.loudness import k_weighting, true_peak_phases
 from engine.machine.decisions import Automate, Decision, Fade, PlayStinger, StartSegment
-from engine.machine.model import MIN_RAMP_SECONDS, Sidechain
+from engine.machine.model import MIN_RAMP_SECONDS, Generated, Sidechain
 from engine.stems.pack import Pack
 
 LIMIT = 0.89  # master ceiling, about -1 dBFS
@@ -118,9 +118,9 @@ class SegmentPlayer:
 class Graph:
     """All players summed into a stereo master with a zero-latency peak limiter and meters."""
 
-    def __init__(self, pack: Pack, block: int, generated: Mapping[str, str] | None = None,
+    def __init__(self, pack: Pack, block: int, generated: Mapping[str, Generated] | None = None,
                  sidechain: Sidechain | None = None, sidechain_audio: np.ndarray | None = None):
-        """`generated`: the machine's generated layers, '<state>.<name>' -> instrument. `sidechain_audio`:
+        """`generated`: the machine's generated layers, '<state>.<name>' -> its spec (instrument, pan). `sidechain_audio`:
         a recording fed as the sidechain input (offline); without it the server's live input is used."""
         p = pyo()
         self.block = block
@@ -133,7 +133,7 @@ class Graph:
                 data = read_audio(path)
                 audio[stem] = data if not seg.loop else data[:length]
             self.players[name] = SegmentPlayer(p, name, audio, length, seg.loop, sr, block)
-        self.note_players = {key: NotePlayer(instrument, sr, block) for key, instrument in (generated or {}).items()}
+        self.note_players = {key: NotePlayer(g.instrument, sr, block, g.pan) for key, g in (generated or {}).items()}
         self.schedules: dict[str, NoteSchedule] = {}
         self.oneshots = {name: OneShot(p, read_audio(path), sr, block) for name, path in pack.oneshots.items()}
         self.envelopes = {target: GainEnvelope(p, sr, block) for target in ("master", "duck", "stinger_duck")}
