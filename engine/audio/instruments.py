@@ -106,7 +106,7 @@ def render_phrase(layer: NoteLayer, clock: Clock, instrument: str) -> np.ndarray
         p = pyo()
         player = NotePlayer(instrument, clock.sample_rate, block)
         player.level.value = 1.0
-        frames = clock.sixteenth_sample(layer.steps) + clock.sample_rate  # one second to ring out
+        frames = clock.step_sample(layer.steps, layer.steps_per_bar) + clock.sample_rate  # one second to ring out
         table = p.NewTable(length=frames / clock.sample_rate, chnls=2)
         recorder = p.TableRec(player.out, table).play()
         schedule = NoteSchedule(layer, 0, clock)
