@@ -15,16 +15,19 @@ from engine.session import Engine
 RATE, LOOP = 8000, 1200  # 1 beat of 400 bpm at 8 kHz; not a multiple of the block, so wraps land mid-block
 
 
-def ramp_pack(folder: Path) -> Path:
-    """A looping ramp (0 .. 0.5) and a one-shot 'tail' segment holding a constant, at 8 kHz."""
+def ramp_pack(folder: Path, initial: str = "looping") -> Path:
+    """A looping ramp (0 .. 0.5) and a one-bar segment that plays once (a constant 0.25), at 8 kHz."""
     (folder / "ramp").mkdir(parents=True, exist_ok=True)
     soundfile.write(str(folder / "ramp" / "ramp.wav"), (np.arange(LOOP) / (2 * LOOP)).astype(np.float32), RATE,
                     subtype="FLOAT")
+    soundfile.write(str(folder / "ramp" / "once.wav"), np.full(LOOP, 0.25, dtype=np.float32), RATE, subtype="FLOAT")
     (folder / "pack.yaml").write_text(
         "name: ramp\nsample_rate: 8000\ntempo: 400\nmeter: 1/4\nkey: A minor\nsegments:\n"
-        "  loop: {bars: 1, loop: true, stems: {ramp: ramp/ramp.wav}}\n")
+        "  loop: {bars: 1, loop: true, stems: {ramp: ramp/ramp.wav}}\n"
+        "  once: {bars: 1, loop: false, stems: {flat: ramp/once.wav}}\n")
     (folder.parent / "ramp.yaml").write_text(
-        f"pack: {folder.name}\ninitial: looping\nstates:\n  looping: {{segment: loop}}\n")
+        f"pack: {folder.name}\ninitial: {initial}\nstates:\n  looping: {{segment: loop}}\n"
+        + ("  intro: {segment: once, then: looping}\n" if initial == "intro" else ""))
     return folder.parent / "ramp.yaml"
 
 
@@ -40,3 +43,27 @@ def test_every_loop_lasts_exactly_its_length_over_hundreds_of_loops(tmp_path):
     # and every sample in between is the stem's own, in order (no sample repeated, none skipped)
     cycles = x.reshape(loops, LOOP)
     np.testing.assert_allclose(cycles[1:], np.tile(np.arange(LOOP) / (2 * LOOP), (loops - 1, 1)), atol=1e-6)
+
+
+def test_past_two_to_the_24_samples_loops_still_land_on_their_samples_and_an_ended_segment_stays_silent(tmp_path):
+    """2^24 samples is where a float32 counter stops counting single samples (35 min at 8 kHz, 5.8 min at
+    48 kHz). The intro plays once, then the loop; well past 2^24 the loop must still wrap on its ideal samples
+    with the ramp's exact values, and the intro's counter, long past its end, must add nothing."""
+    from engine.audio.backend import pyo
+
+    machine = ramp_pack(tmp_path / "ramp", initial="intro")
+    block = 2048  # few blocks: 2^24 samples in a few seconds
+    with Engine(machine, audio="offline", block=block) as engine:
+        window = 4 * LOOP + block
+        start = -(-(2 ** 24 + 3 * LOOP) // block) * block  # a block boundary well past 2^24
+        while engine.conductor.sample < start:
+            engine.process()
+        table = pyo().NewTable(length=window / RATE, chnls=1)
+        recorder = pyo().TableRec(engine.graph.master[0], table).play()
+        engine.process(-(-window // block) + 1)
+        x = np.asarray(table.getBuffer(), dtype=np.float64)
+        recorder.stop()
+        loop_origin = engine.runtime.origin
+    assert loop_origin == LOOP  # the loop began when the intro ended
+    phase = (start - loop_origin + np.arange(len(x))) % LOOP  # where an ideal loop is at each sample
+    np.testing.assert_allclose(x, phase / (2 * LOOP), atol=1e-6)
