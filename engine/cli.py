@@ -123,12 +123,16 @@ def _check_block(block: int) -> None:
 
 def _loudness(wav: Path, target_text: str | None) -> None:
     """Print the render's loudness; with a target, scale the file to it and report again."""
+    import numpy as np
     import soundfile
 
     from engine.loudness import TARGETS, TRUE_PEAK_CEILING, measure, normalize
     from engine.wavfile import write_wav
 
     audio, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
+    if not np.isfinite(audio).all():
+        raise SegueError(f"{wav} holds non-finite samples (NaN or Inf) from sample "
+                         f"{int(np.flatnonzero(~np.isfinite(audio).all(axis=1))[0])} on")
     print("loudness: " + measure(audio, rate).lines()[0])
     if target_text is None:
         return
@@ -251,6 +255,11 @@ def cmd_render(args) -> int:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
+    if report.non_finite:
+        first = ", ".join(f"{source} from {sample / engine.sample_rate:.2f} s"
+                          for source, sample in report.non_finite.items())
+        raise SegueError(f"the mix held non-finite samples (NaN or Inf) from {first}; "
+                         f"they are silence in {report.wav}")
     _loudness(report.wav, args.normalize)
     if getattr(args, "plot", None):
         import json

@@ -53,6 +53,7 @@ class RenderReport:
     wall_seconds: float
     decisions: int
     peak: float
+    non_finite: dict[str, int]  # what sent NaN or Inf into the mix (silenced there) -> first sample
 
 
 class Engine:
@@ -214,11 +215,12 @@ class Engine:
                 index = self._feed(script, index)
                 self.server.process()
                 peak = max(peak, self.conductor.peak)
+            self.conductor.check_finite(self.conductor.sample - self.block)  # the last block
         wall = time.perf_counter() - started
         log_path = out.with_suffix(".decisions.json")
         self.write_log(log_path)
         decisions = sum(1 for e in self.conductor.log if e["action"] != "telemetry")
-        return RenderReport(out, log_path, seconds, wall, decisions, peak)
+        return RenderReport(out, log_path, seconds, wall, decisions, peak, dict(self.conductor.non_finite))
 
     def write_log(self, path: Path) -> None:
         body = {"machine": str(self.machine.path), "pack": str(self.machine.pack.path),

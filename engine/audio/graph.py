@@ -15,6 +15,7 @@ import soundfile
 
 from engine import fades
 from engine.audio.backend import pyo
+from engine.audio.guard import FiniteGate
 from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
@@ -137,8 +138,10 @@ class Graph:
         self.schedules: dict[str, NoteSchedule] = {}
         self.oneshots = {name: OneShot(p, read_audio(path), sr, block) for name, path in pack.oneshots.items()}
         self.envelopes = {target: GainEnvelope(p, sr, block) for target in ("master", "duck", "stinger_duck")}
+        # each generated layer behind its own gate: a voice gone bad is silenced alone, the rest plays on
+        self._gates = {f"generated layer '{key}'": FiniteGate(p, n.out) for key, n in self.note_players.items()}
         outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
-        outs += [n.out for n in self.note_players.values()]
+        outs += [gate.out for gate in self._gates.values()]
         # pyo runs an object only while Python holds it: every stage below is kept on self
         self._ducks = self.envelopes["duck"].out * self.envelopes["stinger_duck"].out
         self._bed = p.Mix(outs, voices=2, mul=self._ducks)
@@ -147,14 +150,17 @@ class Graph:
             self._bed = self._bed * self.sidechain_gain
         shots = [o.out for o in self.oneshots.values()]
         self.bus = p.Mix([self._bed] + shots, voices=2, mul=self.envelopes["master"].out)
+        # before the limiter and the meters, whose filters would hold a NaN for good
+        self._gates["the mix"] = FiniteGate(p, self.bus)
+        self._clean = self._gates["the mix"].out
         # zero-latency limiter: instant attack (never over the ceiling), smooth release
-        self._rectified = [p.Abs(self.bus[0]), p.Abs(self.bus[1])]
+        self._rectified = [p.Abs(self._clean[0]), p.Abs(self._clean[1])]
         self._level = p.Max(self._rectified[0], self._rectified[1])
         self._follower = p.Follower2(self._level, risetime=0.0005, falltime=0.15)
         self._envelope = p.Max(self._level, self._follower)
         self._over = p.Max(self._envelope, LIMIT)
         self.gain = LIMIT / self._over
-        self._limited = self.bus * self.gain
+        self._limited = self._clean * self.gain
         self.master = p.Clip(self._limited, min=-1.0, max=1.0)
         self.peak_meter = p.PeakAmp(self.master)
         self._squared = self.master * self.master
@@ -242,6 +248,10 @@ class Graph:
             notes = schedule.due(block_start, self.block)
             if notes:
                 self.note_players[key].play(notes, block_start, self.block)
+
+    def non_finite(self) -> list[str]:
+        """What put NaN or Inf into the mix (silenced) since the last call: generated layers, or the mix itself."""
+        return [source for source, gate in self._gates.items() if gate.tripped()]
 
     def fade_gain(self, segment: str, stem: str) -> float:
         """Where a stem's fade envelope is now (0..1)."""
