@@ -63,6 +63,7 @@ def test_past_two_to_the_24_samples_loops_still_land_on_their_samples_and_an_end
         engine.process(-(-window // block) + 1)
         x = np.asarray(table.getBuffer(), dtype=np.float64)
         recorder.stop()
+        del recorder, table  # pyo objects must go before their server does
         loop_origin = engine.runtime.origin
     assert loop_origin == LOOP  # the loop began when the intro ended
     phase = (start - loop_origin + np.arange(len(x))) % LOOP  # where an ideal loop is at each sample
