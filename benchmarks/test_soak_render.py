@@ -127,8 +127,8 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     start = engine.conductor.sample
     to_wrap = length - (start - runtime.origin) % length
     frames = math.ceil((to_wrap + sr) / block) * block
-    stems = {name: (v, p.NewTable(length=frames / sr, chnls=len(v._reader))) for name, v in player.stems.items()}
-    recorders = [p.TableRec(v._reader, table).play() for v, table in stems.values()]
+    stems = {name: (v, p.NewTable(length=frames / sr, chnls=len(v.reader.out))) for name, v in player.stems.items()}
+    recorders = [p.TableRec(v.reader.out, table).play() for v, table in stems.values()]
     triggers = p.Mix([voice._trigger.out for n in graph.note_players.values() for voice in n.voices], voices=1)
     trigger_table = p.NewTable(length=frames / sr, chnls=1)
     recorders.append(p.TableRec(triggers, trigger_table).play())
@@ -146,7 +146,7 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     off = 0
     for name, (voice, table) in stems.items():
         got = np.asarray(table.getBuffer(0), dtype=np.float32)[:frames]
-        data = np.asarray(voice.table.getBuffer(0), dtype=np.float32)
+        data = np.concatenate([np.asarray(t.getBuffer(0), dtype=np.float32)[:-1] for t in voice.reader.tables])
         loop = engine.machine.pack.segments[segment].loop
         phase = start - origin + np.arange(frames)
         ideal = data[phase % length] if loop else data[np.minimum(phase, len(data) - 1)]

@@ -13,14 +13,15 @@ import soundfile
 from engine.session import Engine
 
 RATE, LOOP = 8000, 1200  # 1 beat of 400 bpm at 8 kHz; not a multiple of the block, so wraps land mid-block
+RAMP = (np.arange(LOOP) / (2 * LOOP)).astype(np.float32)
+ONCE = (0.75 - np.arange(LOOP) / (4 * LOOP)).astype(np.float32)  # falls from 0.75 to 0.5: told apart from RAMP
 
 
 def ramp_pack(folder: Path, initial: str = "looping") -> Path:
-    """A looping ramp (0 .. 0.5) and a one-bar segment that plays once (a constant 0.25), at 8 kHz."""
+    """A looping ramp (0 .. 0.5) and a one-bar segment that plays once (0.75 .. 0.5), at 8 kHz."""
     (folder / "ramp").mkdir(parents=True, exist_ok=True)
-    soundfile.write(str(folder / "ramp" / "ramp.wav"), (np.arange(LOOP) / (2 * LOOP)).astype(np.float32), RATE,
-                    subtype="FLOAT")
-    soundfile.write(str(folder / "ramp" / "once.wav"), np.full(LOOP, 0.25, dtype=np.float32), RATE, subtype="FLOAT")
+    soundfile.write(str(folder / "ramp" / "ramp.wav"), RAMP, RATE, subtype="FLOAT")
+    soundfile.write(str(folder / "ramp" / "once.wav"), ONCE, RATE, subtype="FLOAT")
     (folder / "pack.yaml").write_text(
         "name: ramp\nsample_rate: 8000\ntempo: 400\nmeter: 1/4\nkey: A minor\nsegments:\n"
         "  loop: {bars: 1, loop: true, stems: {ramp: ramp/ramp.wav}}\n"
@@ -68,3 +69,24 @@ def test_past_two_to_the_24_samples_loops_still_land_on_their_samples_and_an_end
     assert loop_origin == LOOP  # the loop began when the intro ended
     phase = (start - loop_origin + np.arange(len(x))) % LOOP  # where an ideal loop is at each sample
     np.testing.assert_allclose(x, phase / (2 * LOOP), atol=1e-6)
+
+
+def test_audio_longer_than_one_table_plays_every_sample_once_in_order(tmp_path, monkeypatch):
+    """Audio longer than a table (2^22 frames; here 500, so the test is quick) is read table by table, each
+    started from Python on its exact sample: the intro (three tables) then the loop (three tables, the last
+    shorter than a block, so two start in one block) must come out sample for sample, for hundreds of loops."""
+    import engine.audio.graph
+    import engine.audio.playhead
+
+    monkeypatch.setattr(engine.audio.playhead, "CHUNK", 500)
+    monkeypatch.setattr(engine.audio.graph, "CHUNK", 500)
+    machine = ramp_pack(tmp_path / "ramp", initial="intro")
+    loops = 300
+    out = tmp_path / "chained.wav"
+    with Engine(machine, audio="offline") as engine:
+        assert all(player.playhead.chained for player in engine.graph.players.values())
+        engine.render(out, None, seconds=(loops + 1) * LOOP / RATE)
+    x = soundfile.read(str(out), dtype="float32", always_2d=True)[0][:(loops + 1) * LOOP, 0]
+    np.testing.assert_allclose(x[LOOP // 2:LOOP], ONCE[LOOP // 2:], atol=1e-6)  # after the state's fade-in
+    loop = x[2 * LOOP:].reshape(loops - 1, LOOP)  # after the first loop, which fades in
+    np.testing.assert_allclose(loop, np.tile(RAMP, (loops - 1, 1)), atol=1e-6)

@@ -1,6 +1,6 @@
 """The mix: one sample-locked player per segment, a fade envelope and a level per stem, a master bus.
 
-Every segment's stems read their tables through one shared sample counter, so they cannot drift.
+Every segment's stems read their tables through one shared playhead, so they cannot drift.
 Starts and fades are triggers delayed by an exact number of samples inside the current block,
 so they take effect on the decision's sample, not at the block boundary.
 """
@@ -16,6 +16,7 @@ import soundfile
 from engine import fades
 from engine.audio.backend import pyo
 from engine.audio.guard import FiniteGate
+from engine.audio.playhead import CHUNK, Playhead
 from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
@@ -36,6 +37,19 @@ def audio_table(p, audio: np.ndarray):
         buf[:frames] = audio[:, c]
         buf[frames:] = 0.0
     return table
+
+
+class TableReader:
+    """Audio of any length read through a playhead: one table per chunk, the chunks' reads summed."""
+
+    def __init__(self, p, audio: np.ndarray, playhead: Playhead):
+        self.tables = [audio_table(p, audio[s:s + CHUNK]) for s in range(0, max(len(audio), 1), CHUNK)]
+        self._reads = [p.TableIndex(t, pos.index) for t, pos in zip(self.tables, playhead.positions)]
+        self.out = self._reads[0]
+        self._sums = []  # kept: pyo runs an object only while Python holds it
+        for read in self._reads[1:]:
+            self._sums.append(self.out + read)
+            self.out = self._sums[-1]
 
 
 def read_audio(path: Path) -> np.ndarray:
@@ -61,33 +75,29 @@ class GainEnvelope:
 
 
 class OneShot:
-    """A stinger's audio, started on an exact sample; a new start restarts it."""
+    """A stinger's audio (or a sidechain recording), started on an exact sample; a new start restarts it."""
 
     def __init__(self, p, audio: np.ndarray, sample_rate: int, block: int):
-        self.table = audio_table(p, audio)
-        self._trigger = Trigger(p, sample_rate, block)
-        self._count = p.Count(self._trigger.out, min=0, max=0)
-        self._index = p.Min(self._count, len(audio))
+        self.playhead = Playhead(p, len(audio), False, sample_rate, block)
+        self.reader = TableReader(p, audio, self.playhead)
         self.gain = p.Sig(0.0)
-        self._reader = p.TableIndex(self.table, self._index)
-        self.out = p.Mix(self._reader, voices=2, mul=self.gain)
+        self.out = p.Mix(self.reader.out, voices=2, mul=self.gain)
 
-    def play(self, k: int, gain: float) -> None:
+    def play(self, sample: int, k: int, gain: float) -> None:
         self.gain.value = gain
-        self._trigger.fire(k)
+        self.playhead.start(sample, k, 0)
 
 
 class StemVoice:
-    def __init__(self, p, audio: np.ndarray, index, sample_rate: int, block: int):
-        self.table = audio_table(p, audio)
+    def __init__(self, p, audio: np.ndarray, playhead: Playhead, sample_rate: int, block: int):
+        self.reader = TableReader(p, audio, playhead)
         self._sr = sample_rate
         self._trigger = Trigger(p, sample_rate, block)
         self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
         ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
-        self._reader = p.TableIndex(self.table, index)
         self._gain = self.env * self.level
-        self.out = p.Mix(self._reader, voices=2, mul=self._gain)  # mono stems play on both sides
+        self.out = p.Mix(self.reader.out, voices=2, mul=self._gain)  # mono stems play on both sides
 
     def fade(self, k: int, start: float, target: float, samples: int, curve: str) -> None:
         self.env.setList([(pos / self._sr, gain) for pos, gain in fades.breakpoints(curve, start, target, samples)])
@@ -98,22 +108,12 @@ class SegmentPlayer:
     def __init__(self, p, name: str, audio: Mapping[str, np.ndarray], length: int, loop: bool,
                  sample_rate: int, block: int):
         self.name = name
-        self._trigger = Trigger(p, sample_rate, block)
-        # pyo's Count plays min..max inclusive, then wraps: a loop of `length` samples counts 0..length-1
-        self._count = p.Count(self._trigger.out, min=0, max=length - 1 if loop else 0)
-        self._offset = p.Sig(0)
-        # pyo runs an object only while Python holds it, so every stage of a chain is kept on self
-        self._pos = self._count + self._offset
-        if loop:  # wrap with integer-exact arithmetic (pyo's Wrap works on fractions and loses samples)
-            self._past_end = p.Compare(self._pos, length, mode=">=") * length
-            self.index = self._pos - self._past_end
-        else:
-            self.index = p.Min(self._pos, max(len(a) for a in audio.values()))
-        self.stems = {stem: StemVoice(p, a, self.index, sample_rate, block) for stem, a in audio.items()}
+        self.playhead = Playhead(p, length if loop else max(len(a) for a in audio.values()), loop, sample_rate,
+                                 block)
+        self.stems = {stem: StemVoice(p, a, self.playhead, sample_rate, block) for stem, a in audio.items()}
 
-    def start(self, k: int, offset: int) -> None:
-        self._offset.value = offset
-        self._trigger.fire(k)
+    def start(self, sample: int, k: int, offset: int) -> None:
+        self.playhead.start(sample, k, offset)
 
 
 class Graph:
@@ -121,8 +121,8 @@ class Graph:
 
     def __init__(self, pack: Pack, block: int, generated: Mapping[str, Generated] | None = None,
                  sidechain: Sidechain | None = None, sidechain_audio: np.ndarray | None = None):
-        """`generated`: the machine's generated layers, '<state>.<name>' -> its spec (instrument, pan). `sidechain_audio`:
-        a recording fed as the sidechain input (offline); without it the server's live input is used."""
+        """`generated`: the machine's generated layers, '<state>.<name>' -> its spec (instrument, pan).
+        `sidechain_audio`: a recording fed as the sidechain input (offline); without it, the live input."""
         p = pyo()
         self.block = block
         sr = pack.sample_rate
@@ -148,6 +148,9 @@ class Graph:
         self.sidechain_gain = self._sidechain(p, sidechain, sidechain_audio, sr, block) if sidechain else None
         if self.sidechain_gain is not None:
             self._bed = self._bed * self.sidechain_gain
+        once = list(self.oneshots.values()) + ([self._sc_source] if sidechain_audio is not None and sidechain else [])
+        heads = [pl.playhead for pl in self.players.values()] + [o.playhead for o in once]
+        self._chained = [head for head in heads if head.chained]  # audio longer than one table
         shots = [o.out for o in self.oneshots.values()]
         self.bus = p.Mix([self._bed] + shots, voices=2, mul=self.envelopes["master"].out)
         # before the limiter and the meters, whose filters would hold a NaN for good
@@ -195,7 +198,7 @@ class Graph:
         """Bed gain from the input's level: 1 in silence, `depth` once the input reaches the threshold."""
         if recording is not None:
             self._sc_source = OneShot(p, recording.mean(axis=1, keepdims=True), sr, block)
-            self._sc_source.play(0, 1.0)
+            self._sc_source.play(0, 0, 1.0)
             source = self._sc_source.out[0]
         else:
             source = p.Input(sc.input - 1)
@@ -210,16 +213,19 @@ class Graph:
         self.master.out()
 
     def apply(self, decisions: Iterable[Decision], block_start: int) -> None:
+        """Once per block, before it is computed: long audio's next tables, then the block's decisions."""
+        for head in self._chained:
+            head.advance(block_start, self.block)
         for d in decisions:
             k = min(max(d.sample - block_start, 0), self.block - 1)
             if isinstance(d, StartSegment):
-                self.players[d.segment].start(k, d.offset)
+                self.players[d.segment].start(d.sample, k, d.offset)
             elif isinstance(d, Fade):
                 self.players[d.segment].stems[d.stem].fade(k, d.start, d.target, d.samples, d.curve)
             elif isinstance(d, Automate):
                 self.envelopes[d.target].set(k, d.points)
             elif isinstance(d, PlayStinger):
-                self.oneshots[d.oneshot].play(k, d.gain)
+                self.oneshots[d.oneshot].play(d.sample, k, d.gain)
 
     def set_levels(self, levels: Mapping[tuple[str, str], float]) -> None:
         for key, value in levels.items():
