@@ -61,31 +61,16 @@ def test_a_layer_sits_where_its_pan_says(tone_pack):
     """Centre (the default) puts the layer equally in both channels; `pan: 1` keeps it out of the left."""
     from audio import osc_packet, play
     from conftest import BAR, write_machine
+    from test_generated_layers import MACHINE
 
-    machine = """\
-pack: tones
-events: [go]
-initial: calm
-states:
-  calm: {segment: calm}
-  fight:
-    segment: fight
-    layers: {tone: -12 dB}
-    generate:
-      arp: {role: arpeggio, instrument: pluck, density: 0.9, seed: 5, bars: 1{pan}}
-transitions:
-  - {from: calm, to: fight, when: event go, sync: bar}
-"""
+    arp = "    generate:\n      arp: {role: arpeggio, instrument: pluck, density: 0.9, seed: 5, bars: 1%s}\n"
     folder = tone_pack.parent
     steps = [(BAR // 2, [osc_packet("/segue/event/go")])]
     renders = {}
-    for name, pan in (("centre", ""), ("right", ", pan: 1")):
-        path = write_machine(folder, machine.replace("{pan}", pan), f"pan_{name}.yaml")
+    for name, generate in (("centre", arp % ""), ("right", arp % ", pan: 1"), ("plain", "")):
+        path = write_machine(folder, MACHINE.replace("{generate}\n", generate), f"pan_{name}.yaml")
         renders[name], _ = play(path, path.with_suffix(".wav"), steps, 4 * BAR)
-    plain = write_machine(folder, machine.replace("\n    generate:\n      arp: {role: arpeggio, instrument: pluck, "
-                                                  "density: 0.9, seed: 5, bars: 1{pan}}", ""), "pan_plain.yaml")
-    bed, _ = play(plain, plain.with_suffix(".wav"), steps, 4 * BAR)
-    centre, right = renders["centre"] - bed, renders["right"] - bed
+    centre, right = renders["centre"] - renders["plain"], renders["right"] - renders["plain"]
     rms = np.sqrt((centre[2 * BAR:] ** 2).mean(axis=0))
     assert rms[0] > 0.01 and abs(rms[0] - rms[1]) < 1e-6 * rms[0]
     assert np.abs(right[:, 0]).max() < 1e-6 and np.sqrt((right[2 * BAR:, 1] ** 2).mean()) > 0.01
