@@ -219,3 +219,26 @@ def test_soak_render(benchmark, budget_report, tmp_path):
                   f"0 non-finite, 0 drift, <= {LOUDNESS_BUDGET_LU:.0f} LU, RSS <= +{RSS_BUDGET_MB:.0f} MB",
                   all(ok.values()), checks=ok, faults=faults[:3], levels=levels, rss=rss, states=sorted(states))
     assert all(ok.values()), (ok, figure, faults[:3])
+
+
+def test_the_demo_renders_past_twelve_minutes(benchmark, budget_report, tmp_path):
+    """Issue 9's report: `segue render statemachines/demo.yaml --seconds 760` wrote NaN from 722.66 s on (the
+    idle pluck voices' FM wrapped its float32 phase one past its table) and exited 0."""
+    import subprocess
+    import sys
+
+    import soundfile
+
+    out = tmp_path / "long.wav"
+
+    def run():
+        return subprocess.run([sys.executable, "-m", "engine.cli", "render", str(ROOT / "statemachines" / "demo.yaml"),
+                               "--seconds", "760", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=1800)
+
+    done = benchmark.pedantic(run, rounds=1, iterations=1)
+    bad = sum(int(np.count_nonzero(~np.isfinite(b))) for b in soundfile.blocks(str(out), blocksize=1 << 20))
+    ok = done.returncode == 0 and bad == 0 and "nan" not in done.stdout.lower()
+    budget_report(benchmark, "demo render, 760 s", f"exit {done.returncode}, {bad} non-finite samples",
+                  "exit 0, 0 non-finite", ok)
+    assert ok, done.stdout[-1000:] + done.stderr[-1000:]
