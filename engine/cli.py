@@ -256,10 +256,9 @@ def cmd_render(args) -> int:
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
     if report.non_finite:
-        first = ", ".join(f"{source} from {sample / engine.sample_rate:.2f} s"
-                          for source, sample in report.non_finite.items())
-        raise SegueError(f"the mix held non-finite samples (NaN or Inf) from {first}; "
-                         f"they are silence in {report.wav}")
+        sources = "; ".join(f"{source} from {sample / engine.sample_rate:.2f} s"
+                            for source, sample in report.non_finite.items())
+        raise SegueError(f"non-finite samples (NaN or Inf) were silenced in {report.wav}: {sources}")
     _loudness(report.wav, args.normalize)
     if getattr(args, "plot", None):
         import json

@@ -6,6 +6,7 @@ so they take effect on the decision's sample, not at the block boundary.
 """
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -54,6 +55,10 @@ class TableReader:
 
 def read_audio(path: Path) -> np.ndarray:
     data, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:  # a float file can hold them; the master's guard silences them and reports the fault as they play
+        logging.getLogger("segue").warning("%s: %d samples are NaN or infinite; they will play as silence",
+                                           path, bad)
     return data
 
 

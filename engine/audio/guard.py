@@ -22,7 +22,8 @@ class FiniteGate:
         self._bounded = p.Max(self._low, -BOUND)
         self.out = self._bounded * self._finite
         self._bad = 1.0 - self._finite
-        self._counters = [p.Counter(self._bad[c], min=0, max=COUNTER_MAX) for c in range(len(self._bad))]
+        # pyo's Counter outputs its count before adding one, from 0: counting from 1, the first bad sample shows
+        self._counters = [p.Counter(self._bad[c], min=1, max=COUNTER_MAX) for c in range(len(self._bad))]
         self._streams = [c._base_objs[0]._getStream() for c in self._counters]
         self._seen = 0.0
 
