@@ -127,12 +127,16 @@ def _check_block(block: int) -> None:
 
 def _loudness(wav: Path, target_text: str | None) -> None:
     """Print the render's loudness; with a target, scale the file to it and report again."""
+    import numpy as np
     import soundfile
 
     from engine.loudness import TARGETS, TRUE_PEAK_CEILING, measure, normalize
     from engine.wavfile import write_wav
 
     audio, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
+    if not np.isfinite(audio).all():
+        raise SegueError(f"{wav} holds non-finite samples (NaN or Inf) from sample "
+                         f"{int(np.flatnonzero(~np.isfinite(audio).all(axis=1))[0])} on")
     print("loudness: " + measure(audio, rate).lines()[0])
     if target_text is None:
         return
@@ -210,6 +214,7 @@ def cmd_generate(args) -> int:
     from engine.stems.pack import load_pack
 
     key, chords, bpm, sample_rate = args.key, args.chords.split(",") if args.chords else None, args.bpm, 48000
+    beats, steps_per_bar = 4, 16
     if args.pack:
         pack = load_pack(args.pack)
         with_chords = [s for s in pack.segments.values() if s.chords]
@@ -217,6 +222,7 @@ def cmd_generate(args) -> int:
         if args.segment and segment is None:
             raise SegueError(f"the pack has no segment '{args.segment}' (segments: {', '.join(pack.segments)})")
         key, bpm, sample_rate = key or pack.key, bpm or pack.tempo, pack.sample_rate
+        beats, steps_per_bar = pack.beats_per_bar, pack.steps_per_bar
         chords = chords or (list(segment.chords) if segment else None)
     if not (key and chords and bpm):
         raise SegueError("give --pack, or all of --key, --chords and --bpm")
@@ -225,13 +231,14 @@ def cmd_generate(args) -> int:
     role = ROLE_ALIASES.get(args.role, args.role)
     register = tuple(args.register) if args.register else {"bass": (36, 60), "arpeggio": (60, 84)}.get(role, (55, 79))
     chords = tuple(chords[i % len(chords)] for i in range(args.bars))  # one per bar
-    request = Request(role, key, chords, args.bars, args.density, register, args.seed, args.temperature)
+    request = Request(role, key, chords, args.bars, args.density, register, args.seed, args.temperature,
+                      steps_per_bar=steps_per_bar)
     layer = LayerModel().generate(request)
     instrument = args.instrument or {"bass": "bass", "arpeggio": "pluck"}.get(role, "keys")
     if args.out.suffix.lower() == ".wav":
         from engine.audio.instruments import render_phrase
 
-        write_wav(render_phrase(layer, Clock(sample_rate, bpm, 4), instrument), sample_rate, args.out)
+        write_wav(render_phrase(layer, Clock(sample_rate, bpm, beats), instrument), sample_rate, args.out)
     else:
         write_midi(layer, bpm, args.out)
     sidecar = write_provenance(layer, args.out, bpm=bpm, instrument=instrument)
@@ -260,6 +267,10 @@ def cmd_render(args) -> int:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
+    if report.non_finite:
+        sources = "; ".join(f"{source} from {sample / engine.sample_rate:.2f} s"
+                            for source, sample in report.non_finite.items())
+        raise SegueError(f"non-finite samples (NaN or Inf) were silenced in {report.wav}: {sources}")
     if getattr(args, "plot", None):
         import json
 

@@ -39,8 +39,9 @@ class Clock:
     def beat_sample(self, beat: int) -> int:
         return math.floor(beat * self._spb)
 
-    def sixteenth_sample(self, sixteenth: int) -> int:
-        return math.floor(sixteenth * self._spb / 4)
+    def step_sample(self, step: int, steps_per_bar: int) -> int:
+        """Start of a step when a bar holds `steps_per_bar` of them: step k * steps_per_bar is bar k's sample."""
+        return math.floor(step * self.beats_per_bar * self._spb / steps_per_bar)
 
     def bar_sample(self, bar: int) -> int:
         return self.beat_sample(bar * self.beats_per_bar)

@@ -72,6 +72,7 @@ class Conductor:
         self.taken: Counter[str] = Counter()  # telemetry applied, by kind
         self.fault_count = 0
         self.fatal: str | None = None  # offline: why the render cannot be what was asked (a lost generator)
+        self.non_finite: dict[str, int] = {}  # what sent NaN or Inf (silenced by the gates) -> its first sample
         self.latencies: deque[tuple[float, int, int]] = deque(maxlen=100_000)  # (value, arrived_ns, applied_ns)
         self.peak = 0.0
         self.rms = 0.0
@@ -273,7 +274,17 @@ class Conductor:
         else:
             self.feedback.reply(target, "/segue/status", *self.status())
 
+    def check_finite(self, block_start: int) -> None:
+        """After the block from `block_start` was computed: report, once per source, NaN or Inf it silenced."""
+        for source in self.graph.non_finite():
+            if source not in self.non_finite:  # reported once; the gate keeps silencing it meanwhile
+                self.non_finite[source] = block_start
+                self.fault_count += 1
+                self.faults.append(f"non-finite samples from {source} at {block_start / self.sample_rate:.2f} s: "
+                                   "silenced; the rest plays on")
+
     def _meter(self, b0: int) -> None:
+        self.check_finite(max(0, b0 - self.block))  # the block computed last
         self.peak, self.rms = self.graph.meters()
         self.true_peak = max(self.true_peak, self.graph.true_peak())  # the highest since the start, as R128 asks
         self._powers = self.graph.loudness_powers()  # turned into LUFS only when someone reads them

@@ -53,6 +53,7 @@ class RenderReport:
     wall_seconds: float
     decisions: int
     peak: float
+    non_finite: dict[str, int]  # what sent NaN or Inf into the mix (silenced there) -> first sample
 
 
 class Engine:
@@ -89,7 +90,7 @@ class Engine:
             raise AudioStartError(f"cannot start {audio} audio: {exc}") from None
         self.worker: GenerationWorker | None = None
         try:
-            generated = {f"{s.name}.{g.name}": g.instrument for s in self.machine.states.values()
+            generated = {f"{s.name}.{g.name}": g for s in self.machine.states.values()
                          for g in s.generate.values()}
             if generated:
                 self.worker = _start_worker(model_path, generation_deadline, restart=audio != "offline")
@@ -241,6 +242,7 @@ class Engine:
                     if self.conductor.fatal:  # the render would not be the one asked for: write none
                         raise SegueError(f"render failed: {self.conductor.fatal}; nothing was written")
                     peak = max(peak, self.conductor.peak)
+                self.conductor.check_finite(self.conductor.sample - self.block)  # the last block
             if finish:
                 _write(out, lambda: finish(outputs.partial(out)))
             _write(log_path, lambda: self.write_log(outputs.partial(log_path)))
@@ -250,7 +252,7 @@ class Engine:
             raise
         wall = time.perf_counter() - started
         decisions = sum(1 for e in self.conductor.log if e["action"] != "telemetry")
-        return RenderReport(out, log_path, seconds, wall, decisions, peak)
+        return RenderReport(out, log_path, seconds, wall, decisions, peak, dict(self.conductor.non_finite))
 
     def write_log(self, path: Path) -> None:
         body = {"machine": str(self.machine.path), "pack": str(self.machine.pack.path),

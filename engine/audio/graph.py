@@ -1,11 +1,12 @@
 """The mix: one sample-locked player per segment, a fade envelope and a level per stem, a master bus.
 
-Every segment's stems read their tables through one shared sample counter, so they cannot drift.
+Every segment's stems read their tables through one shared playhead, so they cannot drift.
 Starts and fades are triggers delayed by an exact number of samples inside the current block,
 so they take effect on the decision's sample, not at the block boundary.
 """
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -15,12 +16,14 @@ import soundfile
 
 from engine import fades
 from engine.audio.backend import pyo
+from engine.audio.guard import FiniteGate
+from engine.audio.playhead import CHUNK, Playhead
 from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
 from engine.loudness import k_weighting, true_peak_phases
 from engine.machine.decisions import Automate, Decision, Fade, LayerLevel, PlayStinger, StartSegment, StemLevel
-from engine.machine.model import MIN_RAMP_SECONDS, Sidechain
+from engine.machine.model import MIN_RAMP_SECONDS, Generated, Sidechain
 from engine.stems.pack import Pack
 
 LIMIT = 0.89  # master ceiling, about -1 dBFS
@@ -37,8 +40,25 @@ def audio_table(p, audio: np.ndarray):
     return table
 
 
+class TableReader:
+    """Audio of any length read through a playhead: one table per chunk, the chunks' reads summed."""
+
+    def __init__(self, p, audio: np.ndarray, playhead: Playhead):
+        self.tables = [audio_table(p, audio[s:s + CHUNK]) for s in range(0, max(len(audio), 1), CHUNK)]
+        self._reads = [p.TableIndex(t, pos.index) for t, pos in zip(self.tables, playhead.positions)]
+        self.out = self._reads[0]
+        self._sums = []  # kept: pyo runs an object only while Python holds it
+        for read in self._reads[1:]:
+            self._sums.append(self.out + read)
+            self.out = self._sums[-1]
+
+
 def read_audio(path: Path) -> np.ndarray:
     data, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    bad = int(np.count_nonzero(~np.isfinite(data)))
+    if bad:  # a float file can hold them; the master's guard silences them and reports the fault as they play
+        logging.getLogger("segue").warning("%s: %d samples are NaN or infinite; they will play as silence",
+                                           path, bad)
     return data
 
 
@@ -60,33 +80,29 @@ class GainEnvelope:
 
 
 class OneShot:
-    """A stinger's audio, started on an exact sample; a new start restarts it."""
+    """A stinger's audio (or a sidechain recording), started on an exact sample; a new start restarts it."""
 
     def __init__(self, p, audio: np.ndarray, sample_rate: int, block: int):
-        self.table = audio_table(p, audio)
-        self._trigger = Trigger(p, sample_rate, block)
-        self._count = p.Count(self._trigger.out, min=0, max=0)
-        self._index = p.Min(self._count, len(audio))
+        self.playhead = Playhead(p, len(audio), False, sample_rate, block)
+        self.reader = TableReader(p, audio, self.playhead)
         self.gain = p.Sig(0.0)
-        self._reader = p.TableIndex(self.table, self._index)
-        self.out = p.Mix(self._reader, voices=2, mul=self.gain)
+        self.out = p.Mix(self.reader.out, voices=2, mul=self.gain)
 
-    def play(self, k: int, gain: float) -> None:
+    def play(self, sample: int, k: int, gain: float) -> None:
         self.gain.value = gain
-        self._trigger.fire(k)
+        self.playhead.start(sample, k, 0)
 
 
 class StemVoice:
-    def __init__(self, p, audio: np.ndarray, index, sample_rate: int, block: int):
-        self.table = audio_table(p, audio)
+    def __init__(self, p, audio: np.ndarray, playhead: Playhead, sample_rate: int, block: int):
+        self.reader = TableReader(p, audio, playhead)
         self._sr = sample_rate
         self._trigger = Trigger(p, sample_rate, block)
         self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
         ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
-        self._reader = p.TableIndex(self.table, index)
         self._gain = self.env * self.level
-        self.out = p.Mix(self._reader, voices=2, mul=self._gain)  # mono stems play on both sides
+        self.out = p.Mix(self.reader.out, voices=2, mul=self._gain)  # mono stems play on both sides
 
     def fade(self, k: int, start: float, target: float, samples: int, curve: str) -> None:
         self.env.setList([(pos / self._sr, gain) for pos, gain in fades.breakpoints(curve, start, target, samples)])
@@ -97,30 +113,21 @@ class SegmentPlayer:
     def __init__(self, p, name: str, audio: Mapping[str, np.ndarray], length: int, loop: bool,
                  sample_rate: int, block: int):
         self.name = name
-        self._trigger = Trigger(p, sample_rate, block)
-        self._count = p.Count(self._trigger.out, min=0, max=length if loop else 0)
-        self._offset = p.Sig(0)
-        # pyo runs an object only while Python holds it, so every stage of a chain is kept on self
-        self._pos = self._count + self._offset
-        if loop:  # wrap with integer-exact arithmetic (pyo's Wrap works on fractions and loses samples)
-            self._past_end = p.Compare(self._pos, length, mode=">=") * length
-            self.index = self._pos - self._past_end
-        else:
-            self.index = p.Min(self._pos, max(len(a) for a in audio.values()))
-        self.stems = {stem: StemVoice(p, a, self.index, sample_rate, block) for stem, a in audio.items()}
+        self.playhead = Playhead(p, length if loop else max(len(a) for a in audio.values()), loop, sample_rate,
+                                 block)
+        self.stems = {stem: StemVoice(p, a, self.playhead, sample_rate, block) for stem, a in audio.items()}
 
-    def start(self, k: int, offset: int) -> None:
-        self._offset.value = offset
-        self._trigger.fire(k)
+    def start(self, sample: int, k: int, offset: int) -> None:
+        self.playhead.start(sample, k, offset)
 
 
 class Graph:
     """All players summed into a stereo master with a zero-latency peak limiter and meters."""
 
-    def __init__(self, pack: Pack, block: int, generated: Mapping[str, str] | None = None,
+    def __init__(self, pack: Pack, block: int, generated: Mapping[str, Generated] | None = None,
                  sidechain: Sidechain | None = None, sidechain_audio: np.ndarray | None = None):
-        """`generated`: the machine's generated layers, '<state>.<name>' -> instrument. `sidechain_audio`:
-        a recording fed as the sidechain input (offline); without it the server's live input is used."""
+        """`generated`: the machine's generated layers, '<state>.<name>' -> its spec (instrument, pan).
+        `sidechain_audio`: a recording fed as the sidechain input (offline); without it, the live input."""
         p = pyo()
         self.block = block
         sr = pack.sample_rate
@@ -132,28 +139,36 @@ class Graph:
                 data = read_audio(path)
                 audio[stem] = data if not seg.loop else data[:length]
             self.players[name] = SegmentPlayer(p, name, audio, length, seg.loop, sr, block)
-        self.note_players = {key: NotePlayer(instrument, sr, block) for key, instrument in (generated or {}).items()}
+        self.note_players = {key: NotePlayer(g.instrument, sr, block, g.pan) for key, g in (generated or {}).items()}
         self.schedules: dict[str, NoteSchedule] = {}
         self.oneshots = {name: OneShot(p, read_audio(path), sr, block) for name, path in pack.oneshots.items()}
         self.envelopes = {target: GainEnvelope(p, sr, block) for target in ("master", "duck", "stinger_duck")}
+        # each generated layer behind its own gate: a voice gone bad is silenced alone, the rest plays on
+        self._gates = {f"generated layer '{key}'": FiniteGate(p, n.out) for key, n in self.note_players.items()}
         outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
-        outs += [n.out for n in self.note_players.values()]
+        outs += [gate.out for gate in self._gates.values()]
         # pyo runs an object only while Python holds it: every stage below is kept on self
         self._ducks = self.envelopes["duck"].out * self.envelopes["stinger_duck"].out
         self._bed = p.Mix(outs, voices=2, mul=self._ducks)
         self.sidechain_gain = self._sidechain(p, sidechain, sidechain_audio, sr, block) if sidechain else None
         if self.sidechain_gain is not None:
             self._bed = self._bed * self.sidechain_gain
+        once = list(self.oneshots.values()) + ([self._sc_source] if sidechain_audio is not None and sidechain else [])
+        heads = [pl.playhead for pl in self.players.values()] + [o.playhead for o in once]
+        self._chained = [head for head in heads if head.chained]  # audio longer than one table
         shots = [o.out for o in self.oneshots.values()]
         self.bus = p.Mix([self._bed] + shots, voices=2, mul=self.envelopes["master"].out)
+        # before the limiter and the meters, whose filters would hold a NaN for good
+        self._gates["the mix"] = FiniteGate(p, self.bus)
+        self._clean = self._gates["the mix"].out
         # zero-latency limiter: instant attack (never over the ceiling), smooth release
-        self._rectified = [p.Abs(self.bus[0]), p.Abs(self.bus[1])]
+        self._rectified = [p.Abs(self._clean[0]), p.Abs(self._clean[1])]
         self._level = p.Max(self._rectified[0], self._rectified[1])
         self._follower = p.Follower2(self._level, risetime=0.0005, falltime=0.15)
         self._envelope = p.Max(self._level, self._follower)
         self._over = p.Max(self._envelope, LIMIT)
         self.gain = LIMIT / self._over
-        self._limited = self.bus * self.gain
+        self._limited = self._clean * self.gain
         self.master = p.Clip(self._limited, min=-1.0, max=1.0)
         self.peak_meter = p.PeakAmp(self.master)
         self._squared = self.master * self.master
@@ -188,7 +203,7 @@ class Graph:
         """Bed gain from the input's level: 1 in silence, `depth` once the input reaches the threshold."""
         if recording is not None:
             self._sc_source = OneShot(p, recording.mean(axis=1, keepdims=True), sr, block)
-            self._sc_source.play(0, 1.0)
+            self._sc_source.play(0, 0, 1.0)
             source = self._sc_source.out[0]
         else:
             source = p.Input(sc.input - 1)
@@ -203,16 +218,19 @@ class Graph:
         self.master.out()
 
     def apply(self, decisions: Iterable[Decision], block_start: int) -> None:
+        """Once per block, before it is computed: long audio's next tables, then the block's decisions."""
+        for head in self._chained:
+            head.advance(block_start, self.block)
         for d in decisions:
             k = min(max(d.sample - block_start, 0), self.block - 1)
             if isinstance(d, StartSegment):
-                self.players[d.segment].start(k, d.offset)
+                self.players[d.segment].start(d.sample, k, d.offset)
             elif isinstance(d, Fade):
                 self.players[d.segment].stems[d.stem].fade(k, d.start, d.target, d.samples, d.curve)
             elif isinstance(d, Automate):
                 self.envelopes[d.target].set(k, d.points)
             elif isinstance(d, PlayStinger):
-                self.oneshots[d.oneshot].play(k, d.gain)
+                self.oneshots[d.oneshot].play(d.sample, k, d.gain)
 
     def set_levels(self, levels: Mapping[StemLevel | LayerLevel, float]) -> None:
         for key, value in levels.items():
@@ -241,6 +259,10 @@ class Graph:
             notes = schedule.due(block_start, self.block)
             if notes:
                 self.note_players[key].play(notes, block_start, self.block)
+
+    def non_finite(self) -> list[str]:
+        """What put NaN or Inf into the mix (silenced) since the last call: generated layers, or the mix itself."""
+        return [source for source, gate in self._gates.items() if gate.tripped()]
 
     def fade_gain(self, segment: str, stem: str) -> float:
         """Where a stem's fade envelope is now (0..1)."""

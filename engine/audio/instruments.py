@@ -1,7 +1,14 @@
 """Synth voices for generated layers. A note starts on its exact sample (a trigger delayed inside the
 block); its pitch is set at the start of that block, on a voice that has been silent since (round-robin).
+
+The tones are one-cycle wavetables read by pyo's Osc, whose phase is a double. pyo's own sine oscillators (FM,
+SineLoop) keep their phase in float32 and wrap a phase a hair below zero to exactly 512, one past their
+table: the sample read there is garbage, SineLoop feeds it back (a segfault a moment later) and FM hands it to
+the low-pass filter, which then holds NaN for ever. With a positive frequency Osc's phase never goes below zero.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -18,25 +25,48 @@ SHAPES = {"pluck": (0.003, 0.18, 0.15, 0.12, 0.35), "bass": (0.004, 0.12, 0.6, 0
           "keys": (0.008, 0.3, 0.45, 0.2, 0.3)}
 
 
+WAVE_SIZE = 8192  # a power of two: the phase wraps exactly
+
+
 def mtof(note: float) -> float:
     return 440.0 * 2 ** ((note - 69) / 12)
 
 
+def wave(instrument: str) -> np.ndarray:
+    """One cycle of the instrument's tone: pluck is FM (modulator at twice the carrier, index 2.5, a whole
+    number ratio, so one cycle holds it exactly); keys a sine with a little feedback (0.08), as SineLoop played it."""
+    phase = np.arange(WAVE_SIZE) / WAVE_SIZE
+    if instrument == "pluck":
+        # pyo's FM, integrated: carrier and modulator both start at phase 0
+        return np.sin(2 * np.pi * phase + 2.5 * (1 - np.cos(2 * np.pi * 2 * phase)))
+    y = np.zeros(WAVE_SIZE)
+    for _ in range(60):  # y = sin(2 pi (phase + 0.08 y)): a contraction (2 pi 0.08 < 1), so this converges
+        y = np.sin(2 * np.pi * (phase + 0.08 * y))
+    return y
+
+
+def pan_gains(pan: float) -> tuple[float, float]:
+    """Constant power: -1 left, 0 centre (both sides at -3 dB), 1 right."""
+    angle = (min(1.0, max(-1.0, pan)) + 1) * math.pi / 4
+    return math.cos(angle), math.sin(angle)
+
+
 class Voice:
-    def __init__(self, p, instrument: str, sample_rate: int, block: int):
+    def __init__(self, p, instrument: str, sample_rate: int, block: int, table=None):
+        """`table`: the instrument's one-cycle wave (pluck, keys), shared by a layer's voices."""
         self._sr = sample_rate
         self._shape = SHAPES[instrument]
         self.freq = p.Sig(440.0)
         self._trigger = Trigger(p, sample_rate, block)
         self.env = p.TrigLinseg(self._trigger.out, [(0, 0.0), (MIN_RAMP_SECONDS, 0.0)])
-        if instrument == "pluck":  # sources kept on self: pyo runs an object only while Python holds it
-            self._source = p.FM(carrier=self.freq, ratio=2.0, index=2.5, mul=self.env)
-            self.out = p.ButLP(self._source, freq=4500)
-        elif instrument == "bass":
+        if instrument == "bass":  # sources kept on self: pyo runs an object only while Python holds it
             self._source = p.LFO(freq=self.freq, sharp=0.6, type=2, mul=self.env)
             self.out = p.ButLP(self._source, freq=900)
+        elif instrument == "pluck":
+            self._source = p.Osc(table, freq=self.freq, mul=self.env)
+            self.out = p.ButLP(self._source, freq=4500)
         else:
-            self.out = p.SineLoop(freq=self.freq, feedback=0.08, mul=self.env)
+            self.out = p.Osc(table, freq=self.freq, mul=self.env)
 
     def play(self, note: TimedNote, k: int) -> None:
         attack, decay, sustain, release, gain = self._shape
@@ -49,14 +79,17 @@ class Voice:
 
 
 class NotePlayer:
-    """One generated layer: a few voices, a level, stereo out."""
+    """One generated layer: a few voices, a level, one place in the stereo field (`pan`, -1..1)."""
 
-    def __init__(self, instrument: str, sample_rate: int, block: int):
+    def __init__(self, instrument: str, sample_rate: int, block: int, pan: float = 0.0):
         p = pyo()
-        self.voices = [Voice(p, instrument, sample_rate, block) for _ in range(VOICES)]
+        self.table = None if instrument == "bass" else p.DataTable(WAVE_SIZE, init=wave(instrument).tolist())
+        self.voices = [Voice(p, instrument, sample_rate, block, self.table) for _ in range(VOICES)]
         self._next = 0
         self.level = p.SigTo(0.0, time=max(block / sample_rate, MIN_RAMP_SECONDS), init=0.0)
-        self.out = p.Mix([v.out for v in self.voices], voices=2, mul=self.level)
+        self._mono = p.Mix([v.out for v in self.voices], voices=1)
+        self._sides = p.Sig(list(pan_gains(pan)), mul=self.level)
+        self.out = self._mono * self._sides
 
     def play(self, notes: list[TimedNote], block_start: int, block: int) -> None:
         for note in notes:
@@ -73,7 +106,7 @@ def render_phrase(layer: NoteLayer, clock: Clock, instrument: str) -> np.ndarray
         p = pyo()
         player = NotePlayer(instrument, clock.sample_rate, block)
         player.level.value = 1.0
-        frames = clock.sixteenth_sample(layer.steps) + clock.sample_rate  # one second to ring out
+        frames = clock.step_sample(layer.steps, layer.steps_per_bar) + clock.sample_rate  # one second to ring out
         table = p.NewTable(length=frames / clock.sample_rate, chnls=2)
         recorder = p.TableRec(player.out, table).play()
         schedule = NoteSchedule(layer, 0, clock)

@@ -36,6 +36,7 @@ class Request:
     top_k: int = 8
     chord_push: float = 1.5  # added to the logits of chord tones on beats 1 and 3
     key_push: float = 2.0  # taken from the logits of notes outside the key
+    steps_per_bar: int = STEPS_PER_BAR  # 16ths in the pack's bar: 16 in 4/4, 12 in 3/4 and 6/8
 
     def __post_init__(self):
         if self.role not in ROLES:
@@ -45,6 +46,8 @@ class Request:
             raise SegueError(f"register [{lo}, {hi}] must span at least an octave within MIDI {LOW}..{HIGH}")
         if not self.chords:
             raise SegueError("a generated layer needs at least one chord")
+        if not 1 <= self.steps_per_bar <= 512:
+            raise SegueError(f"a bar of {self.steps_per_bar} 16ths: the meter must give 1 to 512")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class NoteLayer:
     notes: tuple[Note, ...]
     steps: int
     provenance: dict = field(default_factory=dict)
+    steps_per_bar: int = STEPS_PER_BAR  # so the phrase, and each repeat of it, starts on a bar line
 
 
 class LayerModel:
@@ -98,8 +102,8 @@ class LayerModel:
             root, pcs = chord(req.chords[bar % len(req.chords)])
             rel = frozenset((pc - tonic) % 12 for pc in pcs)
             tones = np.array([p % 12 in pcs for p in pitches])
-            for position in range(STEPS_PER_BAR):
-                step = bar * STEPS_PER_BAR + position
+            for position in range(req.steps_per_bar):
+                step = bar * req.steps_per_bar + position
                 conds[step] = condition(rel, (root - tonic) % 12, position, density, minor, req.role)
                 if position % 8 == 0:
                     bias[step, 2:][tones] += req.chord_push
@@ -111,7 +115,7 @@ class LayerModel:
         shift = tonic if tonic <= 6 else tonic - 12
         lo_d, hi_d = DENSITY_RANGE[req.role]
         density = lo_d + (hi_d - lo_d) * min(1.0, max(0.0, req.density))
-        steps = req.bars * STEPS_PER_BAR
+        steps = req.bars * req.steps_per_bar
         conds, bias = self._plan(req, tonic, minor, shift, density, steps)
         rng = np.random.default_rng(req.seed)
         h = np.zeros(self._hidden_shape, dtype=np.float32)
@@ -128,11 +132,12 @@ class LayerModel:
                 scores[HOLD] = -np.inf  # nothing to hold
             prev = _sample(scores, req.top_k, draws[step])  # onnxruntime releases the GIL while it runs
             tokens.append(prev)
-        notes = [Note(n.step, n.length, n.pitch + shift, _velocity(n.step)) for n in tokens_to_notes(tokens)]
+        notes = [Note(n.step, n.length, n.pitch + shift, _velocity(n.step, req.steps_per_bar))
+                 for n in tokens_to_notes(tokens)]
         provenance = {"model": self.path.name, "model_version": self.version, "model_sha256": self.sha256,
                       **{k: v for k, v in asdict(req).items()}, "chords": list(req.chords),
                       "register": list(req.register), "notes": len(notes)}
-        return NoteLayer(tuple(notes), req.bars * STEPS_PER_BAR, provenance)
+        return NoteLayer(tuple(notes), steps, provenance, req.steps_per_bar)
 
 
 def _sample(scores: np.ndarray, top_k: int, draw: float) -> int:
@@ -143,6 +148,6 @@ def _sample(scores: np.ndarray, top_k: int, draw: float) -> int:
     return int(top[min(top_k - 1, int(np.searchsorted(cdf, draw * cdf[-1], side="right")))])
 
 
-def _velocity(step: int) -> float:
-    position = step % STEPS_PER_BAR
+def _velocity(step: int, steps_per_bar: int) -> float:
+    position = step % steps_per_bar
     return 0.9 if position == 0 else 0.78 if position % 4 == 0 else 0.65

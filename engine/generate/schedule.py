@@ -16,7 +16,9 @@ class TimedNote:
 
 
 class NoteSchedule:
-    """Plays a layer from `start`, repeating it every `layer.steps` 16ths until replaced or stopped."""
+    """Plays a layer from `start`, repeating it every `layer.steps` steps until replaced or stopped.
+
+    Steps are placed by the bar (`layer.steps_per_bar` to a bar), so every repeat starts on a bar line."""
 
     def __init__(self, layer: NoteLayer, start: int, clock: Clock):
         self.layer, self.start, self.clock = layer, start, clock
@@ -26,8 +28,9 @@ class NoteSchedule:
     def _timed(self, loop: int, index: int) -> TimedNote:
         note = self._notes[index]
         first = loop * self.layer.steps + note.step
-        begin = self.clock.sixteenth_sample(first)
-        length = self.clock.sixteenth_sample(first + note.length) - begin
+        per_bar = self.layer.steps_per_bar
+        begin = self.clock.step_sample(first, per_bar)
+        length = self.clock.step_sample(first + note.length, per_bar) - begin
         return TimedNote(self.start + begin, length, note.pitch, note.velocity)
 
     def due(self, block_start: int, block_len: int) -> list[TimedNote]:

@@ -3,7 +3,8 @@ Started by GenerationWorker; not run by hand.
 
     python -m engine.generate.serve MODEL
 First line out: {"ready": true} or {"error": "..."} (a missing or corrupt model). Then, per request line (a
-Request's fields), a layer {"notes": [[step, length, pitch, velocity], ...], "steps": N, "provenance": {...}}
+Request's fields), a layer {"notes": [[step, length, pitch, velocity], ...], "steps": N, "provenance": {...},
+"steps_per_bar": M}
 or {"failed": "..."}. End of stdin stops it. JSON, not pickle: nothing here may run what it is sent.
 """
 from __future__ import annotations
@@ -23,11 +24,12 @@ def request_from(fields: dict) -> Request:
 
 def layer_to(layer: NoteLayer) -> dict:
     return {"notes": [[n.step, n.length, n.pitch, n.velocity] for n in layer.notes], "steps": layer.steps,
-            "provenance": layer.provenance}
+            "provenance": layer.provenance, "steps_per_bar": layer.steps_per_bar}
 
 
 def layer_from(fields: dict) -> NoteLayer:
-    return NoteLayer(tuple(Note(*n) for n in fields["notes"]), fields["steps"], fields["provenance"])
+    return NoteLayer(tuple(Note(*n) for n in fields["notes"]), fields["steps"], fields["provenance"],
+                     fields["steps_per_bar"])
 
 
 def main(argv: list[str]) -> int:

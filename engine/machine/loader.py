@@ -36,7 +36,7 @@ PARAM_KEYS = {"range", "default", "smooth", "hysteresis"}
 STATE_KEYS = {"segment", "layers", "then", "generate"}
 CURVE_KEYS = {"param", "curve"}
 GENERATE_KEYS = {"role", "instrument", "register", "density", "seed", "temperature", "bars", "regenerate", "lock",
-                 "gain"}
+                 "gain", "pan"}
 OSC_KEYS = {"param", "event", "state"}
 STINGER_KEYS = {"oneshot", "when", "sync", "cooldown", "gain", "duck"}
 CUE_OPTION_KEYS = {"sync", "time", "attack", "release"}
@@ -322,10 +322,11 @@ class _Builder:
                 return None
         lock = doc.boolean(m["lock"][1], f"{where}: lock") if "lock" in m else False
         gain = self._layer(m["gain"][1], f"{where}: gain", name) if "gain" in m else Layer(name)
-        if None in (density, seed, temperature, bars, lock, gain):
+        pan = doc.number(m["pan"][1], f"{where}: pan (-1 left .. 1 right)", -1, 1) if "pan" in m else 0.0
+        if None in (density, seed, temperature, bars, lock, gain, pan):
             return None
         return Generated(name, role, instrument, register, density, density_param, seed, temperature, bars,
-                         regenerate, lock, gain)
+                         regenerate, lock, gain, pan)
 
     def _check_then(self) -> None:
         for name, node in self._then_nodes.items():

@@ -69,6 +69,7 @@ class Generated:
     regenerate: int | None  # bars between fresh variations (None: keep the first)
     lock: bool
     gain: Layer
+    pan: float = 0.0  # -1 left .. 1 right: the layer's one place in the stereo field
 
 
 @dataclass(frozen=True)

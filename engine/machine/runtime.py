@@ -443,7 +443,7 @@ class Runtime:
         chords = tuple(segment.chords[(first_bar + i) % len(segment.chords)] for i in range(spec.bars))
         density = self._values.get(spec.density_param, spec.density) if spec.density_param else spec.density
         request = Request(spec.role, self.machine.pack.key, chords, spec.bars, round(density, 4), spec.register,
-                          spec.seed + variation, spec.temperature)
+                          spec.seed + variation, spec.temperature, steps_per_bar=self.machine.pack.steps_per_bar)
         return GenerateLayer(now, self.position(now), self.state, why, key, spec.name, start, variation, request,
                              spec.instrument)
 
