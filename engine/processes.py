@@ -22,15 +22,15 @@ def spawn(module: str, *args: str, **popen) -> subprocess.Popen:
 PR_SET_PDEATHSIG = 1
 
 
-def dies_with_parent() -> Callable[[], None]:
-    """A `preexec_fn` that has the kernel kill the child when the process that started it dies, however it
-    dies (SIGKILL included), so no helper or server outlives the process that owns it. Linux only: elsewhere
+def dies_with_parent(sig: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
+    """A `preexec_fn` that has the kernel send `sig` to the child when the process that started it dies, however
+    it dies (SIGKILL included), so no helper or server outlives the process that owns it. Linux only: elsewhere
     it does nothing."""
     parent = os.getpid()
 
     def arm() -> None:
         if sys.platform.startswith("linux"):
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
         if os.getppid() != parent:  # the parent died before the signal was armed
             os._exit(1)
 

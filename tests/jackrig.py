@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,30 @@ def blame(log: str) -> Counter:
     return causes
 
 
+def jackd_running() -> bool:
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "jackd":
+                return True
+        except OSError:  # the process ended meanwhile
+            continue
+    return False
+
+
+def clear_stale_registry() -> None:
+    """JACK's shared-memory registry holds at most 8 servers and frees a dead server's entry only when a server
+    of the same name starts again, so servers that were killed (a test run killed half-way) leave entries behind;
+    after eight, no jackd starts ('Too many servers already active'). With no jackd running at all every entry
+    is stale: remove the registry's files and JACK writes a fresh one."""
+    if jackd_running():
+        return
+    for path in Path("/dev/shm").glob("jack*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 class JackServer:
     """jackd -d dummy with its own name; children started with `env` talk to it and to nothing else.
     Its log is kept: `mark()` then `blame_since(mark)` says who caused the xruns in between."""
@@ -75,10 +100,11 @@ class JackServer:
 
     def __enter__(self) -> "JackServer":
         jackd = ensure_jackd()
+        clear_stale_registry()
         self.log = tempfile.NamedTemporaryFile(prefix="jackd-", suffix=".log")  # noqa: SIM115 (closed in exit)
         self.proc = subprocess.Popen([jackd, "-n", self.name, "-d", "dummy", "-r", str(self.rate),
                                       "-p", str(self.period)], env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=self.log, preexec_fn=dies_with_parent())
+                                     stderr=self.log, preexec_fn=dies_with_parent(signal.SIGTERM))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             ok = subprocess.run([sys.executable, "-c", "import jack; jack.Client('up', no_start_server=True)"],

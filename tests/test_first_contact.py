@@ -34,13 +34,19 @@ def test_on_a_sound_card_the_demo_plays_live(tmp_path):
     port = free_udp_port()
     demo = subprocess.Popen([sys.executable, "-m", "engine", "demo", "--osc-port", str(port)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=segue_env(ALSA_CONFIG_PATH=str(tmp_path / "alsa.conf"), PYTHONUNBUFFERED="1"))
+                            env=segue_env(ALSA_CONFIG_PATH=str(tmp_path / "alsa.conf"), PYTHONUNBUFFERED="1",
+                                          PYTHONFAULTHANDLER="1"))
     try:
         playing = wait_line(demo, "playing", timeout=60)
         assert "(portaudio audio)" in playing and f"OSC on 127.0.0.1:{port}" in playing
         wait_line(demo, "-> explore", timeout=30)  # the machine runs: its first state is announced
         demo.send_signal(signal.SIGINT)
-        out, err = demo.communicate(timeout=30)
+        try:
+            out, err = demo.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # show where it hangs: faulthandler prints every thread on SIGABRT
+            demo.send_signal(signal.SIGABRT)
+            out, err = demo.communicate(timeout=10)
+            raise AssertionError(f"the demo did not stop on Ctrl-C:\n{out[-3000:]}\n{err[-6000:]}") from None
     finally:
         demo.kill()
     assert demo.returncode == 0, err[-2000:]
@@ -68,6 +74,7 @@ def test_a_killed_test_run_leaves_no_jackd_behind(tmp_path):
             "    print(jack.proc.pid, flush=True); time.sleep(120)\n")
     holder = subprocess.Popen([sys.executable, "-c", code, str(ROOT / "tests")], stdout=subprocess.PIPE, text=True,
                               env=segue_env())
+    jackd = 0
     try:
         jackd = int(holder.stdout.readline())
         assert os.path.exists(f"/proc/{jackd}")
@@ -79,6 +86,8 @@ def test_a_killed_test_run_leaves_no_jackd_behind(tmp_path):
         assert not running(jackd), "jackd outlived the process that started it"
     finally:
         holder.kill()
+        if jackd and running(jackd):  # never leave one behind, even when the check fails
+            os.kill(jackd, signal.SIGKILL)
 
 
 def running(pid: int) -> bool:
