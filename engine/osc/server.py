@@ -12,15 +12,14 @@ import socket
 import threading
 import time
 
-from pythonosc.osc_packet import OscPacket
-
 from engine.errors import SegueError
 from engine.events import EventQueue, Telemetry
 from engine.osc.ring import RingWriter
 from engine.osc.routes import OscInputError, Router
 from engine.osc.security import Gate
 from engine.osc.slip import Decoder
-from engine.osc.strict import Malformed, parse_message, truncation
+from engine.osc.strict import BUNDLE, Malformed, parse_packet
+from engine.osc.throttle import Throttle, held_note
 
 log = logging.getLogger("segue.osc")
 
@@ -41,7 +40,8 @@ class OscInput:
         self.router, self.queue, self.gate = router, queue, gate
         self.datagrams = 0
         self.rejected = 0
-        self._told: dict[str, float] = {}  # ip -> when we last logged a refusal (one line a second at most)
+        self._told = Throttle()  # bad packets: a few lines a second per sender, the rest counted
+        self._refusals = Throttle(per_key=1)  # refused senders: one line a second each
 
     def handle(self, data: bytes, ip: str, port: int, arrived_ns: int) -> None:
         self.datagrams += 1
@@ -52,30 +52,15 @@ class OscInput:
         if not self.gate.within_rate(ip):
             self._refuse(ip, f"OSC from {ip} over its rate limit ({self.gate.rate:.0f}/s): messages dropped")
             return
-        if not data.startswith(b"#bundle"):
-            try:
-                address, args = parse_message(data)  # the fast, strict path: plain messages
-            except Malformed as exc:
-                self._reject(sender, "-", f"not a valid OSC message ({exc})")
-                return
-            except NotImplementedError:
-                pass  # a rarer argument type: python-osc below reads it
-            else:
-                self._dispatch(address, args, 0.0, sender, ip, port, arrived_ns)
-                return
         try:
-            messages = OscPacket(data).messages
-        except Exception as exc:  # python-osc raises ParseError and, on some garbage, other errors
+            messages = parse_packet(data)
+        except Malformed as exc:
             self._reject(sender, "-", f"not a valid OSC packet ({exc})")
             return
-        now = time.time()
-        for timed in messages:
-            msg = timed.message
-            if (why := truncation(msg.dgram)) is not None:
-                self._reject(sender, msg.address, f"malformed: {why}")
-                continue
-            due = timed.time if timed.time > now + FUTURE_SLACK else 0.0  # a bundle for later
-            self._dispatch(msg.address, msg.params, due, sender, ip, port, arrived_ns)
+        now = time.time() if data.startswith(BUNDLE) else 0.0
+        for when, address, args in messages:
+            due = when if when > now + FUTURE_SLACK else 0.0  # a bundle for later
+            self._dispatch(address, args, due, sender, ip, port, arrived_ns)
 
     def flush(self) -> None:
         """Hand over what the queue held back (floods are merged there); report what did not fit."""
@@ -112,14 +97,15 @@ class OscInput:
 
     def _reject(self, sender: str, address: str, why: str) -> None:
         self.rejected += 1
-        log.warning("OSC from %s: %s: %s", sender, address, why)
+        held = self._told.admit(sender.rsplit(":", 1)[0])
+        if held is not None:
+            log.warning("OSC from %s: %s: %s%s", sender, address, why, held_note(held))
 
     def _refuse(self, ip: str, text: str) -> None:
         self.rejected += 1
-        now = time.monotonic()
-        if now - self._told.get(ip, -10.0) >= 1.0 and len(self._told) < 1024:
-            self._told[ip] = now
-            log.warning(text)
+        held = self._refusals.admit(ip)
+        if held is not None:
+            log.warning("%s%s", text, held_note(held))
 
 
 def _bind(kind: int, host: str, port: int, what: str) -> socket.socket:
