@@ -75,7 +75,7 @@ class Engine:
                     and osc_host not in ("::1", "localhost"):
                 logging.getLogger("segue").warning(
                     "listening on %s, but only this machine may send until --allow names other senders", osc_host)
-            self.osc = OscRelay(self.machine.path, osc_host, osc_port, tcp, allow, rate_limit)
+            self.osc = OscRelay(self.router, osc_host, osc_port, tcp, allow, rate_limit)
             self.osc.reader.known = self.router.targets()
             self.feedback = Feedback()
         try:
@@ -147,9 +147,9 @@ class Engine:
         if missing:
             raise SegueError(f"{machine.path}: new generated layers ({', '.join(missing)}) need a restart")
         self.machine = machine
-        if self.osc:
-            self.osc.load()
         router = Router(machine)  # built here, not in the audio block that swaps it in
+        if self.osc:
+            self.osc.load(router)
         targets = router.targets()
         self.conductor.request_swap(machine, lambda _: self._swap_routes(router, targets))
         return machine

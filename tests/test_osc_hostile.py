@@ -3,12 +3,16 @@ lines, and the music keeps following legal input afterwards."""
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
 import struct
 import time
 
+from engine.osc import relay
 from engine.session import Engine
 
-from audio import osc_packet, run_until, send, wait_for
+from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, write_machine
 
 IMMEDIATE = """\
@@ -51,3 +55,48 @@ def test_bundles_with_bad_element_sizes_are_refused_in_one_line_and_udp_input_go
     assert rejected == len(bad) and len(lines) == len(bad), lines
     assert "bundle element size -4 at byte 16 (must be a positive multiple of 4)" in lines[0]
     assert all(line.startswith("OSC from 127.0.0.1:") for line in lines)
+
+
+def test_a_killed_receiver_comes_back_with_its_routes_from_memory_though_the_machine_file_broke(tone_pack, caplog):
+    path = write_machine(tone_pack.parent, IMMEDIATE, "restart_broken.yaml")
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, audio="null", osc_port=0) as engine, \
+            running(engine):
+        port, first = engine.osc.address[1], engine.osc.pid
+        path.write_text("states: [this is not a machine\n")  # broken on disk, and no --watch to notice
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while engine.osc.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert engine.osc.restarts == 1 and engine.osc.pid != first and engine.osc.address[1] == port
+        send(port, osc_packet("/segue/event/go"))
+        deadline = time.monotonic() + 5
+        while engine.runtime.state != "fight" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert engine.runtime.state == "fight"  # routed by the machine the engine validated, not the broken file
+    stopped = [r for r in caplog.records if "receiver stopped" in r.getMessage()]
+    assert len(stopped) == 1
+
+
+def test_a_receiver_that_cannot_come_back_is_retried_with_backoff_and_given_up_once(tone_pack, caplog, monkeypatch):
+    """Its port taken by another program: a few attempts, spaced out, then one line; never a spawn every 2 s."""
+    monkeypatch.setattr(relay, "RESTART_DEADLINE", 1.5)
+    monkeypatch.setattr(relay, "FIRST_RETRY", 0.2)
+    attempts = []
+    real_bind = relay.bind_sockets
+    monkeypatch.setattr(relay, "bind_sockets", lambda *a: attempts.append(time.monotonic()) or real_bind(*a))
+    path = write_machine(tone_pack.parent, IMMEDIATE, "restart_taken.yaml")
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, audio="null", osc_port=0) as engine:
+        os.kill(engine.osc.pid, signal.SIGKILL)
+        engine.osc._proc.wait(timeout=5)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+            squatter.bind(engine.osc.address)
+            attempts.clear()
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                engine.osc.check()
+                time.sleep(0.01)
+        given_up, restarts = engine.osc.given_up, engine.osc.restarts
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert given_up and restarts == 0
+    assert 3 <= len(attempts) <= 5, attempts  # 0.2, 0.4, 0.8 s apart: not one per check
+    assert len(lines) == 2 and "stopped" in lines[0] and "OSC input is off" in lines[1], lines
