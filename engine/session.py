@@ -35,6 +35,7 @@ from engine.osc.routes import Router
 from engine.osc.feedback import Feedback
 from engine.osc.relay import OscRelay
 from engine.osc.security import LOOPBACK, parse_allowlist
+from engine.osc.server import TCP_IDLE
 from engine.params import ParamBank
 from engine.telemetry import Script
 
@@ -59,7 +60,7 @@ class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
                  osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
                  allow: str | None = None, rate_limit: float = 50_000.0, tcp: bool = True,
-                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
+                 tcp_idle: float = TCP_IDLE, model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
         self.machine = load_machine(machine_path)
         self.audio = audio
         self.block = block
@@ -75,7 +76,7 @@ class Engine:
                     and osc_host not in ("::1", "localhost"):
                 logging.getLogger("segue").warning(
                     "listening on %s, but only this machine may send until --allow names other senders", osc_host)
-            self.osc = OscRelay(self.router, osc_host, osc_port, tcp, allow, rate_limit)
+            self.osc = OscRelay(self.router, osc_host, osc_port, tcp, allow, rate_limit, tcp_idle)
             self.osc.reader.known = self.router.targets()
             self.feedback = Feedback()
         try:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import struct
 import time
 
 from engine.osc import relay
+from engine.osc.server import MAX_TCP_CLIENTS
+from engine.osc.slip import encode
 from engine.session import Engine
 
 from audio import osc_packet, run_until, running, send, wait_for
@@ -100,3 +103,30 @@ def test_a_receiver_that_cannot_come_back_is_retried_with_backoff_and_given_up_o
     assert given_up and restarts == 0
     assert 3 <= len(attempts) <= 5, attempts  # 0.2, 0.4, 0.8 s apart: not one per check
     assert len(lines) == 2 and "stopped" in lines[0] and "OSC input is off" in lines[1], lines
+
+
+def test_idle_tcp_clients_are_closed_so_they_cannot_lock_others_out_and_refusals_are_few_lines(tone_pack, caplog):
+    path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_idle.yaml")
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), \
+            Engine(path, audio="offline", osc_port=0, tcp_idle=1.0) as engine:
+        idlers = [socket.create_connection(engine.osc.tcp_address) for _ in range(MAX_TCP_CLIENTS)]
+        time.sleep(0.3)
+        for _ in range(40):  # the table is full: each of these is turned away
+            with socket.create_connection(engine.osc.tcp_address) as late:
+                late.settimeout(2)
+                assert late.recv(1) == b""
+        time.sleep(1.2)  # the idlers have sent nothing for longer than tcp_idle
+        assert all(s.recv(1) == b"" for s in idlers)  # closed by the engine
+        with socket.create_connection(engine.osc.tcp_address) as conn:
+            conn.sendall(encode(osc_packet("/segue/event/go")))
+            wait_for(engine, 1)
+        run_until(engine, BAR // 2)
+        state = enters(engine)
+        time.sleep(1.5)  # what was held back is told once its second is over; lines cross a pipe
+        for s in idlers:
+            s.close()
+    lines = [r.getMessage() for r in caplog.records if "over TCP" in r.getMessage()]
+    assert state == ["calm", "fight"]
+    assert 2 <= len(lines) <= 5, lines  # 40 refusals and 16 closes: a line a second, and the count held back
+    told = sum(int(m[0]) if (m := re.findall(r"(\d+) more", line)) else 1 for line in lines)
+    assert told == 40 + 16, lines

@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
     routes = Routes(Router.from_table(config["routes"]))
     osc_input = RelayedInput(routes, writer, Gate(parse_allowlist(config["allow"] or None), config["rate"]))
     sockets = socket.socket(fileno=udp_fd), socket.socket(fileno=tcp_fd) if tcp_fd >= 0 else None
-    service = OscService(osc_input, sockets=sockets).start()
+    service = OscService(osc_input, sockets=sockets, tcp_idle=config["tcp_idle"]).start()
     writer.ready()
     loads = 0
     for line in sys.stdin:

@@ -17,7 +17,7 @@ from engine.errors import SegueError
 from engine.osc import ring
 from engine.osc.ring import RingReader
 from engine.osc.routes import Router
-from engine.osc.server import bind_sockets
+from engine.osc.server import TCP_IDLE, bind_sockets
 from engine.processes import spawn
 
 log = logging.getLogger("segue.osc")
@@ -27,8 +27,9 @@ FIRST_RETRY, LAST_RETRY = 0.5, 8.0  # seconds between restart attempts: doubling
 
 
 class OscRelay:
-    def __init__(self, router: Router, host: str, port: int, tcp: bool, allow: str | None, rate_limit: float):
-        self._config = {"routes": router.table(), "allow": allow or "", "rate": rate_limit}
+    def __init__(self, router: Router, host: str, port: int, tcp: bool, allow: str | None, rate_limit: float,
+                 tcp_idle: float = TCP_IDLE):
+        self._config = {"routes": router.table(), "allow": allow or "", "rate": rate_limit, "tcp_idle": tcp_idle}
         self._next: dict | None = None  # a reloaded machine's routes, until it takes over at its bar line
         self._host, self._tcp = host, tcp
         self._down: float | None = None  # when the receiver was found dead, while it is being restarted

@@ -4,6 +4,7 @@ with one log line naming sender, address, reason.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import logging
@@ -27,6 +28,7 @@ RECEIVE_BUFFER = 16 * 1024 * 1024  # ~40,000 small datagrams: 2 s of a 20,000 ms
 DATAGRAM_COST = 416  # bytes of receive buffer the kernel counts for one small datagram (measured on loopback)
 MAX_DATAGRAM = 65535
 MAX_TCP_CLIENTS = 16
+TCP_IDLE = 30.0  # seconds a TCP client may stay without sending a complete message before it is closed
 FUTURE_SLACK = 0.001  # a bundle time less than this ahead counts as "now"
 CONTROLS = ("/segue/subscribe", "/segue/unsubscribe", "/segue/status")
 BATCH = 64  # datagrams read without waiting before what they asked is handed over (1.6 ms of a 40k/s flood)
@@ -95,6 +97,11 @@ class OscInput:
             self._reject(f"{ip}:{port}", address, "dropped: the engine's input queue is full")
         return True
 
+    def tell_held(self) -> None:
+        """Say how many lines about bad or refused packets were held back, once their interval is over."""
+        for ip, held in self._told.overdue() + self._refusals.overdue():
+            log.warning("OSC from %s: %d more refused packets not logged", ip, held)
+
     def _reject(self, sender: str, address: str, why: str) -> None:
         self.rejected += 1
         held = self._told.admit(sender.rsplit(":", 1)[0])
@@ -156,8 +163,10 @@ class OscService:
     """The UDP server, and the TCP one beside it, feeding one OscInput."""
 
     def __init__(self, osc_input: OscInput, host: str = "127.0.0.1", port: int = 9000, tcp: bool = True,
-                 sockets: tuple[socket.socket, socket.socket | None] | None = None):
+                 sockets: tuple[socket.socket, socket.socket | None] | None = None, tcp_idle: float = TCP_IDLE):
         self.input = osc_input
+        self.tcp_idle = tcp_idle
+        self._refusals = Throttle(per_key=1)  # TCP clients turned away or closed: a line a second each
         self._udp, self._tcp = sockets or bind_sockets(host, port, tcp)
         self.address = self._udp.getsockname()[:2]
         self.tcp_address = self._tcp.getsockname()[:2] if self._tcp else None
@@ -190,6 +199,7 @@ class OscService:
 
     def _serve_udp(self) -> None:
         while not self._stop.is_set():
+            self.input.tell_held()
             try:
                 if not select.select([self._udp], [], [], POLL)[0]:
                     continue
@@ -207,6 +217,8 @@ class OscService:
 
     def _serve_tcp(self) -> None:
         while not self._stop.is_set():
+            for ip, held in self._refusals.overdue():
+                log.warning("OSC over TCP from %s: %d more refused or closed connections not logged", ip, held)
             try:
                 conn, sender = self._tcp.accept()
             except (socket.timeout, BlockingIOError):
@@ -215,8 +227,8 @@ class OscService:
                 return
             self._clients = [t for t in self._clients if t.is_alive()]
             if len(self._clients) >= MAX_TCP_CLIENTS or not self.input.gate.allowed(sender[0]):
-                log.warning("OSC over TCP from %s:%s refused (not allowed, or %d clients already)",
-                            sender[0], sender[1], MAX_TCP_CLIENTS)
+                self._say(sender[0], f"OSC over TCP from {sender[0]}:{sender[1]} refused (not allowed, or "
+                                     f"{MAX_TCP_CLIENTS} clients already)")
                 conn.close()
                 continue
             client = threading.Thread(target=self._serve_client, args=(conn, sender), daemon=True,
@@ -224,21 +236,38 @@ class OscService:
             self._clients.append(client)
             client.start()
 
+    def _say(self, ip: str, text: str) -> None:
+        held = self._refusals.admit(ip)
+        if held is not None:
+            log.warning("%s%s", text, held_note(held))
+
     def _serve_client(self, conn: socket.socket, sender) -> None:
+        """One TCP client, until it hangs up or stays idle (no complete message) for tcp_idle seconds: idle
+        connections must not hold the table of clients against everyone else."""
         decoder = Decoder(limit=MAX_DATAGRAM)
         conn.settimeout(POLL)
+        heard = time.monotonic()
         with conn:
             while not self._stop.is_set():
                 try:
                     data = conn.recv(65536)
                 except socket.timeout:
+                    if time.monotonic() - heard > self.tcp_idle:
+                        self._say(sender[0], f"OSC over TCP from {sender[0]}:{sender[1]} closed: no complete "
+                                             f"message for {self.tcp_idle:g} s")
+                        with contextlib.suppress(OSError):
+                            conn.shutdown(socket.SHUT_RDWR)
+                        return
                     continue
                 except OSError:
                     return
                 if not data:
                     return  # the sender hung up
                 oversized = decoder.oversized
-                for frame in decoder.feed(data):
+                frames = decoder.feed(data)
+                if frames:
+                    heard = time.monotonic()
+                for frame in frames:
                     self.input.handle(frame, sender[0], sender[1], time.perf_counter_ns())
                 self.input.flush()
                 if decoder.oversized > oversized:

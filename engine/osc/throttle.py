@@ -9,12 +9,13 @@ MAX_KEYS = 1024  # senders remembered; the oldest is forgotten beyond that
 
 class Throttle:
     """At most `per_key` lines per key and `total` lines in all per `interval` seconds. A line held back is
-    counted, and the count is said with that key's next line."""
+    counted; the count is said with that key's next line, or by `overdue` once its interval is over."""
 
     def __init__(self, interval: float = 1.0, per_key: int = 10, total: int = 50):
         self.interval, self.per_key, self.total = interval, per_key, total
         self._keys: dict[str, list] = {}  # key -> [window start, lines in the window, held back since last line]
         self._window, self._lines = -interval, 0
+        self._swept = 0.0
 
     def admit(self, key: str, now: float | None = None) -> int | None:
         """None: stay quiet. A number: log this line, saying that many more were held back since the last."""
@@ -35,6 +36,20 @@ class Throttle:
         self._lines += 1
         held, entry[2] = entry[2], 0
         return held
+
+    def overdue(self, now: float | None = None) -> list[tuple[str, int]]:
+        """(key, count) of lines held back in intervals now over, each said once, so a flood that stops still
+        has its size told. Looks at most once an interval: cheap to call on every wake-up."""
+        now = time.monotonic() if now is None else now
+        if now - self._swept < self.interval:
+            return []
+        self._swept = now
+        out = []
+        for key, entry in list(self._keys.items()):  # a copy: another receiving thread may add a key meanwhile
+            if entry[2] and now - entry[0] >= self.interval:
+                out.append((key, entry[2]))
+                entry[2] = 0
+        return out
 
 
 def held_note(held: int) -> str:
