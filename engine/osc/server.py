@@ -81,7 +81,7 @@ class OscInput:
         if item is None:
             return
         if due:  # the conductor plays it at that time
-            item = dataclasses.replace(item, due=due)
+            item = dataclasses.replace(item, due=due, sender=ip)
         if not self.queue.put(item):
             self._reject(sender, address, "dropped: the engine's input queue is full")
 
