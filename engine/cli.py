@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rate-limit", type=float, default=50_000.0, help="messages per second per sender")
     run.add_argument("--tcp-idle", type=_seconds, default=30.0, metavar="SECONDS",
                      help="close a TCP client that sends no complete message for this long (default 30)")
+    run.add_argument("--timetag-horizon", type=_seconds, default=60.0, metavar="SECONDS",
+                     help="refuse OSC bundles dated further ahead than this (default 60)")
     run.set_defaults(func=cmd_run)
 
     render = sub.add_parser("render", help="render offline, deterministically, with a decision log")
@@ -286,7 +288,7 @@ def cmd_run(args) -> int:
         args.audio = "portaudio" if has_sound_card() else "null"
     with Engine(args.machine, audio=args.audio, block=args.block, osc_port=args.osc_port,
                 osc_host=args.osc_host, allow=args.allow, rate_limit=args.rate_limit,
-                tcp_idle=args.tcp_idle) as engine:
+                tcp_idle=args.tcp_idle, timetag_horizon=args.timetag_horizon) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         host, port = engine.osc.address if engine.osc else ("-", 0)
         print(f"segue: playing {args.machine} ({args.audio} audio); OSC on {host}:{port}; Ctrl-C stops")

@@ -38,6 +38,7 @@ from engine.osc.security import LOOPBACK, parse_allowlist
 from engine.osc.server import TCP_IDLE
 from engine.params import ParamBank
 from engine.telemetry import Script
+from engine.timetags import HORIZON
 
 DEFAULT_BLOCK = 256
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default (5 ms) is about a whole 256-frame block
@@ -60,7 +61,8 @@ class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
                  osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
                  allow: str | None = None, rate_limit: float = 50_000.0, tcp: bool = True,
-                 tcp_idle: float = TCP_IDLE, model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
+                 tcp_idle: float = TCP_IDLE, timetag_horizon: float = HORIZON,
+                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None):
         self.machine = load_machine(machine_path)
         self.audio = audio
         self.block = block
@@ -98,7 +100,8 @@ class Engine:
             self.params = ParamBank(self.machine.params)
             inboxes = (self.queue, self.osc.reader) if self.osc else (self.queue,)
             self.conductor = Conductor(self.runtime, self.params, self.graph, inboxes, block, log_limit,
-                                       self.worker, wait_for_generation=audio == "offline", feedback=self.feedback)
+                                       self.worker, wait_for_generation=audio == "offline", feedback=self.feedback,
+                                       timetag_horizon=timetag_horizon)
             if self.osc:
                 self.osc.reader.notices = self.conductor.notices  # one place for the main thread to log
             self.server.setCallback(self._block)

@@ -13,7 +13,9 @@ import time
 from engine.osc import relay
 from engine.osc.server import MAX_TCP_CLIENTS
 from engine.osc.slip import encode
+from engine.osc.strict import BUNDLE, NTP_TO_UNIX
 from engine.session import Engine
+from engine.timetags import SHARE
 
 from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, write_machine
@@ -31,6 +33,18 @@ transitions:
   - {from: fight, to: hurt, when: event hurt, sync: immediate}
 """
 TIMETAG = b"\x00\x00\x00\x00\x00\x00\x00\x01"  # "immediately"
+
+
+def bundle(at: float, message: bytes) -> bytes:
+    seconds = at + NTP_TO_UNIX
+    return BUNDLE + struct.pack(">II", int(seconds), int(seconds % 1 * 2**32)) + struct.pack(">i", len(message)) + message
+
+
+def send_from(source: str, port: int, packets: list[bytes]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((source, 0))
+        for p in packets:
+            s.sendto(p, ("127.0.0.1", port))
 
 
 def enters(engine: Engine) -> list[str]:
@@ -130,3 +144,34 @@ def test_idle_tcp_clients_are_closed_so_they_cannot_lock_others_out_and_refusals
     assert 2 <= len(lines) <= 5, lines  # 40 refusals and 16 closes: a line a second, and the count held back
     told = sum(int(m[0]) if (m := re.findall(r"(\d+) more", line)) else 1 for line in lines)
     assert told == 40 + 16, lines
+
+
+def test_far_future_and_greedy_timetags_cannot_keep_a_bundle_one_second_ahead_from_playing(tone_pack):
+    """1,100 bundles dated 2036 filled the hold for good; now they are out of reach, a greedy sender gets its
+    share and no more, and another sender's bundle one second ahead lands on its time."""
+    path = write_machine(tone_pack.parent, IMMEDIATE, "far_future.yaml")
+    year_2036 = 2_082_758_400.0
+    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+        port = engine.osc.address[1]
+        time.sleep(0.3)
+        send_from("127.0.0.1", port, [bundle(year_2036 + i, osc_packet("/segue/event/hurt")) for i in range(1100)])
+        soon = time.time() + 50
+        send_from("127.0.0.2", port, [bundle(soon + i / 1000, osc_packet("/segue/event/hurt")) for i in range(1100)])
+        wait_for(engine, 2200)
+        time.sleep(0.2)  # the audio block has taken them all from the ring
+        at = time.time() + 1.0
+        send_from("127.0.0.3", port, [bundle(at, osc_packet("/segue/event/go"))])
+        time.sleep(0.5)
+        early = engine.runtime.state
+        deadline = time.monotonic() + 3
+        while engine.runtime.state != "fight" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        refused, held = engine.conductor.later.refused, len(engine.conductor.later)
+        log = list(engine.conductor.log)
+        notices = list(engine.conductor.notices)
+    assert early == "calm" and engine.runtime.state == "fight"
+    assert (refused, held) == (1100 + 1100 - SHARE, SHARE)
+    entered = next(e for e in log if e["action"] == "enter" and e["target"] == "fight")
+    assert entered["sample"] > 0 and len(notices) <= 4, notices
+    assert any("more than 60 s (--timetag-horizon)" in n for n in notices), notices
+    assert any("OSC from 127.0.0.2" in n and "its share" in n for n in notices), notices
