@@ -146,7 +146,7 @@ class Conductor:
             self._start_due_layers(b0)
         self.graph.play_notes(b0)
         self._meter(b0)
-        if self.feedback and self.feedback.subscribers:
+        if self.feedback and self.feedback.listening:
             self._publish_beats(b0)
 
     # -- hot reload ----------------------------------------------------------------------------
@@ -233,8 +233,7 @@ class Conductor:
             return
         target = (item.source, int(item.value))
         if item.name == "subscribe":
-            if not self.feedback.subscribe(*target):
-                self.notices.append(f"OSC from {item.source}: /segue/subscribe: too many subscribers already")
+            self.feedback.subscribe(*target)
         elif item.name == "unsubscribe":
             self.feedback.unsubscribe(*target)
         else:
@@ -246,7 +245,7 @@ class Conductor:
         self._powers = self.graph.loudness_powers()  # turned into LUFS only when someone reads them
         if (b0 + self.block) // METER_EVERY > b0 // METER_EVERY:  # every 100 ms
             self.integrator.add(self._powers[0])
-            if self.feedback and self.feedback.subscribers:
+            if self.feedback and self.feedback.listening:
                 self.feedback.publish("/segue/meter", _db(self.peak), _db(self.rms), self.lufs_m, self.lufs_s,
                                       self.lufs_i, _db(self.true_peak))
                 self._publish_changes()

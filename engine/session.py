@@ -78,9 +78,13 @@ class Engine:
                     and osc_host not in ("::1", "localhost"):
                 logging.getLogger("segue").warning(
                     "listening on %s, but only this machine may send until --allow names other senders", osc_host)
-            self.osc = OscRelay(self.router, osc_host, osc_port, tcp, allow, rate_limit, tcp_idle)
-            self.osc.reader.known = self.router.targets()
             self.feedback = Feedback()
+            try:
+                self.osc = OscRelay(self.router, osc_host, osc_port, tcp, allow, rate_limit, tcp_idle, self.feedback)
+            except BaseException:
+                self._close_osc()
+                raise
+            self.osc.reader.known = self.router.targets()
         try:
             sc = self.machine.sidechain
             live_inputs = sc.input if sc and sidechain_file is None and audio in ("portaudio", "jack") else 0

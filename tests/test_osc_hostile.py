@@ -10,9 +10,11 @@ import socket
 import struct
 import time
 
+from pythonosc.osc_message import OscMessage
+
 from engine.osc import relay
 from engine.osc.server import MAX_TCP_CLIENTS
-from engine.osc.slip import encode
+from engine.osc.slip import Decoder, encode
 from engine.osc.strict import BUNDLE, NTP_TO_UNIX
 from engine.session import Engine
 from engine.timetags import SHARE
@@ -175,3 +177,69 @@ def test_far_future_and_greedy_timetags_cannot_keep_a_bundle_one_second_ahead_fr
     assert entered["sample"] > 0 and len(notices) <= 4, notices
     assert any("more than 60 s (--timetag-horizon)" in n for n in notices), notices
     assert any("OSC from 127.0.0.2" in n and "its share" in n for n in notices), notices
+
+
+def heard(listener: socket.socket) -> int:
+    """Feedback packets waiting on a UDP listener (read and counted)."""
+    count = 0
+    listener.setblocking(False)
+    while True:
+        try:
+            listener.recv(65536)
+        except BlockingIOError:
+            return count
+        count += 1
+
+
+def test_feedback_subscriptions_expire_unless_renewed_and_a_sender_holds_two_at_most(tone_pack, caplog):
+    path = write_machine(tone_pack.parent, IMMEDIATE, "lease.yaml")
+    listeners = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+    for s in listeners:
+        s.bind(("127.0.0.1", 0))
+    renewed, lapsed, refused = (osc_packet("/segue/subscribe", s.getsockname()[1]) for s in listeners)
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, audio="null", osc_port=0) as engine, \
+            running(engine):
+        engine.feedback.lease = 1.0
+        send(engine.osc.address[1], renewed, lapsed, refused)
+        time.sleep(0.5)
+        first = [heard(s) for s in listeners]
+        for _ in range(5):  # 2 s: one keeps renewing, the other lets its lease run out
+            send(engine.osc.address[1], renewed)
+            time.sleep(0.4)
+        heard(listeners[1])  # what was sent before its lease ran out
+        time.sleep(0.5)
+        last = [heard(s) for s in listeners]
+        send(engine.osc.address[1], osc_packet("/segue/event/go"))  # and the music still follows
+        deadline = time.monotonic() + 3
+        while engine.runtime.state != "fight" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        state = engine.runtime.state
+    for s in listeners:
+        s.close()
+    assert first[0] > 0 and first[1] > 0 and first[2] == 0  # a third from the same sender is refused
+    assert last[0] > 0 and last[1] == 0 and last[2] == 0  # renewed goes on; lapsed stopped
+    assert state == "fight"
+    assert [r.getMessage() for r in caplog.records if "subscribe refused" in r.getMessage()] == [
+        "OSC from 127.0.0.1: /segue/subscribe refused: it holds 2 subscriptions already (each lasts 1 s unless "
+        "renewed)"]
+
+
+def test_a_tcp_subscriber_gets_its_feedback_on_its_own_connection_until_it_closes(tone_pack):
+    path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_feedback.yaml")
+    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+        with socket.create_connection(engine.osc.tcp_address, timeout=3) as conn:
+            conn.sendall(encode(osc_packet("/segue/subscribe")) + encode(osc_packet("/segue/event/go")))
+            decoder, messages = Decoder(), []
+            deadline = time.monotonic() + 3
+            while not {"/segue/meter", "/segue/state"} <= {m.address for m in messages} \
+                    and time.monotonic() < deadline:
+                messages += [OscMessage(frame) for frame in decoder.feed(conn.recv(65536))]
+            subscribed = len(engine.feedback.subscribers)
+        deadline = time.monotonic() + 3
+        while engine.feedback.subscribers and time.monotonic() < deadline:
+            time.sleep(0.02)
+        left = len(engine.feedback.subscribers)
+    addresses = {m.address for m in messages}
+    assert {"/segue/meter", "/segue/state"} <= addresses and subscribed == 1
+    assert ["fight"] in [m.params for m in messages if m.address == "/segue/state"]
+    assert left == 0  # the connection closed: its subscription ended with it

@@ -1,8 +1,8 @@
 """The OSC receiver process: receives, checks, parses and routes OSC, and writes telemetry records into the
 ring the engine's audio block reads. Started by OscRelay with the sockets already bound; not run by hand.
 
-    python -m engine.osc.receiver UDP_FD TCP_FD RING_FD
-(TCP_FD is -1 without TCP.) Everything else comes on stdin, one JSON line each, from the engine's memory: never
+    python -m engine.osc.receiver UDP_FD TCP_FD RING_FD HANDOVER_FD
+(TCP_FD is -1 without TCP; HANDOVER_FD a Unix socket to the engine's feedback, for TCP subscribers.) Everything else comes on stdin, one JSON line each, from the engine's memory: never
 from the machine file, which may have changed or broken since the engine validated it.
     {"config": {"routes": ..., "allow": ..., "rate": ..., "tcp_idle": ..., "horizon": ...}}  first, once
     {"load": ROUTES}   a reload: its new addresses are routed from now on (the engine keeps them until the new
@@ -21,6 +21,7 @@ import sys
 
 from engine.events import Telemetry
 from engine.osc import ring
+from engine.osc.handover import Handover
 from engine.osc.routes import Router
 from engine.osc.security import Gate, parse_allowlist
 from engine.osc.server import OscInput, OscService
@@ -49,7 +50,7 @@ class RelayedInput(OscInput):
 
 
 def main(argv: list[str]) -> int:
-    udp_fd, tcp_fd, ring_fd = (int(a) for a in argv[:3])
+    udp_fd, tcp_fd, ring_fd, handover_fd = (int(a) for a in argv[:4])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the engine, which then closes our stdin
     logging.basicConfig(stream=sys.stderr, format="%(message)s", level=logging.WARNING)
     first = sys.stdin.readline()
@@ -58,7 +59,8 @@ def main(argv: list[str]) -> int:
     config = json.loads(first)["config"]
     writer = ring.RingWriter(ring.attach(ring_fd))
     routes = Routes(Router.from_table(config["routes"]))
-    osc_input = RelayedInput(routes, writer, Gate(parse_allowlist(config["allow"] or None), config["rate"]))
+    osc_input = RelayedInput(routes, writer, Gate(parse_allowlist(config["allow"] or None), config["rate"]),
+                             Handover(socket.socket(fileno=handover_fd)))
     sockets = socket.socket(fileno=udp_fd), socket.socket(fileno=tcp_fd) if tcp_fd >= 0 else None
     service = OscService(osc_input, sockets=sockets, tcp_idle=config["tcp_idle"]).start()
     writer.ready()

@@ -8,13 +8,15 @@ import json
 import logging
 import os
 import select
+import socket
 import subprocess
 import threading
 import time
 from collections import deque
 
 from engine.errors import SegueError
-from engine.osc import ring
+from engine.osc import handover, ring
+from engine.osc.feedback import Feedback
 from engine.osc.ring import RingReader
 from engine.osc.routes import Router
 from engine.osc.server import TCP_IDLE, bind_sockets
@@ -28,7 +30,8 @@ FIRST_RETRY, LAST_RETRY = 0.5, 8.0  # seconds between restart attempts: doubling
 
 class OscRelay:
     def __init__(self, router: Router, host: str, port: int, tcp: bool, allow: str | None, rate_limit: float,
-                 tcp_idle: float = TCP_IDLE):
+                 tcp_idle: float = TCP_IDLE, feedback: Feedback | None = None):
+        self._feedback = feedback  # where TCP clients' subscriptions are handed over to
         self._config = {"routes": router.table(), "allow": allow or "", "rate": rate_limit, "tcp_idle": tcp_idle}
         self._next: dict | None = None  # a reloaded machine's routes, until it takes over at its bar line
         self._host, self._tcp = host, tcp
@@ -49,14 +52,24 @@ class OscRelay:
         udp, stream = bind_sockets(self._host, port, self._tcp)
         self.address = udp.getsockname()[:2]
         self.tcp_address = stream.getsockname()[:2] if stream else None
-        fds = (udp.fileno(), stream.fileno() if stream else -1, self._ring_fd)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        fds = (udp.fileno(), stream.fileno() if stream else -1, self._ring_fd, theirs.fileno())
         try:
             self._proc = spawn("engine.osc.receiver", *map(str, fds), pass_fds=tuple(f for f in fds if f >= 0),
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except BaseException:
+            ours.close()
+            raise
         finally:  # the receiver holds its own copies now
             udp.close()
+            theirs.close()
             if stream:
                 stream.close()
+        if self._feedback:
+            threading.Thread(target=handover.take, args=(ours, self._feedback), name="segue-osc-handover",
+                             daemon=True).start()
+        else:
+            ours.close()
         fcntl.fcntl(self._proc.stdin, fcntl.F_SETFL, fcntl.fcntl(self._proc.stdin, fcntl.F_GETFL) | os.O_NONBLOCK)
         self._lines = threading.Thread(target=self._relay_lines, args=(self._proc,), name="segue-osc-log",
                                        daemon=True)

@@ -15,6 +15,7 @@ import time
 
 from engine.errors import SegueError
 from engine.events import EventQueue, Telemetry
+from engine.osc.handover import Handover
 from engine.osc.ring import RingWriter
 from engine.osc.routes import OscInputError, Router
 from engine.osc.security import Gate
@@ -38,14 +39,16 @@ POLL = 0.2  # seconds a receiving thread waits before it looks whether it should
 class OscInput:
     """One packet in: gate, parse, strict check, control messages, route, timetag, enqueue. Never raises."""
 
-    def __init__(self, router: Router, queue: EventQueue | RingWriter, gate: Gate):
+    def __init__(self, router: Router, queue: EventQueue | RingWriter, gate: Gate, handover: Handover | None = None):
         self.router, self.queue, self.gate = router, queue, gate
+        self.handover = handover  # where a TCP client's subscription goes (the engine's feedback), if anywhere
         self.datagrams = 0
         self.rejected = 0
         self._told = Throttle()  # bad packets: a few lines a second per sender, the rest counted
         self._refusals = Throttle(per_key=1)  # refused senders: one line a second each
 
-    def handle(self, data: bytes, ip: str, port: int, arrived_ns: int) -> None:
+    def handle(self, data: bytes, ip: str, port: int, arrived_ns: int, stream: socket.socket | None = None) -> None:
+        """`stream`: the TCP connection it came on, if it did (a subscription's feedback goes back on it)."""
         self.datagrams += 1
         sender = f"{ip}:{port}"
         if not self.gate.allowed(ip):
@@ -62,7 +65,7 @@ class OscInput:
         now = time.time() if data.startswith(BUNDLE) else 0.0
         for when, address, args in messages:
             due = when if when > now + FUTURE_SLACK else 0.0  # a bundle for later
-            self._dispatch(address, args, due, sender, ip, port, arrived_ns)
+            self._dispatch(address, args, due, sender, ip, port, arrived_ns, stream)
 
     def flush(self) -> None:
         """Hand over what the queue held back (floods are merged there); report what did not fit."""
@@ -70,8 +73,9 @@ class OscInput:
         if dropped:
             self._reject("-", "-", f"{dropped} messages dropped: the engine's input queue stayed full")
 
-    def _dispatch(self, address: str, args, due: float, sender: str, ip: str, port: int, arrived_ns: int) -> None:
-        if self._control(address, args, ip, port, arrived_ns):
+    def _dispatch(self, address: str, args, due: float, sender: str, ip: str, port: int, arrived_ns: int,
+                  stream: socket.socket | None) -> None:
+        if self._control(address, args, ip, port, arrived_ns, stream):
             return
         try:
             item = self.router.route(address, args, arrived_ns)
@@ -85,11 +89,16 @@ class OscInput:
         if not self.queue.put(item):
             self._reject(sender, address, "dropped: the engine's input queue is full")
 
-    def _control(self, address: str, args, ip: str, port: int, arrived_ns: int) -> bool:
+    def _control(self, address: str, args, ip: str, port: int, arrived_ns: int, stream: socket.socket | None) -> bool:
         """/segue/subscribe [port], /segue/unsubscribe [port], /segue/status: passed on to the engine, which
-        answers from its feedback sender (the reply goes to `port`, or to the sender's own port)."""
+        answers from its feedback sender (the reply goes to `port`, or to the sender's own port). Over TCP a
+        subscription's feedback goes back on the connection: the connection itself is handed over."""
         if address not in CONTROLS:
             return False
+        if stream is not None and address != "/segue/status":
+            if self.handover is None or not self.handover.give(address.rsplit("/", 1)[1], ip, port, stream):
+                self._reject(f"{ip}:{port}", address, "feedback over this TCP connection is not available now")
+            return True
         reply_port = int(args[0]) if args and isinstance(args[0], int) and not isinstance(args[0], bool) else port
         if not 0 < reply_port < 65536:
             self._reject(f"{ip}:{port}", address, f"{reply_port} is not a port to answer to")
@@ -268,7 +277,7 @@ class OscService:
                 if frames:
                     heard = time.monotonic()
                 for frame in frames:
-                    self.input.handle(frame, sender[0], sender[1], time.perf_counter_ns())
+                    self.input.handle(frame, sender[0], sender[1], time.perf_counter_ns(), conn)
                 self.input.flush()
                 if decoder.oversized > oversized:
                     self.input._reject(f"{sender[0]}:{sender[1]}", "-", "SLIP frame larger than 64 KiB dropped")
