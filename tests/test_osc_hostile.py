@@ -15,38 +15,14 @@ from pythonosc.osc_message import OscMessage
 from engine.osc import relay
 from engine.osc.server import MAX_TCP_CLIENTS
 from engine.osc.slip import Decoder, encode
-from engine.osc.strict import BUNDLE, NTP_TO_UNIX
 from engine.session import Engine
 from engine.timetags import SHARE
 
 from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, write_machine
+from test_osc_net import IMMEDIATE, bundle, send_from
 
-IMMEDIATE = """\
-pack: tones
-events: [go, hurt]
-initial: calm
-states:
-  calm: {segment: calm}
-  fight: {segment: fight}
-  hurt: {segment: fight, layers: {pulse: 0 dB}}
-transitions:
-  - {from: calm, to: fight, when: event go, sync: immediate}
-  - {from: fight, to: hurt, when: event hurt, sync: immediate}
-"""
 TIMETAG = b"\x00\x00\x00\x00\x00\x00\x00\x01"  # "immediately"
-
-
-def bundle(at: float, message: bytes) -> bytes:
-    seconds = at + NTP_TO_UNIX
-    return BUNDLE + struct.pack(">II", int(seconds), int(seconds % 1 * 2**32)) + struct.pack(">i", len(message)) + message
-
-
-def send_from(source: str, port: int, packets: list[bytes]) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((source, 0))
-        for p in packets:
-            s.sendto(p, ("127.0.0.1", port))
 
 
 def enters(engine: Engine) -> list[str]:
