@@ -13,7 +13,7 @@ import time
 from pythonosc.osc_message import OscMessage
 
 from engine.osc import relay
-from engine.osc.server import MAX_TCP_CLIENTS
+from engine.osc.server import CONTROL_RATE, MAX_TCP_CLIENTS
 from engine.osc.slip import Decoder, encode
 from engine.session import Engine
 from engine.timetags import SHARE
@@ -211,6 +211,10 @@ def test_a_tcp_subscriber_gets_its_feedback_on_its_own_connection_until_it_close
                     and time.monotonic() < deadline:
                 messages += [OscMessage(frame) for frame in decoder.feed(conn.recv(65536))]
             subscribed = len(engine.feedback.subscribers)
+            conn.sendall(encode(osc_packet("/segue/status")))  # answered on the connection too
+            deadline = time.monotonic() + 3
+            while not any(m.address == "/segue/status" for m in messages) and time.monotonic() < deadline:
+                messages += [OscMessage(frame) for frame in decoder.feed(conn.recv(65536))]
         deadline = time.monotonic() + 3
         while engine.feedback.subscribers and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -218,4 +222,24 @@ def test_a_tcp_subscriber_gets_its_feedback_on_its_own_connection_until_it_close
     addresses = {m.address for m in messages}
     assert {"/segue/meter", "/segue/state"} <= addresses and subscribed == 1
     assert ["fight"] in [m.params for m in messages if m.address == "/segue/state"]
+    assert [m.params[0] for m in messages if m.address == "/segue/status"] == ["fight"]
     assert left == 0  # the connection closed: its subscription ended with it
+
+
+def test_a_flood_of_forged_status_requests_is_not_reflected_at_its_victim(tone_pack):
+    """Each /segue/status makes the engine send: from one (claimed) sender only a few a second are answered."""
+    path = write_machine(tone_pack.parent, IMMEDIATE, "reflect.yaml")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as victim:
+        victim.bind(("127.0.0.1", 0))
+        ask = osc_packet("/segue/status", victim.getsockname()[1])
+        with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+            send(engine.osc.address[1], *[ask] * 500)
+            wait_for(engine, 500)
+            time.sleep(0.5)
+            replies = heard(victim)
+            send(engine.osc.address[1], osc_packet("/segue/event/go"))
+            deadline = time.monotonic() + 3
+            while engine.runtime.state != "fight" and time.monotonic() < deadline:
+                time.sleep(0.01)
+            state = engine.runtime.state
+    assert 1 <= replies <= 2 * CONTROL_RATE and state == "fight"  # within one or two seconds' allowance

@@ -106,8 +106,12 @@ class Feedback:
             for a in args:
                 builder.add_arg(a)
             dgram = builder.build().dgram
-            if target:
-                self._send_to(target, dgram)
+            if target:  # a reply: on the asker's TCP connection if it subscribed on one
+                on_tcp = self._by_key.get(f"{target[0]}:{target[1]}")
+                if on_tcp is not None:
+                    self._send_on(on_tcp, dgram)
+                else:
+                    self._send_to(target, dgram)
                 continue
             for s in self.subscribers:
                 if s.stream is not None:

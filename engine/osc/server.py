@@ -32,6 +32,7 @@ MAX_TCP_CLIENTS = 16
 TCP_IDLE = 30.0  # seconds a TCP client may stay without sending a complete message before it is closed
 FUTURE_SLACK = 0.001  # a bundle time less than this ahead counts as "now"
 CONTROLS = ("/segue/subscribe", "/segue/unsubscribe", "/segue/status")
+CONTROL_RATE, MAX_CONTROLS = 10, 100  # control messages a second per sender, and from all senders together
 BATCH = 64  # datagrams read without waiting before what they asked is handed over (1.6 ms of a 40k/s flood)
 POLL = 0.2  # seconds a receiving thread waits before it looks whether it should stop
 
@@ -46,6 +47,7 @@ class OscInput:
         self.rejected = 0
         self._told = Throttle()  # bad packets: a few lines a second per sender, the rest counted
         self._refusals = Throttle(per_key=1)  # refused senders: one line a second each
+        self._controls = Throttle(per_key=CONTROL_RATE, total=MAX_CONTROLS)  # a rate, not a log: nothing said
 
     def handle(self, data: bytes, ip: str, port: int, arrived_ns: int, stream: socket.socket | None = None) -> None:
         """`stream`: the TCP connection it came on, if it did (a subscription's feedback goes back on it)."""
@@ -92,9 +94,13 @@ class OscInput:
     def _control(self, address: str, args, ip: str, port: int, arrived_ns: int, stream: socket.socket | None) -> bool:
         """/segue/subscribe [port], /segue/unsubscribe [port], /segue/status: passed on to the engine, which
         answers from its feedback sender (the reply goes to `port`, or to the sender's own port). Over TCP a
-        subscription's feedback goes back on the connection: the connection itself is handed over."""
+        subscription's feedback goes back on the connection: the connection itself is handed over. A few a
+        second per sender at most: each may make the engine send, and a UDP source address can be forged."""
         if address not in CONTROLS:
             return False
+        if self._controls.admit(ip) is None:
+            self._reject(f"{ip}:{port}", address, f"more than {CONTROL_RATE} control messages a second: ignored")
+            return True
         if stream is not None and address != "/segue/status":
             if self.handover is None or not self.handover.give(address.rsplit("/", 1)[1], ip, port, stream):
                 self._reject(f"{ip}:{port}", address, "feedback over this TCP connection is not available now")
