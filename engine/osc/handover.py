@@ -4,10 +4,8 @@ client opened, never to an address a packet merely claims."""
 from __future__ import annotations
 
 import json
-import logging
 import socket
 
-log = logging.getLogger("segue.osc")
 MAX_MESSAGE = 512
 
 
