@@ -116,7 +116,8 @@ from engine.events import Telemetry
 from engine.osc import ring
 writer = ring.RingWriter(ring.attach(int(sys.argv[1])), patience=30.0)
 for i in range(int(sys.argv[2])):
-    writer.put(Telemetry("cue", "talk", float(i), f"/take/{i}/{'x' * (i % 90)}", i, sender=str(i % 255)))
+    writer.put(Telemetry("cue", "talk", float(i), f"/take/{i}/{'x' * (i % 90)}", i, due=i + 0.5,
+                         sender=str(i % 255)))
 """
 
 
@@ -135,7 +136,7 @@ def test_every_record_a_writer_process_hammers_in_arrives_whole_once_and_in_orde
     writer.wait(timeout=10)
     assert writer.returncode == 0 and len(got) == count
     for i, item in enumerate(got):
-        assert (item.value, item.arrived_ns, item.sender) == (float(i), i, str(i % 255)), item
+        assert (item.value, item.arrived_ns, item.due, item.sender) == (float(i), i, i + 0.5, str(i % 255)), item
         assert item.source == f"/take/{i}/{'x' * (i % 90)}"[:ring.SOURCE_BYTES], item
     assert reader.torn == 0 and reader.dropped == 0
 

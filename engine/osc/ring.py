@@ -234,8 +234,8 @@ class RingReader:
             self.notices.append(f"OSC {source}: {kind} '{name}' is not in the machine playing now "
                                 "(a reloaded machine takes over at its bar line); ignored")
             return
-        out.append(Telemetry(kind, name, value, source, arrived_ns, due, updates=updates,
-                             sender=_text(payload, _SENDER, SENDER_BYTES)))
+        sender = _text(payload, _SENDER, SENDER_BYTES) if due else ""  # only a bundle for later has one
+        out.append(Telemetry(kind, name, value, source, arrived_ns, due, updates=updates, sender=sender))
 
     @property
     def datagrams(self) -> int:
