@@ -1,6 +1,8 @@
-"""Coverage-guided fuzzing of the OSC input with atheris (libFuzzer): any exception is a crash it reports.
+"""Coverage-guided fuzzing of the OSC input with atheris (libFuzzer): any exception is a crash it reports, and
+so is a packet that takes longer than a second (-timeout=1: python-osc's bundle parser looped for ever on an
+element size of -4). benchmarks/test_fuzz.py runs it from a corpus of seeds, bundles with lying sizes among them.
 
-    python benchmarks/fuzz_osc_atheris.py -runs=200000
+    python benchmarks/fuzz_osc_atheris.py -runs=200000 -timeout=1 CORPUS_DIR
 """
 from __future__ import annotations
 

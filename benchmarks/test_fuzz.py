@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import struct
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ PACKETS = 1_000_000
 
 
 def seeds() -> list[bytes]:
+    """Messages of each kind, and bundles whose element sizes are right, negative, zero, unaligned or too long."""
     out = []
     for address, args in [("/segue/param/intensity", [0.5]), ("/segue/event/enemy_spotted", []),
                           ("/segue/state/combat", [1]), ("/game/health", ["x"]), ("/segue/status", [9000]),
@@ -27,6 +29,10 @@ def seeds() -> list[bytes]:
         for a in args:
             b.add_arg(a)
         out.append(b.build().dgram)
+    head = b"#bundle\x00" + b"\x00" * 7 + b"\x01"  # a bundle for "immediately"
+    go = out[1]
+    out += [head + struct.pack(">i", size) + go for size in (-4, 0, 3, len(go), len(go) + 4)]  # sizes that lie
+    out.append(head + struct.pack(">i", len(go) + 20) + head + struct.pack(">i", len(go)) + go)  # nested
     return out
 
 
@@ -80,8 +86,8 @@ def test_coverage_guided_fuzzing_with_atheris(benchmark, budget_report, tmp_path
 
     def run():
         return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "fuzz_osc_atheris.py"), f"-runs={runs}",
-                               "-max_len=256", str(corpus)], capture_output=True, text=True, cwd=ROOT, timeout=1800,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})  # the package, installed or not
+                               "-max_len=256", "-timeout=5", str(corpus)], capture_output=True, text=True, cwd=ROOT,
+                              timeout=1800, env={**os.environ, "PYTHONPATH": str(ROOT)})  # the package, installed or not
 
     done = benchmark.pedantic(run, rounds=1, iterations=1)
     coverage = [line for line in done.stderr.splitlines() if " cov: " in line][-1:]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import threading
@@ -22,6 +23,17 @@ STOP = threading.Event()  # set by SIGINT or SIGTERM; the main loops check it be
 def _request_stop(signum, frame) -> None:
     """Never raise from a signal handler here: it may run inside the audio callback, which must not fail."""
     STOP.set()
+
+
+def _seconds(text: str) -> float:
+    """A duration option: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
                           "old machine keeps playing")
     run.add_argument("--allow", help="senders allowed besides this machine: IPs or CIDR ranges, comma-separated")
     run.add_argument("--rate-limit", type=float, default=50_000.0, help="messages per second per sender")
+    run.add_argument("--tcp-idle", type=_seconds, default=30.0, metavar="SECONDS",
+                     help="close a TCP client that sends no complete message for this long (default 30)")
+    run.add_argument("--timetag-horizon", type=_seconds, default=60.0, metavar="SECONDS",
+                     help="refuse OSC bundles dated further ahead than this (default 60)")
     run.set_defaults(func=cmd_run)
 
     render = sub.add_parser("render", help="render offline, deterministically, with a decision log")
@@ -293,7 +309,8 @@ def cmd_run(args) -> int:
 
         args.audio = "portaudio" if has_sound_card() else "null"
     with Engine(args.machine, audio=args.audio, block=args.block, osc_port=args.osc_port,
-                osc_host=args.osc_host, allow=args.allow, rate_limit=args.rate_limit) as engine:
+                osc_host=args.osc_host, allow=args.allow, rate_limit=args.rate_limit,
+                tcp_idle=args.tcp_idle, timetag_horizon=args.timetag_horizon) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         host, port = engine.osc.address if engine.osc else ("-", 0)
         print(f"segue: playing {args.machine} ({args.audio} audio); OSC on {host}:{port}; Ctrl-C stops")

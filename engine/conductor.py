@@ -5,7 +5,6 @@ still land on its exact sample within this block. It never raises and never wait
 """
 from __future__ import annotations
 
-import heapq
 import math
 import time
 import traceback
@@ -21,10 +20,10 @@ from engine.generate.worker import GenerationWorker, Lost
 from engine.machine.decisions import EnterState, GenerateLayer, StemLevel, StopLayer
 from engine.machine.runtime import Runtime
 from engine.params import ParamBank
+from engine.timetags import HORIZON, Hold
 
 
 METER_EVERY = 4800  # samples between meter reports (100 ms at 48 kHz)
-MAX_LATER = 1024  # timetagged items waiting for their sample
 NOTICE_EVERY = 10  # seconds of audio between two notices of the same overload
 
 
@@ -55,7 +54,8 @@ def _db(x: float) -> float:
 class Conductor:
     def __init__(self, runtime: Runtime, params: ParamBank, graph, inboxes: Sequence[Inbox], block: int,
                  log_limit: int | None = None, worker: GenerationWorker | None = None,
-                 wait_for_generation: bool = False, feedback: Feedback | None = None):
+                 wait_for_generation: bool = False, feedback: Feedback | None = None,
+                 timetag_horizon: float = HORIZON):
         self.runtime, self.params, self.graph, self.inboxes = runtime, params, graph, tuple(inboxes)
         self.worker = worker
         self.wait_for_generation = wait_for_generation  # offline: wait (each phrase has a deadline), deterministic
@@ -81,9 +81,7 @@ class Conductor:
         self.integrator = Integrator()
         self.feedback = feedback
         self._wall_offset: float | None = None
-        self._later: list[tuple[int, int, Telemetry]] = []
-        self._order = 0
-        self.dropped_later = 0
+        self.later = Hold(self.sample_rate, self.notices, timetag_horizon)
         self._swap = None  # (machine, callback) waiting for the next bar line
         self._published: dict[tuple[str, str], object] = {}
         self._audience = 0
@@ -110,7 +108,7 @@ class Conductor:
                 "conductor_p99_ms": costs[int(0.99 * (len(costs) - 1))] / 1e6 if costs else 0.0,
                 "max_gap_ms": max(gaps) / 1e6 if gaps else 0.0,
                 "period_ms": self.block / self.sample_rate * 1000,
-                "dropped": sum(i.dropped for i in self.inboxes) + self.dropped_later, "taken": dict(self.taken)}
+                "dropped": sum(i.dropped for i in self.inboxes) + self.later.refused, "taken": dict(self.taken)}
 
     def _tick(self) -> None:
         b0, now_ns = self.sample, time.perf_counter_ns()
@@ -121,11 +119,10 @@ class Conductor:
             for item in inbox.drain():
                 at = self._sample_of(item, b0)
                 if at >= end:
-                    self._hold(at, item)
+                    self.later.add(at, item, b0)
                 else:
                     self._take(item, at, b0, inputs, now_ns)
-        while self._later and self._later[0][0] < end:
-            at, _, item = heapq.heappop(self._later)
+        for at, item in self.later.due(end):
             self._take(item, at, b0, inputs, now_ns)
         for name, (item, at, count) in inputs.params.items():  # a flood costs one set per param per block
             value = self.params.set(name, item.value)
@@ -154,7 +151,7 @@ class Conductor:
             self._start_due_layers(b0)
         self.graph.play_notes(b0)
         self._meter(b0)
-        if self.feedback and self.feedback.subscribers:
+        if self.feedback and self.feedback.listening:
             self._publish_beats(b0)
 
     def _tell_refusals(self, b0: int) -> None:
@@ -199,13 +196,6 @@ class Conductor:
         if item.due > 0 and self._wall_offset is not None:
             return round((item.due - self._wall_offset) * self.sample_rate)
         return b0
-
-    def _hold(self, at: int, item: Telemetry) -> None:
-        if len(self._later) >= MAX_LATER:
-            self.dropped_later += 1
-            return
-        self._order += 1
-        heapq.heappush(self._later, (at, self._order, item))
 
     def _take(self, item: Telemetry, at: int, b0: int, inputs: "_Inputs", now_ns: int) -> None:
         if item.kind == "control":
@@ -267,8 +257,7 @@ class Conductor:
             return
         target = (item.source, int(item.value))
         if item.name == "subscribe":
-            if not self.feedback.subscribe(*target):
-                self.notices.append(f"OSC from {item.source}: /segue/subscribe: too many subscribers already")
+            self.feedback.subscribe(*target)
         elif item.name == "unsubscribe":
             self.feedback.unsubscribe(*target)
         else:
@@ -290,7 +279,7 @@ class Conductor:
         self._powers = self.graph.loudness_powers()  # turned into LUFS only when someone reads them
         if (b0 + self.block) // METER_EVERY > b0 // METER_EVERY:  # every 100 ms
             self.integrator.add(self._powers[0])
-            if self.feedback and self.feedback.subscribers:
+            if self.feedback and self.feedback.listening:
                 self.feedback.publish("/segue/meter", _db(self.peak), _db(self.rms), self.lufs_m, self.lufs_s,
                                       self.lufs_i, _db(self.true_peak))
                 self._publish_changes()

@@ -15,6 +15,7 @@ class Telemetry:
     due: float = 0.0  # wall clock (time.time()) it should take effect at: an OSC bundle's timetag; 0 = now
     sample: int = -1  # the audio sample it takes effect at, when known exactly (telemetry scripts)
     updates: int = 1  # a param's value stands for this many messages, the newest of which it is
+    sender: str = ""  # the IP address a timetagged OSC bundle came from: its share of the hold for later
 
 
 class EventQueue:

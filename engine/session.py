@@ -35,8 +35,10 @@ from engine.osc.routes import Router
 from engine.osc.feedback import Feedback
 from engine.osc.relay import OscRelay
 from engine.osc.security import LOOPBACK, parse_allowlist
+from engine.osc.server import TCP_IDLE
 from engine.params import ParamBank
 from engine.telemetry import Script
+from engine.timetags import HORIZON
 
 DEFAULT_BLOCK = 256
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default (5 ms) is about a whole 256-frame block
@@ -61,6 +63,7 @@ class Engine:
     def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
                  osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
                  allow: str | None = None, rate_limit: float = 50_000.0, tcp: bool = True,
+                 tcp_idle: float = TCP_IDLE, timetag_horizon: float = HORIZON,
                  model_path: Path | str | None = None, sidechain_file: Path | str | None = None,
                  generation_deadline: float = PHRASE_DEADLINE):
         self.machine = load_machine(machine_path)
@@ -80,9 +83,13 @@ class Engine:
                     and osc_host not in ("::1", "localhost"):
                 logging.getLogger("segue").warning(
                     "listening on %s, but only this machine may send until --allow names other senders", osc_host)
-            self.osc = OscRelay(self.machine.path, osc_host, osc_port, tcp, allow, rate_limit)
-            self.osc.reader.known = self.router.targets()
             self.feedback = Feedback()
+            try:
+                self.osc = OscRelay(self.router, osc_host, osc_port, tcp, allow, rate_limit, tcp_idle, self.feedback)
+            except BaseException:
+                self._close_osc()
+                raise
+            self.osc.reader.known = self.router.targets()
         try:
             sc = self.machine.sidechain
             live_inputs = sc.input if sc and sidechain_file is None and audio in ("portaudio", "jack") else 0
@@ -102,7 +109,8 @@ class Engine:
             self.params = ParamBank(self.machine.params)
             inboxes = (self.queue, self.osc.reader) if self.osc else (self.queue,)
             self.conductor = Conductor(self.runtime, self.params, self.graph, inboxes, block, log_limit,
-                                       self.worker, wait_for_generation=audio == "offline", feedback=self.feedback)
+                                       self.worker, wait_for_generation=audio == "offline", feedback=self.feedback,
+                                       timetag_horizon=timetag_horizon)
             if self.osc:
                 self.osc.reader.notices = self.conductor.notices  # one place for the main thread to log
             if self.worker:
@@ -165,9 +173,9 @@ class Engine:
         if missing:
             raise SegueError(f"{machine.path}: new generated layers ({', '.join(missing)}) need a restart")
         self.machine = machine
-        if self.osc:
-            self.osc.load()
         router = Router(machine)  # built here, not in the audio block that swaps it in
+        if self.osc:
+            self.osc.load(router)
         targets = router.targets()
         self.conductor.request_swap(machine, lambda _: self._swap_routes(router, targets))
         return machine

@@ -2,12 +2,19 @@
 ring refuses and counts, and names the playing machine lacks are set aside with a notice, not applied."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+
+import pytest
 
 from engine.events import Telemetry
 from engine.osc import ring
 from engine.osc.ring import PATIENCE, PER_BLOCK, SLOTS, RingReader, RingWriter
+
+from conftest import ROOT
 
 
 def a_ring(known=frozenset({("param", "intensity"), ("event", "go"), ("cue", "talk")}), patience=PATIENCE):
@@ -101,3 +108,56 @@ def test_a_full_ring_takes_the_record_as_soon_as_the_reader_makes_room():
     assert len(drained) == PER_BLOCK and reader.dropped == 0
     rest = drain_all(reader)
     assert len(rest) == SLOTS - PER_BLOCK + 1 and rest[-1].value == 0.0
+
+
+HAMMER = """
+import sys
+from engine.events import Telemetry
+from engine.osc import ring
+writer = ring.RingWriter(ring.attach(int(sys.argv[1])), patience=30.0)
+for i in range(int(sys.argv[2])):
+    writer.put(Telemetry("cue", "talk", float(i), f"/take/{i}/{'x' * (i % 90)}", i, due=i + 0.5,
+                         sender=str(i % 255)))
+"""
+
+
+def test_every_record_a_writer_process_hammers_in_arrives_whole_once_and_in_order():
+    """The receiver's real publish step from another process, laps around the ring while the engine reads: each
+    record's fields must agree with each other (a torn or stale one would not) and none may be lost or doubled."""
+    fd, memory = ring.create()
+    reader = RingReader(memory, frozenset({("cue", "talk")}))
+    count = 3 * SLOTS + 777
+    writer = subprocess.Popen([sys.executable, "-c", HAMMER, str(fd), str(count)], pass_fds=(fd,),
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    got: list[Telemetry] = []
+    deadline = time.monotonic() + 120
+    while len(got) < count and time.monotonic() < deadline:
+        got += reader.drain()
+    writer.wait(timeout=10)
+    assert writer.returncode == 0 and len(got) == count
+    for i, item in enumerate(got):
+        assert (item.value, item.arrived_ns, item.due, item.sender) == (float(i), i, i + 0.5, str(i % 255)), item
+        assert item.source == f"/take/{i}/{'x' * (i % 90)}"[:ring.SOURCE_BYTES], item
+    assert reader.torn == 0 and reader.dropped == 0
+
+
+@pytest.mark.parametrize("tear", ["odd sequence", "last lap's sequence", "flipped payload byte"])
+def test_a_torn_record_is_never_returned_and_is_skipped_once_it_stays_torn(tear):
+    fd, memory = ring.create()
+    words = memoryview(memory).cast("Q")
+    words[ring.WRITE] = words[ring.READ] = SLOTS  # one lap done: the slots hold the last lap's records
+    writer, reader = RingWriter(ring.attach(fd)), RingReader(memory, frozenset({("cue", "talk")}))
+    sent = [Telemetry("cue", "talk", float(i), "/segue/cue/talk") for i in range(3)]
+    for item in sent:
+        writer.put(item)
+    at = ring.HEADER + ring.RECORD  # the second record's slot
+    if tear == "odd sequence":
+        words[at // 8] -= 1  # as if the writer were still inside it
+    elif tear == "last lap's sequence":
+        words[at // 8] -= 2 * SLOTS  # the slot as it was one lap ago
+    else:
+        reader._m[at + 100] ^= 0xFF  # a payload the writer never finished (seen out of order)
+    assert reader.drain() == sent[:1]
+    for _ in range(ring.STALL_BLOCKS - 1):  # waits for it, a block at a time: never reads it
+        assert reader.drain() == []
+    assert reader.drain() == sent[2:] and reader.torn == 1 and "never became whole" in reader.notices[-1]

@@ -3,7 +3,7 @@ import pytest
 
 from engine.machine.loader import load_machine
 from engine.osc.routes import OscInputError, Router
-from engine.osc.strict import truncation
+from engine.osc.strict import Malformed, parse_message
 
 from audio import osc_packet
 from conftest import ROOT
@@ -43,9 +43,10 @@ def test_wrong_input_says_why(router, address, args, words):
     assert words in str(err.value)
 
 
-def test_strict_check_accepts_complete_messages_and_refuses_truncated_ones():
+def test_strict_parser_accepts_complete_messages_and_refuses_truncated_ones():
     full = osc_packet("/a", 1.0, "text", b"blob", 7, True)
-    assert truncation(full) is None
-    assert truncation(osc_packet("/no/args")) is None
+    assert parse_message(full) == ("/a", [1.0, "text", b"blob", 7, True])
+    assert parse_message(osc_packet("/no/args")) == ("/no/args", [])
     for cut in range(len(full) - 4, 8, -4):
-        assert truncation(full[:cut]) is not None, cut
+        with pytest.raises(Malformed):
+            parse_message(full[:cut])

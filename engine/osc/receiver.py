@@ -1,23 +1,27 @@
 """The OSC receiver process: receives, checks, parses and routes OSC, and writes telemetry records into the
 ring the engine's audio block reads. Started by OscRelay with the sockets already bound; not run by hand.
 
-    python -m engine.osc.receiver UDP_FD TCP_FD RING_FD MACHINE ALLOW RATE_LIMIT
-(TCP_FD is -1 without TCP; ALLOW is '' for loopback only.) Each refused packet is one line on stderr, which
-the engine logs as its own. On stdin: 'load' reads MACHINE again (a reload: its new addresses are routed from
-now on, the engine keeps them until the new machine takes over), 'swap' makes its routes the only ones (at that
-bar line); end of stdin (the engine closed it, or died) stops the process.
+    python -m engine.osc.receiver UDP_FD TCP_FD RING_FD HANDOVER_FD
+(TCP_FD is -1 without TCP; HANDOVER_FD a Unix socket to the engine's feedback, for TCP subscribers.) Everything else comes on stdin, one JSON line each, from the engine's memory: never
+from the machine file, which may have changed or broken since the engine validated it.
+    {"config": {"routes": ..., "allow": ..., "rate": ..., "tcp_idle": ..., "horizon": ...}}  first, once
+    {"load": ROUTES}   a reload: its new addresses are routed from now on (the engine keeps them until the new
+                       machine takes over)
+    {"swap": true}     the reloaded routes become the only ones (at that bar line)
+End of stdin (the engine closed it, or died) stops the process. Each refused packet is one line on stderr
+(throttled), which the engine logs as its own.
 """
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import socket
 import sys
 
-from engine.errors import SegueError
 from engine.events import Telemetry
-from engine.machine.loader import load_machine
 from engine.osc import ring
+from engine.osc.handover import Handover
 from engine.osc.routes import Router
 from engine.osc.security import Gate, parse_allowlist
 from engine.osc.server import OscInput, OscService
@@ -46,27 +50,28 @@ class RelayedInput(OscInput):
 
 
 def main(argv: list[str]) -> int:
-    udp_fd, tcp_fd, ring_fd = (int(a) for a in argv[:3])
-    machine_path, allow, rate = argv[3], argv[4] or None, float(argv[5])
+    udp_fd, tcp_fd, ring_fd, handover_fd = (int(a) for a in argv[:4])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the engine, which then closes our stdin
     logging.basicConfig(stream=sys.stderr, format="%(message)s", level=logging.WARNING)
+    first = sys.stdin.readline()
+    if not first:
+        return 0  # the engine went away before it said anything
+    config = json.loads(first)["config"]
     writer = ring.RingWriter(ring.attach(ring_fd))
-    routes = Routes(Router(load_machine(machine_path)))
-    osc_input = RelayedInput(routes, writer, Gate(parse_allowlist(allow), rate))
+    routes = Routes(Router.from_table(config["routes"]))
+    osc_input = RelayedInput(routes, writer, Gate(parse_allowlist(config["allow"] or None), config["rate"]),
+                             Handover(socket.socket(fileno=handover_fd)))
     sockets = socket.socket(fileno=udp_fd), socket.socket(fileno=tcp_fd) if tcp_fd >= 0 else None
-    service = OscService(osc_input, sockets=sockets).start()
+    service = OscService(osc_input, sockets=sockets, tcp_idle=config["tcp_idle"]).start()
     writer.ready()
     loads = 0
     for line in sys.stdin:
-        command = line.strip()
-        if command == "load":
+        command = json.loads(line)
+        if "load" in command:
             loads += 1
-            try:
-                routes.next = Router(load_machine(machine_path))
-            except SegueError as exc:  # the engine checked this file a moment ago; it changed again since
-                log.warning("OSC routes not reloaded: %s", exc)
+            routes.next = Router.from_table(command["load"])
             writer.loaded(loads)
-        elif command == "swap" and routes.next is not None:
+        elif "swap" in command and routes.next is not None:
             routes.now, routes.next = routes.next, None
     service.close()
     return 0

@@ -42,7 +42,18 @@ class Router:
         self.routes[f"{PREFIX}panic"] = OscRoute("cue", "panic")
         self.duck_cues = {c.name for c in machine.cues.values() if c.action == "duck"}
         self.routes.update(machine.osc)
-        self.ranges = {p.name: (p.lo, p.hi) for p in machine.params}
+
+    def table(self) -> dict:
+        """The routes as JSON data, for the OSC receiver process: it gets them from memory, never from the
+        machine file, which may have changed (or broken) since the engine validated it."""
+        return {"routes": [[a, r.kind, r.target] for a, r in self.routes.items()], "duck_cues": sorted(self.duck_cues)}
+
+    @classmethod
+    def from_table(cls, table: dict) -> "Router":
+        router = cls.__new__(cls)
+        router.routes = {address: OscRoute(kind, target) for address, kind, target in table["routes"]}
+        router.duck_cues = set(table["duck_cues"])
+        return router
 
     def targets(self) -> frozenset[tuple[str, str]]:
         """Every (kind, name) a message can reach."""
