@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("SOAK_LIVE_SECONDS", 1800))
 SCRIPT = ROOT / "statemachines" / "demo.telemetry.yaml"
 CYCLE = ["combat", "danger", "combat", "victory", "victory", "explore"]  # what one pass of the script makes
+LINES_PER_MINUTE = 60  # problem lines the hostile traffic may cost: throttled and counted, never one per packet
 BROKEN = ["states: [unclosed\n", "initial: nowhere\n", "when: " + "not " * 1000 + "x\n"]
 
 
@@ -145,14 +146,14 @@ def test_the_engine_live_for_half_an_hour_under_hostile_traffic(benchmark, budge
     expected = CYCLE * sent["cycles"]
     lines = err.splitlines()
     summary = (f"{len(changes)}/{len(expected)} state changes, {len(off_boundary)} off their boundary; "
-               f"{len(lines)} problem lines for {sum(attacks.values())} hostile packets and {done}; "
+               f"{len(lines)} problem lines ({len(lines) * 60 / SECONDS:.0f} a minute) for {sum(attacks.values())} hostile packets and {done}; "
                f"RSS {rss_start:.0f} -> {rss_end:.0f} MB; {figure}")
     ok = (code == 0 and targets == expected and not off_boundary and all(p.endswith(":1") for p in bar_synced)
-          and len(lines) < 4 * SECONDS and rss_end - rss_start < 50 and chance >= 0.05)
+          and len(lines) < LINES_PER_MINUTE * SECONDS / 60 and rss_end - rss_start < 50 and chance >= 0.05)
     budget_report(benchmark, f"live soak {SECONDS / 60:.0f} min under hostile traffic", summary,
                   "every legal change on its boundary; problems reported once each; " + XRUN_BUDGET, ok)
     assert code == 0 and "Traceback" not in err, err[-3000:]
     assert targets == expected, (targets[:40], expected[:40])
     assert not off_boundary and all(p.endswith(":1") for p in bar_synced), off_boundary
-    assert len(lines) < 4 * SECONDS, "\n".join(lines[:50])
+    assert len(lines) < LINES_PER_MINUTE * SECONDS / 60, "\n".join(lines[:50])
     assert rss_end - rss_start < 50

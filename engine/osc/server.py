@@ -45,7 +45,9 @@ class OscInput:
         self.handover = handover  # where a TCP client's subscription goes (the engine's feedback), if anywhere
         self.datagrams = 0
         self.rejected = 0
-        self._told = Throttle()  # bad packets: a few lines a second per sender, the rest counted
+        # bad packets: five lines per sender every ten seconds, the rest counted and told: a show that runs for
+        # hours beside a broken or hostile sender gets a readable log, not a line per packet
+        self._told = Throttle(interval=10.0, per_key=5)
         self._refusals = Throttle(per_key=1)  # refused senders: one line a second each
         self._controls = Throttle(per_key=CONTROL_RATE, total=MAX_CONTROLS)  # a rate, not a log: nothing said
 
