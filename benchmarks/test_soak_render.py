@@ -145,13 +145,14 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     assert (runtime.origin, runtime.segment) == (origin, segment), "the segment changed during the end check"
     off = 0
     for name, (voice, table) in stems.items():
-        got = np.asarray(table.getBuffer(0), dtype=np.float32)[:frames]
-        data = np.concatenate([np.asarray(t.getBuffer(0), dtype=np.float32)[:-1] for t in voice.reader.tables])
+        # copies (np.array), not views: a view that outlives its pyo table would read freed memory
+        got = np.array(table.getBuffer(0), dtype=np.float32)[:frames]
+        data = np.concatenate([np.array(t.getBuffer(0), dtype=np.float32)[:-1] for t in voice.reader.tables])
         loop = engine.machine.pack.segments[segment].loop
         phase = start - origin + np.arange(frames)
         ideal = data[phase % length] if loop else data[np.minimum(phase, len(data) - 1)]
         off += int(np.count_nonzero(got != ideal))
-    fired = np.flatnonzero(np.asarray(trigger_table.getBuffer(0))[:frames] > 0.5) + start
+    fired = np.flatnonzero(np.array(trigger_table.getBuffer(0))[:frames] > 0.5) + start
     wanted = sorted(n.sample for n in played)
     for r in recorders:
         r.stop()
