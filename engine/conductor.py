@@ -114,6 +114,8 @@ class Conductor:
         b0, now_ns = self.sample, time.perf_counter_ns()
         end = b0 + self.block
         self._track_wall_clock(b0)
+        # a reload takes over first, so this block's telemetry is judged by the machine that will act on it
+        swapped = self._swap_at_bar(b0)
         inputs = _Inputs()
         for inbox in self.inboxes:
             for item in inbox.drain():
@@ -127,7 +129,6 @@ class Conductor:
         for name, (item, at, count) in inputs.params.items():  # a flood costs one set per param per block
             value = self.params.set(name, item.value)
             self._log_telemetry(item, max(at, b0), value, count)
-        swapped = self._swap_at_bar(b0)
         self.params.advance(self.block / self.sample_rate)
         values = self.params.values()
         decisions = swapped + self.runtime.step(b0, self.block, values, frozenset(inputs.events), inputs.force,

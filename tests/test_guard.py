@@ -91,3 +91,22 @@ def test_render_says_when_the_mix_held_non_finite_samples_and_exits_non_zero(tmp
     errors = [line for line in lines if "non-finite samples" in line]
     assert len(errors) == 1 and errors[0].endswith(": the mix from 1.52 s"), done.stderr  # the NaN's block
     assert "nan" not in done.stdout.lower()
+
+
+def test_a_nan_in_the_sidechain_input_does_not_silence_the_bed(tone_pack, tmp_path):
+    """The sidechain's level follower has feedback: fed one NaN it held it for good, the bed's gain with it, and
+    the mix's guard then silenced the whole bed for the rest of the show. The input is gated before the follower:
+    the NaN is reported once and the bed plays on."""
+    from test_broadcast import MACHINE as SHOW, level
+
+    voice = np.zeros(3 * BAR, dtype=np.float32)
+    voice[BAR] = np.nan  # a broken sample in a float recording (or a live input gone bad)
+    soundfile.write(str(tmp_path / "voice.wav"), voice, SR, subtype="FLOAT")
+    text = SHOW + "sidechain: {threshold: -20 dB, depth: -12 dB, attack: 10ms, release: 100ms}\n"
+    machine = write_machine(tone_pack.parent, text, "sidechain_nan.yaml")
+    with Engine(machine, audio="offline", sidechain_file=tmp_path / "voice.wav") as engine:
+        report = engine.render(tmp_path / "show.wav", None, seconds=3 * BAR / SR)
+    x = read(tmp_path / "show.wav")[:3 * BAR, 0]
+    assert np.isfinite(x).all() and report.non_finite == {"the sidechain input": BAR}  # reported, once
+    assert abs(level(x, BAR // 2) - 0.2) < 0.004  # before
+    assert abs(level(x, 2 * BAR) - 0.2) < 0.004  # after the NaN: the bed as it was, not silence

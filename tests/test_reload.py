@@ -198,3 +198,26 @@ def test_a_reload_keeps_params_gliding_and_drops_telemetry_for_a_param_it_remove
     b = TONES["calm"]["b"][0]
     levels = [amplitude(x[s:s + 4800], b) for s in (BAR + 2000, 2 * BAR, 3 * BAR - 4800)]
     assert levels[0] < levels[1] < levels[2]  # still rising after the swap at BAR, not frozen there
+
+
+WITHOUT_HURT = MACHINE.replace("  hurt:\n    segment: fight\n    layers:\n      tone: -6 dB\n      pulse: 0 dB\n", "") \
+    .replace('  - {from: fight, to: hurt, when: "health < 0.25", sync: beat, fade: 1 beat}\n', "") \
+    .replace('  - {from: hurt, to: fight, when: "health > 0.5", sync: bar, fade: 1 beat}\n', "") \
+    .replace("from: [fight, hurt]", "from: fight")
+
+
+def test_a_state_change_taken_in_the_block_of_the_swap_for_a_state_the_reload_removed_is_dropped(tone_pack):
+    """/segue/state/hurt lands in the very block where a reload without 'hurt' takes over: it is telemetry for
+    what the reload removed, so it is dropped with one line, never carried out (that raised in a later block)."""
+    path = write_machine(tone_pack.parent, MACHINE, "swap_block.yaml")
+    with Engine(path, audio="offline") as engine:
+        run_until(engine, BAR // 2)
+        path.write_text(WITHOUT_HURT)
+        engine.reload()
+        engine.queue.put(Telemetry("state", "hurt", source="/segue/state/hurt", sample=BAR + 10))
+        run_until(engine, 3 * BAR)
+        faults, notices = list(engine.conductor.faults), list(engine.conductor.notices)
+        log = list(engine.conductor.log)
+    assert [e["sample"] for e in log if e["action"] == "reload"] == [BAR]
+    assert faults == [] and notices == ["/segue/state/hurt: dropped: the reloaded machine has no state 'hurt'"]
+    assert [e["target"] for e in log if e["action"] == "enter"] == ["calm"]

@@ -90,3 +90,36 @@ def test_audio_longer_than_one_table_plays_every_sample_once_in_order(tmp_path, 
     np.testing.assert_allclose(x[LOOP // 2:LOOP], ONCE[LOOP // 2:], atol=1e-6)  # after the state's fade-in
     loop = x[2 * LOOP:].reshape(loops - 1, LOOP)  # after the first loop, which fades in
     np.testing.assert_allclose(loop, np.tile(RAMP, (loops - 1, 1)), atol=1e-6)
+
+
+def test_a_start_whose_next_table_is_due_in_the_same_block_plays_it_on_its_sample(tmp_path, monkeypatch):
+    """A segment entered at the same position (or resumed) may start a few samples before the end of one of its
+    tables: the next table is then due inside the very block of the start, and must begin on its sample there,
+    not at the next block's start (which left a gap of silence and then played that table late, over the next)."""
+    import engine.audio.graph
+    import engine.audio.playhead
+    from engine.telemetry import Cue, Script
+    from engine.events import Telemetry
+
+    monkeypatch.setattr(engine.audio.playhead, "CHUNK", 500)
+    monkeypatch.setattr(engine.audio.graph, "CHUNK", 500)
+    folder = tmp_path / "ramp"
+    ramp_pack(folder)
+    (folder / "pack.yaml").write_text(
+        "name: ramp\nsample_rate: 8000\ntempo: 400\nmeter: 1/4\nkey: A minor\nsegments:\n"
+        "  a: {bars: 1, loop: true, stems: {ramp: ramp/ramp.wav}}\n"
+        "  b: {bars: 1, loop: true, stems: {ramp: ramp/ramp.wav}}\n")
+    machine = tmp_path / "same_position.yaml"
+    machine.write_text(
+        "pack: ramp\nevents: [go]\ninitial: first\nstates:\n  first: {segment: a}\n  second: {segment: b}\n"
+        "transitions:\n  - {from: first, to: second, when: event go, sync: immediate, start: same_position}\n")
+    switch = 1546  # 10 samples into a 256-sample block, at 346 in the loop: its second table is due at 1700
+    script = Script(1.0, (Cue(switch / RATE, Telemetry("event", "go")),))
+    out = tmp_path / "switch.wav"
+    with Engine(machine, audio="offline") as engine:
+        engine.render(out, script, seconds=1.0)
+        entered = [e for e in engine.conductor.log if e["action"] == "enter" and e.get("target") == "second"]
+    assert [e["sample"] for e in entered] == [switch]
+    x = soundfile.read(str(out), dtype="float32", always_2d=True)[0][:, 0]
+    after = np.arange(switch + 100, switch + 3 * LOOP)  # once the crossfade is over: b alone, on a's grid
+    np.testing.assert_allclose(x[after], RAMP[after % LOOP], atol=1e-6)

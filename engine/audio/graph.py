@@ -207,8 +207,10 @@ class Graph:
             source = self._sc_source.out[0]
         else:
             source = p.Input(sc.input - 1)
-        self._sc_source_signal = source
-        self._sc_level = p.Follower2(source, risetime=sc.attack, falltime=sc.release)
+        # before the follower, whose feedback would hold a NaN for good: the bed's gain, and so the bed, with it
+        self._gates["the sidechain input"] = FiniteGate(p, source)
+        self._sc_source_signal = self._gates["the sidechain input"].out
+        self._sc_level = p.Follower2(self._sc_source_signal, risetime=sc.attack, falltime=sc.release)
         self._sc_ratio = self._sc_level / (10 ** (sc.threshold_db / 20))
         self._sc_amount = p.Clip(self._sc_ratio, 0.0, 1.0)
         self._sc_cut = self._sc_amount * (1.0 - sc.depth)

@@ -52,10 +52,12 @@ class Playhead:
         single = len(self.sizes) == 1
         self.positions = [Position(p, n, loop and single, sample_rate, block) for n in self.sizes]
         self.chained = not single  # only then does Python start tables (advance() once per block)
+        self._block = block
         self._next: tuple[int, int] | None = None  # (sample, table) to start next
 
     def start(self, sample: int, k: int, offset: int) -> None:
-        """Play from `offset` frames in, from absolute `sample` (which is `k` samples into the next block)."""
+        """Play from `offset` frames in, from absolute `sample` (which is `k` samples into the next block).
+        A start a few frames before its table's end has the next table due in this same block: started here."""
         table, local = divmod(offset, CHUNK)
         if table >= len(self.sizes):  # past the end of audio that plays once: nothing to play
             table, local = len(self.sizes) - 1, self.sizes[-1]
@@ -64,6 +66,7 @@ class Playhead:
                 position.silence(k)
         self.positions[table].start(k, local)
         self._next = self._after(table, sample - local)
+        self.advance(sample - k, self._block)
 
     def advance(self, block_start: int, block: int) -> None:
         """Start the tables due in the block from `block_start` on their samples (chained playheads only)."""

@@ -2,9 +2,10 @@
 ring the engine's audio block reads. Started by OscRelay with the sockets already bound; not run by hand.
 
     python -m engine.osc.receiver UDP_FD TCP_FD RING_FD HANDOVER_FD
-(TCP_FD is -1 without TCP; HANDOVER_FD a Unix socket to the engine's feedback, for TCP subscribers.) Everything else comes on stdin, one JSON line each, from the engine's memory: never
-from the machine file, which may have changed or broken since the engine validated it.
-    {"config": {"routes": ..., "allow": ..., "rate": ..., "tcp_idle": ..., "horizon": ...}}  first, once
+(TCP_FD is -1 without TCP; HANDOVER_FD a Unix socket to the engine's feedback, for TCP subscribers.) Everything
+else comes on stdin, one JSON line each, from the engine's memory: never from the machine file, which may have
+changed or broken since the engine validated it.
+    {"config": {"routes": ..., "allow": ..., "rate": ..., "tcp_idle": ...}}  first, once
     {"load": ROUTES}   a reload: its new addresses are routed from now on (the engine keeps them until the new
                        machine takes over)
     {"swap": true}     the reloaded routes become the only ones (at that bar line)
