@@ -45,9 +45,9 @@ class OscInput:
         self.handover = handover  # where a TCP client's subscription goes (the engine's feedback), if anywhere
         self.datagrams = 0
         self.rejected = 0
-        # bad packets: five lines per sender every ten seconds, the rest counted and told: a show that runs for
-        # hours beside a broken or hostile sender gets a readable log, not a line per packet
-        self._told = Throttle(interval=10.0, per_key=5)
+        # bad packets: ten lines per sender every ten seconds, the rest counted and told: a designer sees each of
+        # a few mistakes, and a show that runs for hours beside a broken or hostile sender gets a readable log
+        self._told = Throttle(interval=10.0, per_key=10)
         self._refusals = Throttle(per_key=1)  # refused senders: one line a second each
         self._controls = Throttle(per_key=CONTROL_RATE, total=MAX_CONTROLS)  # a rate, not a log: nothing said
 
