@@ -4,6 +4,7 @@ Each helper runs in its own process, so none of them shares the engine's GIL.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
@@ -15,10 +16,28 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from engine.processes import dies_with_parent
 
 HERE = Path(__file__).resolve().parent
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def dies_with_parent(sig: signal.Signals = signal.SIGKILL) -> Callable[[], None]:
+    """A `preexec_fn` that has the kernel send `sig` to the child when the process that started it dies, however
+    it dies (SIGKILL included), so no helper or server outlives the process that owns it. Linux only: elsewhere
+    it does nothing."""
+    parent = os.getpid()
+
+    def arm() -> None:
+        if sys.platform.startswith("linux"):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, sig)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm
 
 
 def ensure_jackd() -> str:
