@@ -82,9 +82,10 @@ def blame(log: str) -> Counter:
 
 
 def jackd_running() -> bool:
+    """Any JACK server on this machine, ours or a user's (jackd, or jackdbus on a desktop)."""
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            if comm.read_text().strip() == "jackd":
+            if comm.read_text().strip() in ("jackd", "jackdbus"):
                 return True
         except OSError:  # the process ended meanwhile
             continue
