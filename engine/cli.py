@@ -328,19 +328,18 @@ def cmd_demo(args) -> int:
     command's own arguments, parsed by the real parser, so the demo is exactly what a user could type."""
     from engine.audio.backend import has_sound_card
 
-    render = ["render", str(DEMO_MACHINE), "--telemetry", str(DEMO_SCRIPT), "--out", str(args.out)]
-    if args.render:
-        print("segue: rendering the demo")
-        return cmd_render(_parser().parse_args(render))
-    if not has_sound_card():
-        print("segue: no sound card found; rendering the demo to a file instead")
-        return cmd_render(_parser().parse_args(render))
+    render = _parser().parse_args(["render", str(DEMO_MACHINE), "--telemetry", str(DEMO_SCRIPT),
+                                   "--out", str(args.out)])
+    if args.render or not has_sound_card():
+        print("segue: rendering the demo" if args.render else
+              "segue: no sound card found; rendering the demo to a file instead")
+        return cmd_render(render)
     try:
         return cmd_run(_parser().parse_args(["run", str(DEMO_MACHINE), "--audio", "portaudio",
                                              "--osc-port", str(args.osc_port), "--telemetry", str(DEMO_SCRIPT)]))
     except AudioStartError as exc:
         print(f"segue: {exc}; rendering the demo to a file instead")
-        return cmd_render(_parser().parse_args(render))
+        return cmd_render(render)
 
 
 def describe(entry: dict) -> str:
