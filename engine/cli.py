@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import importlib.metadata
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -12,9 +16,30 @@ from pathlib import Path
 
 from engine.errors import AudioStartError, SegueError, ValidationError
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_MACHINE = ROOT / "statemachines" / "demo.yaml"
-DEMO_SCRIPT = ROOT / "statemachines" / "demo.telemetry.yaml"
+BUNDLE = "segue_data.statemachines"  # the wheel's copy of statemachines/ (see pyproject.toml), with stems/demo
+
+
+def bundled(name: str) -> Path:
+    """A file of the bundled statemachines/ folder (the demo machine and script, the broadcast show).
+
+    Installed, it is the data package pyproject.toml maps statemachines/ to, found by the import system wherever
+    pip put it (a wheel's copy, or the repository's folder for an editable install); its pack sits beside it as
+    in the repository (`../stems/demo`). A checkout run without installing (PYTHONPATH=.) has no such package
+    and uses the repository's own folder. (importlib.resources.files cannot be used: it refuses the namespace
+    path of an editable install, which holds a placeholder beside the folder.)"""
+    try:
+        folders = [Path(folder) for folder in importlib.import_module(BUNDLE).__path__]
+    except ModuleNotFoundError:
+        folders = []
+    checkout = Path(__file__).resolve().parent.parent / "statemachines"
+    return next((folder / name for folder in folders if (folder / name).is_file()), checkout / name)
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("segue")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 STOP = threading.Event()  # set by SIGINT or SIGTERM; the main loops check it between blocks
@@ -39,11 +64,23 @@ def _seconds(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="segue: %(message)s", stream=sys.stderr)
     logging.getLogger("segue").setLevel(logging.INFO)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # plain `segue`: a usage error, as argparse treats one; the whole help says what to type
+        parser.print_help(sys.stderr)
+        return 2
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _request_stop)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, so a reader that went away (`| head`) is noticed inside this try
+        return code
+    except BrokenPipeError:
+        # stdout's reader closed it (`segue render ... | head`): stop quietly, as the Python docs advise, pointing
+        # stdout at devnull so the flush at exit cannot fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except ValidationError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -60,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="segue", description="Adaptive soundtrack engine: OSC in, music out.")
-    sub = ap.add_subparsers(dest="command", required=True)
+    ap.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="play the bundled demo (renders to a WAV file when there is no sound card)")
     demo.add_argument("--out", type=Path, default=Path("out/demo.wav"), help="where to render without a sound card")
@@ -128,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     monitor.add_argument("--host", default="127.0.0.1")
     monitor.add_argument("--port", type=int, default=9000, help="the engine's OSC port")
     monitor.add_argument("--seconds", type=float, help="stop after this long (default: until Ctrl-C)")
+    monitor.add_argument("--timeout", type=_seconds, default=5.0, metavar="SECONDS",
+                         help="give up, with exit code 1, when no engine answers within this long (default 5)")
     monitor.set_defaults(func=cmd_monitor)
 
     validate = sub.add_parser("validate", help="check a state machine and its stem pack")
@@ -141,29 +181,81 @@ def _check_block(block: int) -> None:
         raise SegueError(f"--block must be a power of two from 32 to 2048, got {block}")
 
 
-def _loudness(wav: Path, target_text: str | None) -> None:
-    """Print the render's loudness; with a target, scale the file to it and report again."""
+class _Progress:
+    """A render's progress on stderr (rich), drawn only when stderr is a terminal: a bar for the blocks, then one
+    line for each pass over the finished file (reading, loudness, normalizing, writing). Nothing of it reaches
+    stdout, so what a pipe reads is the same with or without a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.task = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description:<20}"), BarColumn(), TaskProgressColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+                                redirect_stdout=False, redirect_stderr=False)
+
+    def __enter__(self) -> _Progress:
+        if self.bar:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar:
+            self.bar.stop()
+
+    def blocks(self, done: int, total: int) -> None:
+        """Engine.render's `progress` callback."""
+        if self.bar is None:
+            return
+        if self.task is None:
+            self.task = self.bar.add_task("rendering", total=total)
+        self.bar.update(self.task, completed=done)
+
+    @contextlib.contextmanager
+    def stage(self, description: str):
+        """One pass whose length is not known ahead: shown while it runs, then ticked off."""
+        if self.bar is None:
+            yield
+            return
+        if self.task is not None:  # the blocks are all done once a pass over the file starts
+            self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
+        task = self.bar.add_task(description, total=None)
+        self.bar.refresh()  # a pass may take less than the display's tenth of a second: draw it now
+        yield
+        self.bar.update(task, total=1, completed=1)
+
+
+def _loudness(wav: Path, target_text: str | None, progress: _Progress, say: list[str]) -> None:
+    """The render's loudness, added to `say`; with a target, the file scaled to it and its loudness again."""
     import numpy as np
     import soundfile
 
     from engine.loudness import TARGETS, TRUE_PEAK_CEILING, measure, normalize
     from engine.wavfile import write_wav
 
-    audio, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
+    with progress.stage("reading the render"):
+        audio, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
     if not np.isfinite(audio).all():
         raise SegueError(f"{wav} holds non-finite samples (NaN or Inf) from sample "
                          f"{int(np.flatnonzero(~np.isfinite(audio).all(axis=1))[0])} on")
-    print("loudness: " + measure(audio, rate).lines()[0])
+    with progress.stage("measuring loudness"):
+        say.append("loudness: " + measure(audio, rate).lines()[0])
     if target_text is None:
         return
     try:
         target = TARGETS[target_text] if target_text in TARGETS else float(target_text)
     except ValueError:
         raise SegueError(f"--normalize takes LUFS (e.g. -23) or one of {', '.join(TARGETS)}, got {target_text!r}")
-    scaled, gain = normalize(audio, rate, target)
-    write_wav(scaled, rate, wav)
-    after = measure(scaled, rate)
-    print(f"normalized by {gain:+.1f} dB: " + after.lines()[0])
+    with progress.stage("normalizing"):
+        scaled, gain = normalize(audio, rate, target)
+    with progress.stage("writing"):
+        write_wav(scaled, rate, wav)
+    with progress.stage("measuring again"):
+        after = measure(scaled, rate)
+    say.append(f"normalized by {gain:+.1f} dB: " + after.lines()[0])
     if after.true_peak > TRUE_PEAK_CEILING:
         logging.getLogger("segue").warning("true peak %.1f dBTP is above %.0f dBTP; choose a lower target",
                                            after.true_peak, TRUE_PEAK_CEILING)
@@ -197,9 +289,11 @@ def cmd_graph(args) -> int:
 def cmd_monitor(args) -> int:
     from engine.monitor import watch
 
-    state = watch(args.host, args.port, args.seconds)
-    if state.messages == 0:
-        raise SegueError(f"no answer from an engine at {args.host}:{args.port} (is `segue run` running there?)")
+    state = watch(args.host, args.port, args.seconds, answer_within=args.timeout, stop=STOP)  # Ctrl-C sets STOP
+    if state.messages == 0 and not STOP.is_set():
+        waited = min(args.timeout, args.seconds or args.timeout)
+        raise SegueError(f"no answer from an engine at {args.host}:{args.port} within {waited:g} s "
+                         f"(is `segue run` running there?)")
     return 0
 
 
@@ -273,12 +367,17 @@ def cmd_render(args) -> int:
                 sidechain_file=args.sidechain) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         inputs = (args.telemetry,) if args.telemetry else ()
+        loudness: list[str] = []  # printed once the progress display is gone, in the order it always came
         try:
-            report = engine.render(args.out, script, args.seconds, stop=STOP, inputs=inputs,
-                                   finish=lambda wav: _loudness(wav, args.normalize))
+            with _Progress() as progress:
+                report = engine.render(args.out, script, args.seconds, stop=STOP, inputs=inputs,
+                                       finish=lambda wav: _loudness(wav, args.normalize, progress, loudness),
+                                       progress=progress.blocks)
         finally:
             for notice in engine.conductor.notices:
                 logging.getLogger("segue").warning("%s", notice)
+        for line in loudness:
+            print(line)
         for entry in engine.conductor.announcements:
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
@@ -328,15 +427,15 @@ def cmd_demo(args) -> int:
     command's own arguments, parsed by the real parser, so the demo is exactly what a user could type."""
     from engine.audio.backend import has_sound_card
 
-    render = _parser().parse_args(["render", str(DEMO_MACHINE), "--telemetry", str(DEMO_SCRIPT),
-                                   "--out", str(args.out)])
+    machine, script = bundled("demo.yaml"), bundled("demo.telemetry.yaml")
+    render = _parser().parse_args(["render", str(machine), "--telemetry", str(script), "--out", str(args.out)])
     if args.render or not has_sound_card():
         print("segue: rendering the demo" if args.render else
               "segue: no sound card found; rendering the demo to a file instead")
         return cmd_render(render)
     try:
-        return cmd_run(_parser().parse_args(["run", str(DEMO_MACHINE), "--audio", "portaudio",
-                                             "--osc-port", str(args.osc_port), "--telemetry", str(DEMO_SCRIPT)]))
+        return cmd_run(_parser().parse_args(["run", str(machine), "--audio", "portaudio",
+                                             "--osc-port", str(args.osc_port), "--telemetry", str(script)]))
     except AudioStartError as exc:
         print(f"segue: {exc}; rendering the demo to a file instead")
         return cmd_render(render)

@@ -6,6 +6,7 @@ the engine's process: the view costs the audio nothing.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -76,35 +77,61 @@ def render(s: MonitorState) -> Group:
     return Group(Panel(Group(head, nxt), title="segue"), params, layers, meters)
 
 
-def watch(host: str, port: int, seconds: float | None = None, refresh: float = 0.1):
-    """Subscribe to the engine at host:port and show its state until Ctrl-C (or for `seconds`)."""
+class _Subscription:
+    """A UDP socket subscribed to the engine's feedback, renewed every two seconds (the lease lasts ten), so the
+    view survives an engine restart."""
+
+    def __init__(self, host: str, port: int, refresh: float, stop: threading.Event) -> None:
+        self.engine, self.stop = (host, port), stop
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1" if host.startswith("127.") else "0.0.0.0", 0))
+        self.sock.settimeout(refresh)
+        self.next_hello = 0.0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def receive(self, until: float | None) -> OscMessage | None:
+        """The engine's next message; None once time.monotonic() reaches `until` (if given) or on `stop`."""
+        while (until is None or time.monotonic() < until) and not self.stop.is_set():
+            if time.monotonic() >= self.next_hello:
+                for address in ("/segue/subscribe", "/segue/status"):
+                    b = OscMessageBuilder(address)
+                    b.add_arg(self.sock.getsockname()[1])
+                    self.sock.sendto(b.build().dgram, self.engine)
+                self.next_hello = time.monotonic() + 2.0
+            try:
+                return OscMessage(self.sock.recv(65536))
+            except socket.timeout:
+                continue
+            except Exception:  # a stray packet must not end the view
+                continue
+        return None
+
+
+def watch(host: str, port: int, seconds: float | None = None, refresh: float = 0.1,
+          answer_within: float = 5.0, stop: threading.Event | None = None) -> MonitorState:
+    """Subscribe to the engine at host:port and show its state until Ctrl-C or `stop` (or for `seconds`).
+
+    Nothing is drawn until the engine first answers; with no answer within `answer_within` seconds the state
+    comes back with `messages == 0` (the caller says so)."""
     from rich.live import Live  # noqa: PLC0415 - only the live view needs it
 
     state = MonitorState()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1" if host.startswith("127.") else "0.0.0.0", 0))
-        sock.settimeout(refresh)
-        own_port = sock.getsockname()[1]
-        end = None if seconds is None else time.monotonic() + seconds
-        next_hello = 0.0
+    end = None if seconds is None else time.monotonic() + seconds
+    first_by = time.monotonic() + answer_within
+    subscription = _Subscription(host, port, refresh, stop or threading.Event())
+    try:
+        first = subscription.receive(first_by if end is None else min(end, first_by))
+        if first is None:
+            return state
+        state.apply(first)
         with Live(render(state), refresh_per_second=10, transient=False) as live:
-            try:
-                while end is None or time.monotonic() < end:
-                    if time.monotonic() >= next_hello:  # (re)subscribe: survives an engine restart
-                        for address in ("/segue/subscribe", "/segue/status"):
-                            b = OscMessageBuilder(address)
-                            b.add_arg(own_port)
-                            sock.sendto(b.build().dgram, (host, port))
-                        next_hello = time.monotonic() + 2.0
-                    try:
-                        data = sock.recv(65536)
-                    except socket.timeout:
-                        continue
-                    try:
-                        state.apply(OscMessage(data))
-                    except Exception:  # a stray packet must not end the view
-                        continue
-                    live.update(render(state))
-            except KeyboardInterrupt:
-                pass
+            while (message := subscription.receive(end)) is not None:
+                state.apply(message)
+                live.update(render(state))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        subscription.close()
     return state

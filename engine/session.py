@@ -46,6 +46,7 @@ WAKE_EVERY = 0.05  # the real-time loop's own pace with a real driver: few wake-
 FEED_AHEAD = 0.2  # seconds of script handed to the conductor ahead of time (each item knows its sample)
 PARK_SECONDS = 1.0  # longest the audio thread waits for a stopping driver (see Engine._park)
 GC_EVERY = 2.0  # seconds between young-generation collections in real time
+PROGRESS_EVERY = 64  # render(progress=...) is told (blocks done, blocks in all) every this many blocks
 
 
 @dataclass(frozen=True)
@@ -242,11 +243,13 @@ class Engine:
 
     def render(self, out: Path | str, script: Script | None, seconds: float | None = None,
                stop: threading.Event | None = None, inputs: tuple[Path, ...] = (),
-               finish: Callable[[Path], None] | None = None) -> RenderReport:
+               finish: Callable[[Path], None] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> RenderReport:
         """Offline, as fast as the CPU allows; deterministic for the same machine, pack and script.
 
         `finish(wav)` may measure or rewrite the complete WAV (loudness) before anything is published; the WAV
-        and its decision log are then published together, or neither (SegueError says why)."""
+        and its decision log are then published together, or neither (SegueError says why). `progress(done, blocks)`,
+        if given, is called every PROGRESS_EVERY blocks (for a progress bar)."""
         seconds = seconds if seconds is not None else (script.duration if script else 30.0)
         started = time.perf_counter()
         index, peak = 0, 0.0
@@ -255,7 +258,10 @@ class Engine:
         outputs = Outputs([out, log_path], self.inputs() + list(inputs))
         try:
             with self._recorder(outputs, out):
-                for _ in range(math.ceil(seconds * self.sample_rate / self.block)):
+                blocks = math.ceil(seconds * self.sample_rate / self.block)
+                for done in range(blocks):
+                    if progress is not None and done % PROGRESS_EVERY == 0:  # (blocks done, blocks in all)
+                        progress(done, blocks)
                     if stop is not None and stop.is_set():
                         raise SegueError("render stopped by a signal; nothing was written")
                     index = self._feed(script, index)
