@@ -389,10 +389,10 @@ def cmd_render(args) -> int:
     if getattr(args, "plot", None):
         import json
 
-        from engine.plot import plot
+        from engine.plot import Score, plot
 
         entries = json.loads(report.log.read_text())["entries"]
-        print(f"timeline: {plot(entries, report.wav, args.plot, str(args.machine))}")
+        print(f"timeline: {plot(entries, report.wav, args.plot, str(args.machine), Score.of(engine.machine))}")
     print(f"audio: {report.wav}")
     print(f"decision log: {report.log} ({report.decisions} decisions)")
     return 0
