@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -15,7 +14,6 @@ from engine.stems.pack import load_pack
 
 from conftest import ROOT
 
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 BUNDLE = PurePosixPath("segue_data")  # where pyproject.toml's package-dir puts statemachines/ and stems/demo
 
 
@@ -73,12 +71,14 @@ def test_the_installed_package_finds_its_demo_without_the_repository(wheel, tmp_
     assert f"audio: {out}" in demo.stdout and out.stat().st_size > 56 * 48000 * 2 * 4
 
 
-def test_every_engine_package_is_in_the_wheel():
-    """pyproject.toml lists the packages (the demo's data packages need package-dir, which rules out `find`):
-    a new engine folder with an __init__.py must be listed there, or the installed command would miss it."""
-    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
-    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "engine").rglob("__init__.py")}
-    assert on_disk - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+def test_every_engine_module_and_data_file_is_in_the_wheel(wheel):
+    """pyproject.toml lists the packages (the demo's data packages need package-dir, which rules out `find`): a
+    new engine folder must be listed there, or the installed command would miss it."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "engine").rglob("*.py") if "__pycache__" not in p.parts}
+    on_disk |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "engine" / "generate" / "model").iterdir()}
+    missing = sorted(on_disk - names)
+    assert not missing, f"not in the wheel (list their packages in pyproject.toml's [tool.setuptools]): {missing}"
 
 
 def test_version_comes_from_the_package_metadata():
