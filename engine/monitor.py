@@ -91,8 +91,9 @@ class _Subscription:
     def close(self) -> None:
         self.sock.close()
 
-    def receive(self, until: float | None) -> OscMessage | None:
-        """The engine's next message; None once time.monotonic() reaches `until` (if given) or on `stop`."""
+    def take(self, state: MonitorState, until: float | None) -> bool:
+        """Apply the engine's next message to `state`: True once one is applied; False when time.monotonic()
+        reaches `until` (if given) or `stop` is set."""
         while (until is None or time.monotonic() < until) and not self.stop.is_set():
             if time.monotonic() >= self.next_hello:
                 for address in ("/segue/subscribe", "/segue/status"):
@@ -101,12 +102,13 @@ class _Subscription:
                     self.sock.sendto(b.build().dgram, self.engine)
                 self.next_hello = time.monotonic() + 2.0
             try:
-                return OscMessage(self.sock.recv(65536))
+                state.apply(OscMessage(self.sock.recv(65536)))
+                return True
             except socket.timeout:
                 continue
             except Exception:  # a stray packet must not end the view
                 continue
-        return None
+        return False
 
 
 def watch(host: str, port: int, seconds: float | None = None, refresh: float = 0.1,
@@ -122,13 +124,10 @@ def watch(host: str, port: int, seconds: float | None = None, refresh: float = 0
     first_by = time.monotonic() + answer_within
     subscription = _Subscription(host, port, refresh, stop or threading.Event())
     try:
-        first = subscription.receive(first_by if end is None else min(end, first_by))
-        if first is None:
+        if not subscription.take(state, first_by if end is None else min(end, first_by)):
             return state
-        state.apply(first)
         with Live(render(state), refresh_per_second=10, transient=False) as live:
-            while (message := subscription.receive(end)) is not None:
-                state.apply(message)
+            while subscription.take(state, end):
                 live.update(render(state))
     except KeyboardInterrupt:
         pass
