@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ValidationError
-from engine.machine.loader import load_machine
+from engine.score.loader import load_machine
 from engine.units import Duration
 
 from conftest import ROOT, write_machine

@@ -1,7 +1,7 @@
 """The runtime on its own: plain numbers in, decisions stamped with exact samples out."""
 from engine.machine.decisions import EnterState, Fade, Scheduled, StartSegment, StemLevel
-from engine.machine.loader import load_machine
-from engine.machine.runtime import Runtime
+from engine.score.loader import load_machine
+from engine.machine.runtime import BlockInput, Runtime
 from engine.params import ParamBank
 
 from conftest import BAR, MACHINE, write_machine
@@ -24,7 +24,7 @@ class Driver:
         for name, value in params.items():
             self.params.set(name, value)
         self.params.advance(BLOCK / 48000)
-        out = self.runtime.step(self.sample, BLOCK, self.params.values(), frozenset(events), force)
+        out = self.runtime.step(BlockInput(self.sample, BLOCK, self.params.values(), frozenset(events), force))
         self.decisions += out
         self.sample += BLOCK
         return out
