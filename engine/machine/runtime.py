@@ -39,7 +39,8 @@ class BlockInput:
     at: int | None = None  # the sample the block's telemetry belongs to, when later than `start` (a timetag)
 
 
-def _latches(machine: Machine) -> Latches:
+def machine_latches(machine: Machine) -> Latches:
+    """The latches of every comparison in the machine's rules and stingers (with each param's hysteresis)."""
     conditions = [t.when for t in machine.transitions] + [s.when for s in machine.stingers.values() if s.when]
     compares = [c for cond in conditions for c in walk(cond) if isinstance(c, Compare)]
     return Latches(compares, {p.name: p.hysteresis for p in machine.params})
@@ -48,7 +49,7 @@ def _latches(machine: Machine) -> Latches:
 class Runtime:
     def __init__(self, machine: Machine):
         self.machine = machine
-        self.latches = _latches(machine)
+        self.latches = machine_latches(machine)
         self.playback = Playback(machine)
         self.layers = Layers(machine, self.playback)
         self.desk = Desk(machine, self.playback)
@@ -146,7 +147,7 @@ class Runtime:
         playback, layers = self.playback, self.layers
         old_state = playback.state
         self.machine = machine
-        self.latches = _latches(machine)
+        self.latches = machine_latches(machine)
         layers.values = values
         self.latches.update(values)
         playback.retarget(machine)
