@@ -187,8 +187,8 @@ class CueAction:
     action: DeskAction
     target: str = ""  # the state (go) or stinger (stinger)
     gain: float = 1.0  # fade_all: the level to reach; duck: the bed's level while ducked
-    time: Duration = field(default_factory=lambda: Duration(0.0, "s"))  # stop/fade_all length, duck attack
-    release: Duration = field(default_factory=lambda: Duration(0.0, "s"))  # duck release
+    time: Duration = ZERO  # stop/fade_all length, duck attack
+    release: Duration = ZERO  # duck release
     sync: Sync = field(default_factory=lambda: Sync(SyncKind.IMMEDIATE))
 
 
@@ -213,7 +213,7 @@ class Machine:
     states: Mapping[str, State]
     transitions: tuple[Transition, ...]
     osc: Mapping[str, OscRoute]
-    default_sync: Sync
+    default_sync: Sync  # `defaults:` (already applied to the rules): for forced moves, and `then`'s fade
     default_fade: FadeSpec
     stingers: Mapping[str, Stinger] = field(default_factory=dict)
     cues: Mapping[str, CueAction] = field(default_factory=dict)
