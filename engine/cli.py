@@ -173,7 +173,7 @@ def cmd_graph(args) -> int:
     import shutil
     import subprocess
 
-    from engine.machine.graph import dot, mermaid
+    from engine.machine.diagram import dot, mermaid
     from engine.score.loader import load_machine
 
     machine = load_machine(args.machine)
