@@ -3,6 +3,8 @@ they automate (the master, the bed under a duck, the bed under a stinger). What 
 the one time queue, the Timeline heap."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from engine.fades import Envelope
 from engine.machine.conditions import Latches, evaluate
 from engine.machine.decisions import Automate, AutomationTarget, Decision, PlayStinger
@@ -15,6 +17,15 @@ PANIC = CueAction("panic", DeskAction.PANIC, gain=0.0, time=Duration(0.02, "s"))
 STINGER_DUCK_ATTACK = Duration(0.02, "s")
 STINGER_DUCK_RELEASE = Duration(0.3, "s")
 MASTER, DUCK, STINGER_DUCK = AutomationTarget
+
+
+@dataclass(frozen=True)
+class Automation:
+    """A gain envelope waiting in the time queue for its sample (it starts from wherever its target is then)."""
+
+    target: AutomationTarget
+    points: tuple[tuple[int, float], ...]  # (samples from its start, gain), after the starting point
+    why: str
 
 
 class Desk:
@@ -69,16 +80,16 @@ class Desk:
                 playback.pending = Pending(at, Move(cue.target, cue.sync, move.fade, move.start, move.bridge, (), why))
             if self.envelopes[MASTER].end == 0.0:  # after a stop or a panic, `go` brings the music back
                 fade_in = move.fade.fade_in if move else self.machine.default_fade.fade_in
-                self.timeline.add(at, Timed.AUTOMATE, (MASTER, ((playback.ramp(fade_in), 1.0),), why))
+                self.timeline.add(at, Timed.AUTOMATE, Automation(MASTER, ((playback.ramp(fade_in), 1.0),), why))
         elif cue.action == DeskAction.STINGER:
             self.schedule_stinger(cue.target, now)
         elif cue.action in (DeskAction.STOP, DeskAction.FADE_ALL):
-            self.timeline.add(at, Timed.AUTOMATE, (MASTER, ((playback.ramp(cue.time), cue.gain),), why))
+            self.timeline.add(at, Timed.AUTOMATE, Automation(MASTER, ((playback.ramp(cue.time), cue.gain),), why))
         elif cue.action == DeskAction.DUCK:
             on = value >= 0.5
             length = playback.ramp(cue.time if on else cue.release)
             self.timeline.add(at, Timed.AUTOMATE,
-                              (DUCK, ((length, cue.gain if on else 1.0),), why + (" on" if on else " off")))
+                              Automation(DUCK, ((length, cue.gain if on else 1.0),), why + (" on" if on else " off")))
         return []
 
     # -- what the time queue holds ---------------------------------------------------------------
@@ -87,8 +98,7 @@ class Desk:
         at, kind, payload = self.timeline.pop()
         at = max(at, block_start)
         if kind is Timed.AUTOMATE:
-            target, points, why = payload
-            return [self._automate(at, target, points, why)]
+            return [self._automate(at, payload.target, payload.points, payload.why)]
         stinger = self.machine.stingers[payload]
         playback = self.playback
         out: list[Decision] = [PlayStinger(at, playback.position(at), playback.state, f"stinger '{payload}'",
