@@ -14,9 +14,9 @@ from yaml.nodes import Node, ScalarNode
 from engine.errors import Problem, SegueError, ValidationError
 from engine.fades import CURVES, FadeCurve
 from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
-from engine.machine.model import (ANY, NO_FADE, PREVIOUS, STINGER_COOLDOWN, CueAction, Curve, DeskAction, FadeSpec, Generated,
-                                  Layer, Machine, OscRoute, RouteKind, Sidechain, StartMode, State, Stinger, Sync,
-                                  SyncKind, Transition)
+from engine.machine.model import (ANY, NO_FADE, PREVIOUS, STINGER_COOLDOWN, CueAction, Curve, DeskAction, FadeSpec,
+                                  Generated, Layer, Machine, OscRoute, RouteKind, Sidechain, StartMode, State, Stinger,
+                                  Sync, SyncKind, Transition)
 from engine.params import ParamSpec
 from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, Instrument, Role, role_named
 from engine.score.audio_info import audio_info
