@@ -12,8 +12,7 @@ from engine.fades import MIN_RAMP_SECONDS, Envelope, FadeCurve
 from engine.machine.conditions import Latches, evaluate
 from engine.machine.decisions import Decision, EnterState, Fade, Scheduled, StartSegment, StemLevel
 from engine.machine.layers import Layers
-from engine.machine.model import (NO_FADE, PREVIOUS, FadeSpec, Machine, StartMode, State, Sync, SyncKind,
-                                  Transition)
+from engine.machine.model import PREVIOUS, FadeSpec, Machine, StartMode, State, Sync, SyncKind, Transition
 from engine.units import ZERO, Duration
 
 SILENT = Envelope.constant(0.0)
