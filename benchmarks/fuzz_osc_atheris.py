@@ -14,7 +14,7 @@ import atheris
 
 with atheris.instrument_imports():
     from engine.events import EventQueue
-    from engine.machine.loader import load_machine
+    from engine.score.loader import load_machine
     from engine.osc.routes import Router
     from engine.osc.security import Gate
     from engine.osc.server import OscInput

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.machine.loader import load_machine
-from engine.machine.runtime import Runtime
+from engine.score.loader import load_machine
+from engine.machine.runtime import BlockInput, Runtime
 from engine.params import ParamBank
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ def test_machine_step_cost(benchmark, budget_report):
         params.set("health", 1 - (i % 37) / 37)
         params.advance(256 / 48000)
         values = params.values()
-        runtime.step(state["sample"], 256, values, events_cycle[(i // 500) % 4])
+        runtime.step(BlockInput(state["sample"], 256, values, events_cycle[(i // 500) % 4]))
         runtime.levels(values)
         state["sample"] += 256
 

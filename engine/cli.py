@@ -265,8 +265,8 @@ def cmd_graph(args) -> int:
     import shutil
     import subprocess
 
-    from engine.machine.graph import dot, mermaid
-    from engine.machine.loader import load_machine
+    from engine.machine.diagram import dot, mermaid
+    from engine.score.loader import load_machine
 
     machine = load_machine(args.machine)
     if args.out and args.out.suffix.lower() == ".png":
@@ -298,7 +298,7 @@ def cmd_monitor(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from engine.machine.loader import load_machine
+    from engine.score.loader import load_machine
 
     problems = []
     for path in args.machine:
@@ -317,11 +317,11 @@ def cmd_validate(args) -> int:
 
 def cmd_generate(args) -> int:
     from engine.clock import Clock
-    from engine.generate.encoding import ROLE_ALIASES
     from engine.generate.export import write_midi, write_provenance
     from engine.wavfile import write_wav
     from engine.generate.model import LayerModel, Request
-    from engine.stems.pack import load_pack
+    from engine.roles import DEFAULTS, role_named
+    from engine.score.packfile import load_pack
 
     key, chords, bpm, sample_rate = args.key, args.chords.split(",") if args.chords else None, args.bpm, 48000
     beats, steps_per_bar = 4, 16
@@ -338,13 +338,13 @@ def cmd_generate(args) -> int:
         raise SegueError("give --pack, or all of --key, --chords and --bpm")
     if args.out.suffix.lower() not in (".mid", ".midi", ".wav"):
         raise SegueError(f"--out must end in .mid or .wav, got {args.out.name}")
-    role = ROLE_ALIASES.get(args.role, args.role)
-    register = tuple(args.register) if args.register else {"bass": (36, 60), "arpeggio": (60, 84)}.get(role, (55, 79))
+    role = role_named(args.role) or args.role
+    register = tuple(args.register) if args.register else None  # None: the role's own
     chords = tuple(chords[i % len(chords)] for i in range(args.bars))  # one per bar
     request = Request(role, key, chords, args.bars, args.density, register, args.seed, args.temperature,
                       steps_per_bar=steps_per_bar)
     layer = LayerModel().generate(request)
-    instrument = args.instrument or {"bass": "bass", "arpeggio": "pluck"}.get(role, "keys")
+    instrument = args.instrument or DEFAULTS[role].instrument
     if args.out.suffix.lower() == ".wav":
         from engine.audio.instruments import render_phrase
 

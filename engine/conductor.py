@@ -18,7 +18,7 @@ from engine.osc.feedback import Feedback
 from engine.generate.schedule import NoteSchedule
 from engine.generate.worker import GenerationWorker, Lost
 from engine.machine.decisions import EnterState, GenerateLayer, StemLevel, StopLayer
-from engine.machine.runtime import Runtime
+from engine.machine.runtime import BlockInput, Runtime
 from engine.params import ParamBank
 from engine.timetags import HORIZON, Hold
 
@@ -131,8 +131,9 @@ class Conductor:
             self._log_telemetry(item, max(at, b0), value, count)
         self.params.advance(self.block / self.sample_rate)
         values = self.params.values()
-        decisions = swapped + self.runtime.step(b0, self.block, values, frozenset(inputs.events), inputs.force,
-                                      tuple(inputs.cues), tuple(inputs.stingers), inputs.at)
+        decisions = swapped + self.runtime.step(BlockInput(b0, self.block, values, frozenset(inputs.events),
+                                                           inputs.force, tuple(inputs.cues), tuple(inputs.stingers),
+                                                           inputs.at))
         self._tell_refusals(b0)
         self.graph.apply(decisions, b0)
         for d in decisions:

@@ -28,7 +28,7 @@ from engine.outputs import Outputs
 from engine.wavfile import clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL
 from engine.generate.worker import PHRASE_DEADLINE, GenerationWorker
-from engine.machine.loader import load_machine
+from engine.score.loader import load_machine
 from engine.machine.model import Machine
 from engine.machine.runtime import Runtime
 from engine.osc.routes import Router

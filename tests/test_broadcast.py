@@ -6,7 +6,7 @@ import pytest
 import soundfile
 
 from engine.loudness import Integrator, lufs, measure, normalize
-from engine.machine.model import MIN_RAMP_SECONDS
+from engine.fades import MIN_RAMP_SECONDS
 from engine.session import Engine
 
 from audio import SR, amplitude, max_step, osc_packet, play

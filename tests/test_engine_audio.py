@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from engine.machine.model import MIN_RAMP_SECONDS
+from engine.fades import MIN_RAMP_SECONDS
 
 from audio import SR, amplitude, max_step, osc_packet, play
 from conftest import BAR, TONES, tone

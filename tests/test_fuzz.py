@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from engine.events import EventQueue
-from engine.machine.loader import load_machine
+from engine.score.loader import load_machine
 from engine.osc.routes import Router
 from engine.osc.security import Gate
 from engine.osc.server import OscInput

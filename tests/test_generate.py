@@ -15,7 +15,7 @@ from engine.generate.encoding import REST
 from engine.generate.model import DEFAULT_MODEL, MODEL_DIR, LayerModel, Request
 from engine.generate.quality import REGISTERS, musicality
 from engine.generate.worker import GenerationWorker, Lost
-from engine.stems.pack import load_pack
+from engine.score.packfile import load_pack
 
 from conftest import ROOT
 

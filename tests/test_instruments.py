@@ -21,8 +21,8 @@ def test_the_phrase_that_crashed_the_keys_renders(tmp_path):
     """Exited 139 inside pyo's SineLoop: its float32 phase wrapped to one past its table."""
     out = tmp_path / "x.wav"
     done = subprocess.run([sys.executable, "-m", "engine.cli", "generate", "--key", "E minor", "--chords",
-                           "F#dim,B7,Em7,Em7", "--bpm", "72", "--role", "melody", "--seed", "11", "--density", "0.8",
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "F#dim,B7,Em7,Em7", "--bpm", "72", "--role", "melody", "--register", "55", "79",
+                           "--seed", "11", "--density", "0.8", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     import soundfile
 

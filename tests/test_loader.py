@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ValidationError
-from engine.machine.loader import load_machine
-from engine.units import Duration
+from engine.score.loader import load_machine
+from engine.units import ZERO, Duration
 
 from conftest import ROOT, write_machine
 
@@ -129,3 +129,38 @@ def test_a_huge_file_is_refused_after_reading_no_more_than_the_limit(tmp_path):
     code, peak_kb = map(int, head.split())
     assert code == 1 and stderr == f"{big}:1:1: file is larger than 2000000 bytes\n"
     assert peak_kb < 200 * 1024  # 442 MB when the whole file was read first
+
+
+DEFAULTS_MACHINE = """\
+    pack: tones
+    events: [go, back, win]
+    initial: calm
+    defaults: {{sync: {sync}, fade: 1 beat, fade_curve: linear}}
+    states:
+      calm: {{segment: calm}}
+      fight: {{segment: fight, then: calm}}
+    transitions:
+      - {{from: calm, to: fight, when: event go}}
+      - {{from: fight, to: calm, when: event back, fade_out: 2 beats}}
+      - {{from: any, to: fight, when: event win, sync: beat, fade: 1 bar, fade_curve: equal_power}}
+"""
+
+
+def test_defaults_apply_to_every_move_that_does_not_say_otherwise(tone_pack):
+    m = load_machine(write_machine(tone_pack.parent, DEFAULTS_MACHINE.format(sync="2 bars"), "defaults.yaml"))
+    beat, bar = Duration(1.0, "beats"), Duration(1.0, "bars")
+    plain, half, own = m.transitions
+    assert (str(plain.sync), plain.fade.fade_in, plain.fade.fade_out, plain.fade.curve) == ("2 bars", beat, beat,
+                                                                                             "linear")
+    assert (half.fade.fade_in, half.fade.fade_out) == (beat, Duration(2.0, "beats"))  # the other length: defaults'
+    assert (str(own.sync), own.fade.fade_in, own.fade.fade_out, own.fade.curve) == ("beat", bar, bar, "equal_power")
+    assert (str(m.default_sync), m.default_fade) == ("2 bars", plain.fade)  # forced moves and `then` use these
+
+
+def test_without_defaults_a_move_waits_for_the_bar_with_no_fade(tone_pack):
+    text = "\n".join(line for line in DEFAULTS_MACHINE.splitlines() if "defaults" not in line) + "\n"
+    m = load_machine(write_machine(tone_pack.parent, text.format(), "no_defaults.yaml"))
+    plain = m.transitions[0]
+    assert (str(plain.sync), plain.fade.fade_in, plain.fade.fade_out, plain.fade.curve) == ("bar", ZERO, ZERO,
+                                                                                             "equal_power")
+    assert m.default_fade == plain.fade and str(m.default_sync) == "bar"

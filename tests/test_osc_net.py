@@ -17,7 +17,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from engine.events import EventQueue
-from engine.machine.loader import load_machine
+from engine.score.loader import load_machine
 from engine.osc.routes import Router
 from engine.osc.security import Gate, parse_allowlist
 from engine.osc.server import RECEIVE_BUFFER, OscInput, OscService

@@ -1,7 +1,7 @@
 """The address map and the strict packet check, without sockets."""
 import pytest
 
-from engine.machine.loader import load_machine
+from engine.score.loader import load_machine
 from engine.osc.routes import OscInputError, Router
 from engine.osc.strict import Malformed, parse_message
 

@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from engine.stems.pack import load_pack
+from engine.score.packfile import load_pack
 
 from conftest import ROOT
 

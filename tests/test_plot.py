@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from engine.machine.loader import load_machine
+from engine.score.loader import load_machine
 from engine.plot import STEP, ParamInfo, Score, lanes
 
 from conftest import ROOT

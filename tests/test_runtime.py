@@ -1,7 +1,11 @@
 """The runtime on its own: plain numbers in, decisions stamped with exact samples out."""
+import dataclasses
+
+import pytest
+
 from engine.machine.decisions import EnterState, Fade, Scheduled, StartSegment, StemLevel
-from engine.machine.loader import load_machine
-from engine.machine.runtime import Runtime
+from engine.score.loader import load_machine
+from engine.machine.runtime import BlockInput, Runtime
 from engine.params import ParamBank
 
 from conftest import BAR, MACHINE, write_machine
@@ -24,7 +28,7 @@ class Driver:
         for name, value in params.items():
             self.params.set(name, value)
         self.params.advance(BLOCK / 48000)
-        out = self.runtime.step(self.sample, BLOCK, self.params.values(), frozenset(events), force)
+        out = self.runtime.step(BlockInput(self.sample, BLOCK, self.params.values(), frozenset(events), force))
         self.decisions += out
         self.sample += BLOCK
         return out
@@ -197,3 +201,21 @@ def test_layer_levels_follow_the_param_curve(tone_pack):
     levels = d.runtime.levels(d.params.values())
     assert levels[StemLevel("calm", "a")] == 1.0
     assert abs(levels[StemLevel("calm", "b")] - 10 ** (-30 / 20)) < 1e-9  # half way from -60 dB (silence) to 0 dB
+
+
+def test_a_block_input_is_one_frozen_record_and_its_at_places_an_immediate_move(tone_pack):
+    machine = load_machine(write_machine(tone_pack.parent, """\
+        pack: tones
+        events: [go]
+        initial: calm
+        states: {calm: {segment: calm}, fight: {segment: fight}}
+        transitions:
+          - {from: calm, to: fight, when: event go, sync: immediate}
+        """, "block_input.yaml"))
+    runtime = Runtime(machine)
+    runtime.step(BlockInput(0, BLOCK, {}))
+    block = BlockInput(BLOCK, BLOCK, {}, frozenset({"go"}), at=BLOCK + 100)  # a timetag inside the block
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        block.at = 0
+    enter = [d for d in runtime.step(block) if isinstance(d, EnterState)]
+    assert [(d.sample, d.target) for d in enter] == [(BLOCK + 100, "fight")]

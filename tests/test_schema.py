@@ -5,8 +5,8 @@ import jsonschema
 import pytest
 import yaml
 
-from engine.machine import loader
-from engine.machine.model import CUE_ACTIONS
+from engine.score import loader
+from engine.machine.model import DeskAction
 
 from conftest import MACHINE, ROOT
 
@@ -33,7 +33,7 @@ def test_schema_knows_exactly_the_keys_the_loader_knows():
     assert keys(PROPS["transitions"]["items"]) == loader.TRANSITION_KEYS
     assert keys(PROPS["osc"]["additionalProperties"]) == loader.OSC_KEYS
     assert keys(PROPS["stingers"]["additionalProperties"]) == loader.STINGER_KEYS
-    assert keys(PROPS["cues"]["additionalProperties"]) == set(CUE_ACTIONS) | loader.CUE_OPTION_KEYS
+    assert keys(PROPS["cues"]["additionalProperties"]) == set(DeskAction) | loader.CUE_OPTION_KEYS
     assert keys(PROPS["sidechain"]) == loader.SIDECHAIN_KEYS
 
 

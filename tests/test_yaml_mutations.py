@@ -8,7 +8,7 @@ import time
 import pytest
 
 from engine.errors import ValidationError
-from engine.machine.loader import load_machine
+from engine.score.loader import load_machine
 
 from conftest import ROOT
 

@@ -23,7 +23,8 @@ from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
 from engine.loudness import k_weighting, true_peak_phases
 from engine.machine.decisions import Automate, Decision, Fade, LayerLevel, PlayStinger, StartSegment, StemLevel
-from engine.machine.model import MIN_RAMP_SECONDS, Generated, Sidechain
+from engine.fades import MIN_RAMP_SECONDS
+from engine.machine.model import Generated, Sidechain
 from engine.stems.pack import Pack
 
 LIMIT = 0.89  # master ceiling, about -1 dBFS

@@ -17,7 +17,7 @@ from engine.audio.trigger import Trigger
 from engine.clock import Clock
 from engine.generate.model import NoteLayer
 from engine.generate.schedule import NoteSchedule, TimedNote
-from engine.machine.model import MIN_RAMP_SECONDS
+from engine.fades import MIN_RAMP_SECONDS
 
 VOICES = 4
 # attack s, decay s, sustain level, release s, output gain

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.generate.encoding import HOLD, REST, STEPS_PER_BAR, condition, token
-from engine.generate.harmony import estimate_root
+from engine.harmony import estimate_root
 
 ARP_LOW = 55
 

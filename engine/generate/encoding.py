@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-LOW, HIGH = 28, 96  # MIDI range the model knows (E1..C7)
+from engine.roles import HIGH, LOW, Role
+
 REST, HOLD = 0, 1
 VOCAB = 2 + HIGH - LOW + 1
 STEPS_PER_BAR = 16
-ROLES = ("bass", "melody", "counter", "arpeggio")
-ROLE_ALIASES = {"bass_line": "bass", "counter_melody": "counter", "countermelody": "counter", "arp": "arpeggio"}
+ROLES = tuple(Role)  # the order of the role one-hot in the conditioning vector
 COND = 12 + 12 + STEPS_PER_BAR + 1 + 1 + len(ROLES)
 
 
@@ -48,15 +48,6 @@ def condition(chord_pcs: frozenset[int], root: int | None, position: int, densit
     v[41] = 1.0 if minor else 0.0
     v[42 + ROLES.index(role)] = 1.0
     return v
-
-
-def notes_to_tokens(notes: list[Note], steps: int) -> np.ndarray:
-    tokens = np.full(steps, REST, dtype=np.int64)
-    for n in notes:
-        if 0 <= n.step < steps:
-            tokens[n.step] = token(n.pitch)
-            tokens[n.step + 1:min(steps, n.step + n.length)] = HOLD
-    return tokens
 
 
 def tokens_to_notes(tokens, velocity: float = 0.8) -> list[Note]:

@@ -13,41 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import SegueError
-from engine.generate.encoding import (COND, HIGH, HOLD, LOW, REST, ROLES, STEPS_PER_BAR, VOCAB, Note, condition,
-                                      pitch, tokens_to_notes)
-from engine.generate.harmony import chord, parse_key, scale
+from engine.generate.encoding import COND, HOLD, REST, STEPS_PER_BAR, VOCAB, Note, condition, pitch, tokens_to_notes
+from engine.harmony import chord, parse_key, scale
+from engine.machine.phrase import PhraseRequest as Request  # the model's input is the core's phrase request
+from engine.roles import DEFAULTS as ROLE_DEFAULTS
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 DEFAULT_MODEL = MODEL_DIR / "layers.onnx"
-# what 0..1 on a layer's density control asks of the model, per role (the share of 16ths that start a note)
-DENSITY_RANGE = {"bass": (0.08, 0.5), "melody": (0.12, 0.6), "counter": (0.12, 0.5), "arpeggio": (0.3, 1.0)}
-
-
-@dataclass(frozen=True)
-class Request:
-    role: str
-    key: str
-    chords: tuple[str, ...]  # one per bar, repeated if shorter than `bars`
-    bars: int = 4
-    density: float = 0.5  # 0..1
-    register: tuple[int, int] = (48, 84)
-    seed: int = 0
-    temperature: float = 0.9
-    top_k: int = 8
-    chord_push: float = 1.5  # added to the logits of chord tones on beats 1 and 3
-    key_push: float = 2.0  # taken from the logits of notes outside the key
-    steps_per_bar: int = STEPS_PER_BAR  # 16ths in the pack's bar: 16 in 4/4, 12 in 3/4 and 6/8
-
-    def __post_init__(self):
-        if self.role not in ROLES:
-            raise SegueError(f"unknown role '{self.role}' (roles: {', '.join(ROLES)})")
-        lo, hi = self.register
-        if not LOW <= lo < hi <= HIGH or hi - lo < 12:
-            raise SegueError(f"register [{lo}, {hi}] must span at least an octave within MIDI {LOW}..{HIGH}")
-        if not self.chords:
-            raise SegueError("a generated layer needs at least one chord")
-        if not 1 <= self.steps_per_bar <= 512:
-            raise SegueError(f"a bar of {self.steps_per_bar} 16ths: the meter must give 1 to 512")
 
 
 @dataclass(frozen=True)
@@ -113,7 +85,7 @@ class LayerModel:
         tonic, minor = parse_key(req.key)
         # the model thinks in C; move its line to the key, choosing the octave shift that keeps the register
         shift = tonic if tonic <= 6 else tonic - 12
-        lo_d, hi_d = DENSITY_RANGE[req.role]
+        lo_d, hi_d = ROLE_DEFAULTS[req.role].density  # what 0..1 asks of the model
         density = lo_d + (hi_d - lo_d) * min(1.0, max(0.0, req.density))
         steps = req.bars * req.steps_per_bar
         conds, bias = self._plan(req, tonic, minor, shift, density, steps)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.generate.encoding import STEPS_PER_BAR
-from engine.generate.harmony import chord, parse_key, scale
+from engine.harmony import chord, parse_key, scale
 from engine.generate.model import LayerModel, Request
+from engine.roles import DEFAULTS
 
-REGISTERS = {"bass": (36, 60), "arpeggio": (60, 84), "counter": (55, 79), "melody": (60, 84)}
+REGISTERS = {str(role): defaults.register for role, defaults in DEFAULTS.items()}  # each role in its own register
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+from engine.fades import FadeCurve
+from engine.machine.phrase import PhraseRequest
+from engine.roles import Instrument
+
+
+class AutomationTarget(StrEnum):
+    """The gains the broadcast desk automates (Automate decisions)."""
+
+    MASTER = "master"  # the whole mix: stop, fade_all, panic, and `go` bringing the music back
+    DUCK = "duck"  # the bed under a held duck cue
+    STINGER_DUCK = "stinger_duck"  # the bed under a stinger that ducks
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class Fade(Decision):
     start: float  # linear gain at `sample`
     target: float
     samples: int  # ramp length; never below the minimum ramp
-    curve: str  # see engine.fades
+    curve: FadeCurve
     action = "fade"
 
 
@@ -63,8 +76,8 @@ class GenerateLayer(Decision):
     name: str
     start: int
     variation: int
-    request: object  # engine.generate.model.Request; kept opaque so this module stays free of numpy
-    instrument: str
+    request: PhraseRequest
+    instrument: Instrument
     action = "generate"
 
 
@@ -85,9 +98,9 @@ class PlayStinger(Decision):
 
 @dataclass(frozen=True)
 class Automate(Decision):
-    """A gain envelope on the master ('master'), the bed under a cue duck ('duck') or under stingers."""
+    """A gain envelope on the master, the bed under a cue duck or the bed under stingers."""
 
-    target: str  # 'master', 'duck' or 'stinger_duck'
+    target: AutomationTarget
     points: tuple[tuple[int, float], ...]  # (samples from `sample`, gain)
     action = "automate"
 

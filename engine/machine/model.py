@@ -1,21 +1,30 @@
-"""The authored state machine as immutable data. Everything that changes while playing lives in runtime.py."""
+"""The authored state machine as immutable data. What changes while it plays lives in the runtime's parts
+(playback.py, desk.py, layers.py); the loader is engine/score/loader.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Mapping
 
 from engine.errors import Problem
+from engine.fades import FadeCurve
 from engine.machine.conditions import Condition
+from engine.machine.table import ANY, TransitionTable  # noqa: F401 - ANY is part of the model's vocabulary
 from engine.params import ParamSpec
+from engine.roles import Instrument, Role
 from engine.stems.pack import Pack
-from engine.units import SILENCE_DB, Duration, db_to_gain
+from engine.units import SILENCE_DB, ZERO, Duration, db_to_gain
 
-MIN_RAMP_SECONDS = 0.005  # no gain ever changes faster than this: a step would click
+PREVIOUS = "previous"  # a `then` that goes back where the state was entered from
 
-ANY = "any"
-PREVIOUS = "previous"
-START_MODES = ("start", "same_position", "resume")
+
+class StartMode(StrEnum):
+    """Where the destination's segment starts playing."""
+
+    START = "start"
+    SAME_POSITION = "same_position"  # the position the music is at (two states sharing a segment)
+    RESUME = "resume"  # where the destination state was last left
 
 
 @dataclass(frozen=True)
@@ -50,16 +59,13 @@ class Layer:
         return 1.0 if self.curve else db_to_gain(self.db)
 
 
-INSTRUMENTS = ("pluck", "bass", "keys")
-
-
 @dataclass(frozen=True)
 class Generated:
     """A layer the model writes while the state plays, over the segment's chords."""
 
     name: str
-    role: str
-    instrument: str
+    role: Role
+    instrument: Instrument
     register: tuple[int, int]  # MIDI notes
     density: float  # 0..1, used when no param drives it
     density_param: str | None
@@ -81,18 +87,27 @@ class State:
     generate: Mapping[str, Generated] = field(default_factory=dict)
 
 
+class SyncKind(StrEnum):
+    IMMEDIATE = "immediate"
+    BEAT = "beat"
+    BAR = "bar"
+    BARS = "bars"  # every n bars, counted from the segment's start
+    SEGMENT_END = "segment_end"
+    CUE_POINT = "cue"  # a named position in the segment (engine.stems.pack.CuePoint)
+
+
 @dataclass(frozen=True)
 class Sync:
-    """Where a transition may happen: immediate, beat, bar, every n bars, segment_end, or a cue point."""
+    """Where a move may happen: immediate, beat, bar, every n bars, segment_end, or a cue point."""
 
-    kind: str
+    kind: SyncKind
     every: int = 1
-    cue: str = ""
+    point: str = ""  # the cue point's name (kind CUE_POINT)
 
     def __str__(self) -> str:
-        if self.kind == "bars":
+        if self.kind == SyncKind.BARS:
             return f"{self.every} bars"
-        return f"cue {self.cue}" if self.kind == "cue" else self.kind
+        return f"cue {self.point}" if self.kind == SyncKind.CUE_POINT else str(self.kind)
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,10 @@ class FadeSpec:
 
     fade_in: Duration
     fade_out: Duration
-    curve: str = "equal_power"
+    curve: FadeCurve = FadeCurve.EQUAL_POWER
+
+
+NO_FADE = FadeSpec(ZERO, ZERO)  # a cut, softened only by the minimum ramp
 
 
 @dataclass(frozen=True)
@@ -113,16 +131,22 @@ class Transition:
     when_text: str
     sync: Sync
     fade: FadeSpec
-    start: str | None  # None: 'start' for a new segment, 'same_position' for the same one
+    start: StartMode | None  # None: START for a new segment, SAME_POSITION for the same one
     bridge: str | None
     cooldown: Duration
+
+
+class RouteKind(StrEnum):
+    PARAM = "param"
+    EVENT = "event"
+    STATE = "state"
 
 
 @dataclass(frozen=True)
 class OscRoute:
     """What one OSC address does: set a param, raise an event or force a state."""
 
-    kind: str  # 'param', 'event' or 'state'
+    kind: RouteKind
     target: str
 
 
@@ -144,20 +168,28 @@ class Stinger:
 STINGER_COOLDOWN = Duration(1.0, "beats")  # when the machine names none: a one-shot retriggered faster is a stutter
 
 
-CUE_ACTIONS = ("go", "stop", "fade_all", "panic", "duck", "stinger")
+class DeskAction(StrEnum):
+    """What a broadcast cue does (the key that names it in the machine's `cues:`)."""
+
+    GO = "go"  # move to a state
+    STOP = "stop"  # fade the master out
+    FADE_ALL = "fade_all"  # fade the master to a level
+    PANIC = "panic"  # everything out now
+    DUCK = "duck"  # lower the bed while held
+    STINGER = "stinger"  # fire a stinger
 
 
 @dataclass(frozen=True)
-class Cue:
-    """A named action for broadcast, fired by /segue/cue/<name>."""
+class CueAction:
+    """A named action for the broadcast desk, fired by /segue/cue/<name>."""
 
     name: str
-    action: str  # one of CUE_ACTIONS
+    action: DeskAction
     target: str = ""  # the state (go) or stinger (stinger)
     gain: float = 1.0  # fade_all: the level to reach; duck: the bed's level while ducked
-    time: Duration = field(default_factory=lambda: Duration(0.0, "s"))  # stop/fade_all length, duck attack
-    release: Duration = field(default_factory=lambda: Duration(0.0, "s"))  # duck release
-    sync: Sync = field(default_factory=lambda: Sync("immediate"))
+    time: Duration = ZERO  # stop/fade_all length, duck attack
+    release: Duration = ZERO  # duck release
+    sync: Sync = field(default_factory=lambda: Sync(SyncKind.IMMEDIATE))
 
 
 @dataclass(frozen=True)
@@ -181,9 +213,13 @@ class Machine:
     states: Mapping[str, State]
     transitions: tuple[Transition, ...]
     osc: Mapping[str, OscRoute]
-    default_sync: Sync
+    default_sync: Sync  # `defaults:` (already applied to the rules): for forced moves, and `then`'s fade
     default_fade: FadeSpec
     stingers: Mapping[str, Stinger] = field(default_factory=dict)
-    cues: Mapping[str, Cue] = field(default_factory=dict)
+    cues: Mapping[str, CueAction] = field(default_factory=dict)
     sidechain: Sidechain | None = None
     notes: tuple[Problem, ...] = ()  # what `validate` mentions without failing (a state only OSC can enter)
+    table: TransitionTable = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "table", TransitionTable(tuple(self.states), self.transitions))

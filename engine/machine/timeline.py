@@ -15,7 +15,7 @@ DUE_PER_BLOCK = 16  # items carried out in one block at most; the rest wait, in 
 
 
 class Timed(Enum):
-    AUTOMATE = "automate"  # payload: (target, points, why)
+    AUTOMATE = "automate"  # payload: a desk.Automation
     STINGER = "stinger"  # payload: the stinger's name
 
 

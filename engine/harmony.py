@@ -1,4 +1,5 @@
-"""Keys and chords as pitch classes: what the model is conditioned on and what musicality is judged by."""
+"""Keys and chords as pitch classes: what packs are checked against, the model is conditioned on and musicality
+is judged by. Pure Python, so the pack reader and the generator share it."""
 from __future__ import annotations
 
 import re

@@ -1,7 +1,7 @@
 """A state machine as a diagram: Mermaid (renders on GitHub and in most editors) or Graphviz DOT."""
 from __future__ import annotations
 
-from engine.machine.model import ANY, PREVIOUS, Machine
+from engine.machine.model import ANY, PREVIOUS, DeskAction, Machine
 
 
 def edges(machine: Machine) -> list[tuple[str, str, str]]:
@@ -28,7 +28,7 @@ def mermaid(machine: Machine) -> str:
         target = "[*]" if b == "previous" else b
         lines.append(f"    {a} --> {target}: {label.replace(':', ' ')}")
     for cue in machine.cues.values():
-        if cue.action == "go":
+        if cue.action == DeskAction.GO:
             lines.append(f"    note right of {cue.target}: cue {cue.name} goes here ({cue.sync})")
     return "\n".join(lines) + "\n"
 
@@ -45,7 +45,7 @@ def dot(machine: Machine) -> str:
     for a, b, label in edges(machine):
         lines.append(f"  {q(a)} -> {q(b)} [label={q(label)}];")
     for cue in machine.cues.values():
-        if cue.action == "go":
+        if cue.action == DeskAction.GO:
             lines.append(f"  {q('cue ' + cue.name)} [shape=note];")
             lines.append(f"  {q('cue ' + cue.name)} -> {q(cue.target)} [style=dashed];")
     lines.append("}")

@@ -9,18 +9,19 @@ import re
 from pathlib import Path
 from types import MappingProxyType
 
-import soundfile
 from yaml.nodes import Node, ScalarNode
 
-from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
-from engine.fades import CURVES
-from engine.generate.encoding import HIGH, LOW, ROLE_ALIASES, ROLES
-from engine.machine.model import (ANY, CUE_ACTIONS, INSTRUMENTS, PREVIOUS, START_MODES, STINGER_COOLDOWN, Cue, Curve,
-                                  FadeSpec, Generated, Layer, Machine, OscRoute, Sidechain, State, Stinger, Sync,
-                                  Transition)
-from engine.params import ParamSpec
 from engine.errors import Problem, SegueError, ValidationError
-from engine.stems.pack import Pack, PathLoop, load_pack, resolved
+from engine.fades import CURVES, FadeCurve
+from engine.machine.conditions import Compare, ConditionError, Const, EventRaised, parse_condition, walk
+from engine.machine.model import (ANY, NO_FADE, PREVIOUS, STINGER_COOLDOWN, CueAction, Curve, DeskAction, FadeSpec,
+                                  Generated, Layer, Machine, OscRoute, RouteKind, Sidechain, StartMode, State, Stinger,
+                                  Sync, SyncKind, Transition)
+from engine.params import ParamSpec
+from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, Instrument, Role, role_named
+from engine.score.audio_info import audio_info
+from engine.score.packfile import load_pack
+from engine.stems.pack import Pack, PathLoop, resolved
 from engine.units import ZERO, Duration, UnitError, db_to_gain, parse_db, parse_duration
 from engine.yamldoc import Doc, items
 
@@ -104,18 +105,18 @@ class _Builder:
         initial = doc.string(top["initial"][1], "initial")
         if initial and initial not in self.states and self.states:
             doc.error(top["initial"][1], f"initial: no state named '{initial}' (states: {', '.join(self.states)})")
-        default_sync, default_fade = Sync("bar"), FadeSpec(ZERO, ZERO)
-        if "defaults" in top:
+        default_sync, default_fade = Sync(SyncKind.BAR), NO_FADE
+        if "defaults" in top:  # for every move that does not say otherwise: rules, forced moves, `then`
             d = doc.mapping(top["defaults"][1], "defaults", DEFAULTS_KEYS) or {}
             default_sync = self._sync(d["sync"][1], "defaults: sync", list(self.states)) if "sync" in d else default_sync
-            default_fade = self._fade(d, "defaults")
-        transitions = self._transitions()
+            default_fade = self._fade(d, "defaults", NO_FADE)
+        transitions = self._transitions(default_sync or Sync(SyncKind.BAR), default_fade or NO_FADE)
         self._check_then()
         osc = self._osc()
         stingers = self._stingers()
         cues = self._cues(stingers)
         sidechain = self._sidechain() if "sidechain" in top else None
-        self._cue_targets = [c for c in cues.values() if c.action == "go"]
+        self._cue_targets = [c for c in cues.values() if c.action == DeskAction.GO]
         if initial in self.states and not doc.problems:  # on a broken table it would only echo the breakage
             self._reachability(initial, transitions)
         doc.raise_if_problems()
@@ -273,19 +274,21 @@ class _Builder:
         m = doc.mapping(node, where, GENERATE_KEYS, ("role",))
         if not m or "role" not in m:
             return None
-        role = doc.string(m["role"][1], f"{where}: role")
-        role = ROLE_ALIASES.get(role, role)
-        if role not in ROLES:
-            if role:
-                doc.error(m["role"][1], f"{where}: role must be one of {', '.join(ROLES)}")
+        written = doc.string(m["role"][1], f"{where}: role")
+        role = role_named(written) if written else None
+        if role is None:
+            if written:
+                doc.error(m["role"][1], f"{where}: role must be one of {', '.join(Role)}")
             return None
-        default_instrument = {"bass": "bass", "arpeggio": "pluck"}.get(role, "keys")
-        instrument = doc.string(m["instrument"][1], f"{where}: instrument") if "instrument" in m else default_instrument
-        if instrument not in INSTRUMENTS:
+        defaults = DEFAULTS[role]
+        instrument = doc.string(m["instrument"][1], f"{where}: instrument") if "instrument" in m else \
+            defaults.instrument
+        if instrument not in tuple(Instrument):
             if instrument:
-                doc.error(m["instrument"][1], f"{where}: instrument must be one of {', '.join(INSTRUMENTS)}")
+                doc.error(m["instrument"][1], f"{where}: instrument must be one of {', '.join(Instrument)}")
             return None
-        register = {"bass": (36, 60), "arpeggio": (60, 84)}.get(role, (55, 79))
+        instrument = Instrument(instrument)
+        register = defaults.register
         if "register" in m:
             pair = doc.sequence(m["register"][1], f"{where}: register") or []
             lo, hi = (doc.integer(n, f"{where}: register", LOW, HIGH) for n in pair) if len(pair) == 2 else (None, None)
@@ -294,7 +297,7 @@ class _Builder:
                                             "at least an octave apart")
                 return None
             register = (lo, hi)
-        density, density_param = 0.5, None
+        density, density_param = DENSITY, None
         if "density" in m:
             dn = m["density"][1]
             if isinstance(dn, ScalarNode):
@@ -335,7 +338,7 @@ class _Builder:
                 self.doc.error(node, f"state '{name}': then: no state named '{then}' (or use 'previous')")
 
     # -- transitions ----------------------------------------------------------------------
-    def _transitions(self) -> list[Transition]:
+    def _transitions(self, default_sync: Sync, default_fade: FadeSpec) -> list[Transition]:
         doc, out = self.doc, []
         if "transitions" not in self.top:
             return out
@@ -352,13 +355,15 @@ class _Builder:
                 continue
             when, when_text = self._condition(m["when"][1], where)
             source_states = list(self.states) if ANY in sources else sources
-            sync = self._sync(m["sync"][1], f"{where}: sync", source_states) if "sync" in m else Sync("bar")
-            fade = self._fade(m, where)
+            sync = self._sync(m["sync"][1], f"{where}: sync", source_states) if "sync" in m else default_sync
+            fade = self._fade(m, where, default_fade)
             start = None
             if "start" in m:
                 start = doc.string(m["start"][1], f"{where}: start")
-                if start not in START_MODES:
-                    doc.error(m["start"][1], f"{where}: start must be one of {', '.join(START_MODES)}")
+                if start in tuple(StartMode):
+                    start = StartMode(start)
+                else:
+                    doc.error(m["start"][1], f"{where}: start must be one of {', '.join(StartMode)}")
             bridge = None
             if "bridge" in m:
                 bridge = doc.string(m["bridge"][1], f"{where}: bridge")
@@ -371,17 +376,19 @@ class _Builder:
                 out.append(Transition(len(out), source, target, when, when_text, sync, fade, start, bridge, cooldown))
         return out
 
-    def _fade(self, m: dict, where: str) -> FadeSpec | None:
+    def _fade(self, m: dict, where: str, default: FadeSpec) -> FadeSpec | None:
+        """`fade` sets both lengths, `fade_in` and `fade_out` one each; what is not said comes from `default`."""
         doc = self.doc
-        both = _duration(doc, m["fade"][1], f"{where}: fade") if "fade" in m else ZERO
-        fade_in = _duration(doc, m["fade_in"][1], f"{where}: fade_in") if "fade_in" in m else both
-        fade_out = _duration(doc, m["fade_out"][1], f"{where}: fade_out") if "fade_out" in m else both
-        curve = doc.string(m["fade_curve"][1], f"{where}: fade_curve") if "fade_curve" in m else "equal_power"
+        both = _duration(doc, m["fade"][1], f"{where}: fade") if "fade" in m else None
+        fade_in, fade_out = (both, both) if "fade" in m else (default.fade_in, default.fade_out)
+        fade_in = _duration(doc, m["fade_in"][1], f"{where}: fade_in") if "fade_in" in m else fade_in
+        fade_out = _duration(doc, m["fade_out"][1], f"{where}: fade_out") if "fade_out" in m else fade_out
+        curve = doc.string(m["fade_curve"][1], f"{where}: fade_curve") if "fade_curve" in m else default.curve
         if curve not in CURVES:
             if curve:
                 doc.error(m["fade_curve"][1], f"{where}: fade_curve must be one of {', '.join(CURVES)}")
             return None
-        return FadeSpec(fade_in, fade_out, curve) if fade_in is not None and fade_out is not None else None
+        return FadeSpec(fade_in, fade_out, FadeCurve(curve)) if fade_in is not None and fade_out is not None else None
 
     def _sources(self, node: Node, where: str) -> list[str]:
         doc = self.doc
@@ -429,32 +436,32 @@ class _Builder:
             m = doc.mapping(node, where, {"bars", "cue"})
             if m and "bars" in m:
                 n = doc.integer(m["bars"][1], f"{where}: bars", 1, 1024)
-                return Sync("bars", n) if n else None
+                return Sync(SyncKind.BARS, n) if n else None
             if m and "cue" in m:
-                return self._cue(m["cue"][1], doc.string(m["cue"][1], f"{where}: cue"), where, source_states)
+                return self._cue_point(m["cue"][1], doc.string(m["cue"][1], f"{where}: cue"), where, source_states)
             doc.error(node, f"{where}: expected bars: N or cue: NAME")
             return None
         text = str(doc.scalar(node, where)).strip()
         words = text.split()
         if text in ("immediate", "now", "beat", "bar", "segment_end"):
-            return Sync("immediate" if text == "now" else text)
+            return Sync(SyncKind.IMMEDIATE if text == "now" else SyncKind(text))
         if len(words) == 2 and words[0].isdigit() and words[1] in ("bar", "bars") and 1 <= int(words[0]) <= 1024:
-            return Sync("bars", int(words[0])) if int(words[0]) > 1 else Sync("bar")
+            return Sync(SyncKind.BARS, int(words[0])) if int(words[0]) > 1 else Sync(SyncKind.BAR)
         if len(words) == 2 and words[0] == "cue":
-            return self._cue(node, words[1], where, source_states)
+            return self._cue_point(node, words[1], where, source_states)
         doc.error(node, f"{where}: '{text}' is not a sync point "
                         "(immediate, beat, bar, 'N bars', segment_end or 'cue NAME')")
         return None
 
-    def _cue(self, node: Node, cue: str | None, where: str, source_states: list[str]) -> Sync | None:
+    def _cue_point(self, node: Node, cue: str | None, where: str, source_states: list[str]) -> Sync | None:
         if not cue:
             return None
-        lacking = [s for s in source_states if cue not in self.pack.segments[self.states[s].segment].cues]
+        lacking = [s for s in source_states if cue not in self.pack.segments[self.states[s].segment].cue_points]
         if lacking:
             self.doc.error(node, f"{where}: cue '{cue}' is not a cue point of the segment of state(s) "
                                  f"{', '.join(lacking)}; add it under the segment's cues in pack.yaml")
             return None
-        return Sync("cue", cue=cue)
+        return Sync(SyncKind.CUE_POINT, point=cue)
 
     # -- osc and whole-machine checks -----------------------------------------------------
     def _osc(self) -> dict[str, OscRoute]:
@@ -478,7 +485,7 @@ class _Builder:
                 if target:
                     doc.error(target_node, f"osc {address}: no {kind} named '{target}'")
                 continue
-            out[address] = OscRoute(kind, target)
+            out[address] = OscRoute(RouteKind(kind), target)
         return out
 
     # -- broadcast: stingers, cues, sidechain --------------------------------------------------
@@ -503,72 +510,73 @@ class _Builder:
                           f"{', '.join(self.pack.oneshots) or 'none'}; add it under oneshots: in pack.yaml)")
                 continue
             when, when_text = self._condition(m["when"][1], where) if "when" in m else (None, "")
-            sync = self._sync(m["sync"][1], f"{where}: sync", []) if "sync" in m else Sync("beat")
+            sync = self._sync(m["sync"][1], f"{where}: sync", []) if "sync" in m else Sync(SyncKind.BEAT)
             cooldown = _duration(doc, m["cooldown"][1], f"{where}: cooldown") if "cooldown" in m else \
                 STINGER_COOLDOWN
             gain = self._gain_db(m["gain"][1], f"{where}: gain") if "gain" in m else 0.0
             duck = self._gain_db(m["duck"][1], f"{where}: duck") if "duck" in m else None
             if ("when" in m and when is None) or None in (sync, cooldown, gain) or ("duck" in m and duck is None):
                 continue
-            frames = soundfile.info(str(self.pack.oneshots[shot])).frames
+            frames = audio_info(self.pack.oneshots[shot]).frames
             out[name] = Stinger(name, shot, when, when_text, sync, cooldown, db_to_gain(gain),
                                 None if duck is None else db_to_gain(duck), frames)
         return out
 
-    def _cues(self, stingers: dict[str, Stinger]) -> dict[str, Cue]:
+    def _cues(self, stingers: dict[str, Stinger]) -> dict[str, CueAction]:
         doc, out = self.doc, {}
         if "cues" not in self.top:
             return out
         for name, _, node, where, m in self._entries(
-                "cues", "cue", set(CUE_ACTIONS) | CUE_OPTION_KEYS, (),
+                "cues", "cue", set(DeskAction) | CUE_OPTION_KEYS, (),
                 "cue '{}': the name must be letters, digits and _ (at most 64; it is an OSC address)"):
-            actions = [a for a in CUE_ACTIONS if a in m]
+            actions = [a for a in DeskAction if a in m]
             if len(actions) != 1:
-                doc.error(node, f"{where}: give exactly one action: {', '.join(CUE_ACTIONS)}")
+                doc.error(node, f"{where}: give exactly one action: {', '.join(DeskAction)}")
                 continue
             action, value = actions[0], m[actions[0]][1]
-            default_sync = {"go": Sync("bar"), "stop": Sync("bar")}.get(action, Sync("immediate"))
+            waits_for_bar = action in (DeskAction.GO, DeskAction.STOP)  # a cue's own sync, not a move's default
+            default_sync = Sync(SyncKind.BAR) if waits_for_bar else Sync(SyncKind.IMMEDIATE)
             sync = self._sync(m["sync"][1], f"{where}: sync", list(self.states)) if "sync" in m else default_sync
             cue = self._cue_action(where, name, action, value, m, sync, stingers)
             if cue and sync:
                 out[name] = cue
         return out
 
-    def _cue_action(self, where, name, action, value, m, sync, stingers) -> Cue | None:
+    def _cue_action(self, where, name, action, value, m, sync, stingers) -> CueAction | None:
         doc = self.doc
 
         def duration(key: str, default: str) -> Duration | None:
             return _duration(doc, m[key][1], f"{where}: {key}") if key in m else parse_duration(default)
 
-        if action == "go":
+        if action == DeskAction.GO:
             target = doc.string(value, f"{where}: go")
             if target not in self.states:
                 if target:
                     doc.error(value, f"{where}: go: no state named '{target}'")
                 return None
-            return Cue(name, action, target=target, sync=sync)
-        if action == "stinger":
+            return CueAction(name, action, target=target, sync=sync)
+        if action == DeskAction.STINGER:
             target = doc.string(value, f"{where}: stinger")
             if target not in stingers:
                 if target:
                     doc.error(value, f"{where}: stinger: no stinger named '{target}'")
                 return None
-            return Cue(name, action, target=target, sync=sync)
-        if action == "stop":
+            return CueAction(name, action, target=target, sync=sync)
+        if action == DeskAction.STOP:
             time = _duration(doc, value, f"{where}: stop")
-            return Cue(name, action, gain=0.0, time=time, sync=sync) if time else None
-        if action == "panic":
-            return Cue(name, action, gain=0.0, time=parse_duration("20ms"))
+            return CueAction(name, action, gain=0.0, time=time, sync=sync) if time else None
+        if action == DeskAction.PANIC:
+            return CueAction(name, action, gain=0.0, time=parse_duration("20ms"))
         gain = self._gain_db(value, f"{where}: {action}")
         if gain is None:
             return None
-        if action == "fade_all":
+        if action == DeskAction.FADE_ALL:
             time = duration("time", "1s")
-            return Cue(name, action, gain=db_to_gain(gain), time=time, sync=sync) if time else None
+            return CueAction(name, action, gain=db_to_gain(gain), time=time, sync=sync) if time else None
         attack, release = duration("attack", "100ms"), duration("release", "500ms")
         if attack is None or release is None:
             return None
-        return Cue(name, action, gain=db_to_gain(gain), time=attack, release=release, sync=sync)
+        return CueAction(name, action, gain=db_to_gain(gain), time=attack, release=release, sync=sync)
 
     def _sidechain(self) -> Sidechain | None:
         doc = self.doc

@@ -1,0 +1,38 @@
+"""What a generated layer asks the model for, one phrase at a time: the conditioning a musician would give a
+player (role, key, the bars' chords, density, register, meter) and how freely to sample. Pure data: the
+runtime writes it into a GenerateLayer decision, the generation process reads it (engine/generate/model.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.errors import SegueError
+from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, Role
+
+
+@dataclass(frozen=True)
+class PhraseRequest:
+    role: Role | str  # a Role, or its name
+    key: str
+    chords: tuple[str, ...]  # one per bar, repeated if shorter than `bars`
+    bars: int = 4
+    density: float = DENSITY  # 0..1
+    register: tuple[int, int] | None = None  # MIDI notes; None: the role's (engine/roles.py)
+    seed: int = 0
+    temperature: float = 0.9
+    top_k: int = 8
+    chord_push: float = 1.5  # added to the logits of chord tones on beats 1 and 3
+    key_push: float = 2.0  # taken from the logits of notes outside the key
+    steps_per_bar: int = 16  # 16ths in the pack's bar: 16 in 4/4, 12 in 3/4 and 6/8
+
+    def __post_init__(self):
+        if self.role not in tuple(Role):
+            raise SegueError(f"unknown role '{self.role}' (roles: {', '.join(Role)})")
+        if self.register is None:
+            object.__setattr__(self, "register", DEFAULTS[Role(self.role)].register)
+        lo, hi = self.register
+        if not LOW <= lo < hi <= HIGH or hi - lo < 12:
+            raise SegueError(f"register [{lo}, {hi}] must span at least an octave within MIDI {LOW}..{HIGH}")
+        if not self.chords:
+            raise SegueError("a generated layer needs at least one chord")
+        if not 1 <= self.steps_per_bar <= 512:
+            raise SegueError(f"a bar of {self.steps_per_bar} 16ths: the meter must give 1 to 512")
