@@ -88,7 +88,7 @@ class OscInput:
             return
         if item is None:
             return
-        if due:  # the conductor plays it at that time
+        if due:  # the heartbeat plays it at that time
             item = dataclasses.replace(item, due=due, sender=ip)
         if not self.queue.put(item):
             self._reject(sender, address, "dropped: the engine's input queue is full")
