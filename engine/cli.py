@@ -367,7 +367,7 @@ def _play(engine, script, watch: bool = False) -> None:
     engine.run(STOP, script, on_block=report)
     report()
     h = engine.health()
-    print(f"segue: {h['blocks']} blocks of {h['period_ms']:.2f} ms; conductor p99 {h['heartbeat_p99_ms']:.3f} ms; "
+    print(f"segue: {h['blocks']} blocks of {h['period_ms']:.2f} ms; heartbeat p99 {h['heartbeat_p99_ms']:.3f} ms; "
           f"longest gap between blocks {h['max_gap_ms']:.2f} ms; {h['faults']} faults; "
           f"{h['dropped']} messages dropped", flush=True)
     if engine.osc:

@@ -54,7 +54,7 @@ class Heartbeat:
         self.playback = Playback(runtime)
         self.sample_rate = sr = runtime.sample_rate
         self.sample = 0  # first sample of the block about to be computed
-        self.params = ParamBank(runtime.machine.params)  # the one bank: a reload retunes it in place
+        self.params = ParamBank(self.playback.machine.params)  # the one bank: a reload retunes it in place
         self.outbox = Outbox()
         self.log = DecisionLog(sr, log_limit)
         self.health = Health()
