@@ -93,3 +93,19 @@ def test_a_part_that_fails_is_a_fault_told_once_and_the_blocks_go_on(tone_pack):
         faults = heartbeat.outbox.take_faults()
         assert heartbeat.sample == 4 * BLOCK and len(faults) == 1 and "a listener broke" in faults[0]
         assert heartbeat.health_report()["blocks"] == 4 and heartbeat.outbox.fault_count == 1
+
+
+def test_the_outbox_says_everything_once_announcements_then_faults_then_notices():
+    from collections import deque  # noqa: PLC0415
+
+    outbox, worker_notices = Outbox(), deque(maxlen=32)
+    outbox.also(worker_notices)  # another part's own notices, drained with the outbox's
+    outbox.notice("dropped")
+    worker_notices.append("generation: lost")
+    outbox.fault("a fault")
+    outbox.decided(EnterState(0, "1:1", "calm", "initial state", None, "calm", None), {"target": "calm"})
+    outbox.fail("first")
+    outbox.fail("second")
+    assert list(outbox.drain()) == [(Said.ANNOUNCEMENT, {"target": "calm"}), (Said.FAULT, "a fault"),
+                                    (Said.NOTICE, "dropped"), (Said.NOTICE, "generation: lost")]
+    assert list(outbox.drain()) == [] and outbox.fault_count == 1 and outbox.fatal == "first"
