@@ -43,6 +43,8 @@ class Parking:
 
 
 class Door:
+    """What every door does unless it says otherwise: a manual clock, driven by the engine (server.process())."""
+
     name = ""
     manual = True  # the engine drives the clock itself (server.process())
     realtime = True  # blocks are due at the audio's pace: no other Python thread may hold the GIL for long
