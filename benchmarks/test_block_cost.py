@@ -1,6 +1,6 @@
-"""Block processing cost of the whole engine (conductor + pyo graph) against the block's duration.
+"""Block processing cost of the whole engine (heartbeat + pyo graph) against the block's duration.
 
-Measured by timing pyo's server.process() for one 256-frame block at 48 kHz, which runs the conductor
+Measured by timing pyo's server.process() for one 256-frame block at 48 kHz, which runs the heartbeat
 callback and computes the graph: exactly what the audio thread does each period.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from engine.session import Engine
+from engine.session import Engine, EngineConfig
 from packs import stereo_pack
 from conftest import percentiles
 
@@ -22,7 +22,7 @@ BUDGET = 0.5  # p99 block cost at most half the period, leaving the rest for the
 
 
 def measure(machine, blocks: int = 4000) -> list[float]:
-    with Engine(machine, audio="offline", block=BLOCK) as engine:
+    with Engine(machine, EngineConfig(block=BLOCK)) as engine:
         engine.process(200)  # warm up: all players started, caches hot
         times = []
         for _ in range(blocks):

@@ -2,7 +2,7 @@
 
 The second benchmark runs the engine in real time (null driver, 256-frame blocks, paced from a thread at
 real-time priority as an audio driver's is) twice in the same run: once idle (the baseline) and once with the
-generation process kept busy non-stop, and compares the cost of each audio block (conductor + graph) and how
+generation process kept busy non-stop, and compares the cost of each audio block (heartbeat + graph) and how
 late each block started against its deadline.
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 
 from engine.generate.model import LayerModel, Request
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 from conftest import percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +89,7 @@ def _paced_blocks(engine: Engine, seconds: float) -> tuple[list[float], list[flo
 
 
 def test_generation_never_delays_an_audio_block(benchmark, budget_report):
-    with Engine(ROOT / "statemachines" / "demo.yaml", audio="null") as engine:
+    with Engine(ROOT / "statemachines" / "demo.yaml", EngineConfig(door=NULL)) as engine:
         engine.process(50)
         base_cost, base_late = realtime_blocks(engine, 5.0)
         stop = threading.Event()

@@ -1,4 +1,4 @@
-"""OSC arrival to decision: from the UDP send in another process to the conductor applying the value
+"""OSC arrival to decision: from the UDP send in another process to the heartbeat applying the value
 in the next audio block, with the engine running in real time (null driver: paced blocks, no device).
 
 The floor is one block period (5.3 ms at 256 frames): a message that arrives just after a block began
@@ -12,7 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 from conftest import percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,7 +22,7 @@ BUDGET_MS = 100.0
 
 
 def run_once() -> tuple[list[int], list[tuple[float, int, int]]]:
-    with Engine(ROOT / "statemachines" / "demo.yaml", audio="null", osc_port=0) as engine:
+    with Engine(ROOT / "statemachines" / "demo.yaml", EngineConfig(door=NULL, osc_port=0)) as engine:
         port = engine.osc.address[1]
         stop = threading.Event()
         result = {}
@@ -36,7 +37,7 @@ def run_once() -> tuple[list[int], list[tuple[float, int, int]]]:
         thread.start()
         engine.run(stop)
         thread.join()
-        return result["sent"], list(engine.conductor.latencies)
+        return result["sent"], list(engine.heartbeat.health.latencies)
 
 
 def test_osc_send_to_decision_latency(benchmark, budget_report):

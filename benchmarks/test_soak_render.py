@@ -124,7 +124,7 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     graph, runtime, block, sr = engine.graph, engine.runtime, engine.block, engine.sample_rate
     player = graph.players[runtime.segment]
     length = engine.machine.pack.segment_samples(runtime.segment)
-    start = engine.conductor.sample
+    start = engine.sample
     to_wrap = length - (start - runtime.origin) % length
     frames = math.ceil((to_wrap + sr) / block) * block
     stems = {name: (v, p.NewTable(length=frames / sr, chnls=len(v.reader.out))) for name, v in player.stems.items()}
@@ -163,7 +163,7 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
 def test_soak_render(benchmark, budget_report, tmp_path):
     machine = soak_machine(tmp_path)
     window_seconds = 600.0 if SECONDS >= 1200 else CYCLE
-    with Engine(machine, audio="offline") as engine:
+    with Engine(machine) as engine:
         p, sr, block = pyo(), engine.sample_rate, engine.block
         chunk = CHUNK_SECONDS * sr
         assert chunk % block == 0 and chunk % int(0.4 * sr) == 0
@@ -182,7 +182,7 @@ def test_soak_render(benchmark, budget_report, tmp_path):
             for _ in range(int(SECONDS // CHUNK_SECONDS)):
                 recorder.play()
                 for _ in range(chunk // block):
-                    horizon = engine.conductor.sample + block
+                    horizon = engine.sample + block
                     while index < len(messages) and messages[index][0] < horizon:
                         engine.queue.put(messages[index][1])
                         index += 1
@@ -190,21 +190,21 @@ def test_soak_render(benchmark, budget_report, tmp_path):
                 x = np.stack([np.asarray(table.getBuffer(c), dtype=np.float32) for c in range(2)], axis=1)[:chunk]
                 non_finite += int(np.count_nonzero(~np.isfinite(x)))
                 windows[-1].extend(loudness.powers(np.nan_to_num(x)))
-                for entry in engine.conductor.log:
+                for entry in engine.log:
                     if entry["action"] == "layer":
                         phrases += 1
                         off_bar += not entry["position"].endswith(":1")  # bar:beat, with .tick when off the beat
                     elif entry["action"] == "enter":
                         states.add(entry["target"])
-                engine.conductor.log.clear()
-                if engine.conductor.sample % round(window_seconds * sr) == 0:
+                engine.log.clear()
+                if engine.sample % round(window_seconds * sr) == 0:
                     rss.append(rss_mb())
                     windows.append([])
             return end_checks(engine, p)
 
         stem_off, notes_off, notes = benchmark.pedantic(run, rounds=1, iterations=1)
         wall = time.perf_counter() - started
-        faults = list(engine.conductor.faults)
+        faults = list(engine.outbox.faults)
         recorder.stop()
         del recorder, table  # pyo objects must go before their server does
     levels = [gated_loudness(w) for w in windows if len(w) * 0.4 >= window_seconds * 0.99]

@@ -359,12 +359,11 @@ def cmd_generate(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from engine.session import Engine
+    from engine.session import Engine, EngineConfig
     from engine.telemetry import load_script
 
     _check_block(args.block)
-    with Engine(args.machine, audio="offline", block=args.block, log_limit=None,
-                sidechain_file=args.sidechain) as engine:
+    with Engine(args.machine, EngineConfig(block=args.block, log_limit=None, sidechain_file=args.sidechain)) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         inputs = (args.telemetry,) if args.telemetry else ()
         loudness: list[str] = []  # printed once the progress display is gone, in the order it always came
@@ -374,11 +373,11 @@ def cmd_render(args) -> int:
                                        finish=lambda wav: _loudness(wav, args.normalize, progress, loudness),
                                        progress=progress.blocks)
         finally:
-            for notice in engine.conductor.notices:
+            for notice in engine.outbox.take_notices():
                 logging.getLogger("segue").warning("%s", notice)
         for line in loudness:
             print(line)
-        for entry in engine.conductor.announcements:
+        for entry in engine.outbox.take_announcements():
             print(describe(entry))
     print(f"rendered {report.seconds:.1f} s in {report.wall_seconds:.2f} s "
           f"({report.seconds / max(report.wall_seconds, 1e-9):.0f}x real time), peak {report.peak:.3f}")
@@ -399,21 +398,19 @@ def cmd_render(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from engine.session import Engine
+    from engine.doors import door_named
+    from engine.session import Engine, EngineConfig
     from engine.telemetry import load_script
 
     _check_block(args.block)
-    if args.audio == "auto":
-        from engine.audio.backend import has_sound_card
-
-        args.audio = "portaudio" if has_sound_card() else "null"
-    with Engine(args.machine, audio=args.audio, block=args.block, osc_port=args.osc_port,
-                osc_host=args.osc_host, allow=args.allow, rate_limit=args.rate_limit,
-                tcp_idle=args.tcp_idle, timetag_horizon=args.timetag_horizon) as engine:
+    door = door_named(args.audio)
+    with Engine(args.machine, EngineConfig(door=door, block=args.block, osc_port=args.osc_port,
+                                           osc_host=args.osc_host, allow=args.allow, rate_limit=args.rate_limit,
+                                           tcp_idle=args.tcp_idle, timetag_horizon=args.timetag_horizon)) as engine:
         script = load_script(args.telemetry, engine.router) if args.telemetry else None
         host, port = engine.osc.address if engine.osc else ("-", 0)
-        print(f"segue: playing {args.machine} ({args.audio} audio); OSC on {host}:{port}; Ctrl-C stops")
-        if args.audio != "offline":
+        print(f"segue: playing {args.machine} ({door.name} audio); OSC on {host}:{port}; Ctrl-C stops")
+        if not door.records:
             _play(engine, script, args.watch)
             return 0
         with engine.recording(args.out, inputs=(args.telemetry,) if args.telemetry else ()):
@@ -448,25 +445,28 @@ def describe(entry: dict) -> str:
 
 def _play(engine, script, watch: bool = False) -> None:
     """Real-time loop in the main thread; prints each state change as it happens, reloads on save."""
-    conductor = engine.conductor
+    from engine.heartbeat import Said
+
+    outbox = engine.outbox
     watcher = _Watcher(engine) if watch else None
 
     def report() -> None:
-        while conductor.announcements:
-            print(describe(conductor.announcements.popleft()), flush=True)
-        while conductor.faults:
-            logging.getLogger("segue").error("audio block fault: %s", conductor.faults.popleft())
-        while conductor.notices:
-            logging.getLogger("segue.osc").warning("%s", conductor.notices.popleft())
-        if conductor.fatal:  # --audio offline waits for each phrase; a lost generator ends it, as it ends a render
-            raise SegueError(f"stopped: {conductor.fatal}; nothing was recorded")
+        for said, what in outbox.drain():
+            if said is Said.ANNOUNCEMENT:
+                print(describe(what), flush=True)
+            elif said is Said.FAULT:
+                logging.getLogger("segue").error("audio block fault: %s", what)
+            else:
+                logging.getLogger("segue.osc").warning("%s", what)
+        if outbox.fatal:  # --audio offline waits for each phrase; a lost generator ends it, as it ends a render
+            raise SegueError(f"stopped: {outbox.fatal}; nothing was recorded")
         if watcher:
             watcher.poll()
 
     engine.run(STOP, script, on_block=report)
     report()
-    h = conductor.health()
-    print(f"segue: {h['blocks']} blocks of {h['period_ms']:.2f} ms; conductor p99 {h['conductor_p99_ms']:.3f} ms; "
+    h = engine.health()
+    print(f"segue: {h['blocks']} blocks of {h['period_ms']:.2f} ms; heartbeat p99 {h['heartbeat_p99_ms']:.3f} ms; "
           f"longest gap between blocks {h['max_gap_ms']:.2f} ms; {h['faults']} faults; "
           f"{h['dropped']} messages dropped", flush=True)
     if engine.osc:

@@ -3,11 +3,24 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a telemetry item asks of the block. The OSC ring stores a kind as its index in this order."""
+
+    PARAM = "param"  # set a param (the newest value of a block wins)
+    EVENT = "event"  # raise an event (once a block)
+    STATE = "state"  # force a state, on the sync of the machine's rule to it if any
+    LOCK = "lock"  # lock (1) or unlock (0) a generated layer
+    CUE = "cue"  # fire a cue action (a duck cue: 1 holds, 0 releases)
+    STINGER = "stinger"  # play a stinger on its sync point
+    CONTROL = "control"  # an OSC client's subscribe, unsubscribe or status (never reaches the machine)
 
 
 @dataclass(frozen=True)
 class Telemetry:
-    kind: str  # 'param', 'event' or 'state'
+    kind: Kind  # a string naming one is taken too; any other raises ValueError here, never later in the block
     name: str
     value: float = 0.0
     source: str = ""  # the OSC address it came from, for the decision log
@@ -16,6 +29,10 @@ class Telemetry:
     sample: int = -1  # the audio sample it takes effect at, when known exactly (telemetry scripts)
     updates: int = 1  # a param's value stands for this many messages, the newest of which it is
     sender: str = ""  # the IP address a timetagged OSC bundle came from: its share of the hold for later
+
+    def __post_init__(self) -> None:
+        if type(self.kind) is not Kind:
+            object.__setattr__(self, "kind", Kind(self.kind))
 
 
 class EventQueue:
@@ -27,7 +44,6 @@ class EventQueue:
     def __init__(self, capacity: int = 4096):
         self.capacity = capacity
         self._items: deque[Telemetry] = deque()
-        self.accepted = 0
         self.dropped = 0
 
     def put(self, item: Telemetry) -> bool:
@@ -35,7 +51,6 @@ class EventQueue:
             self.dropped += 1
             return False
         self._items.append(item)
-        self.accepted += 1
         return True
 
     def flush(self) -> int:

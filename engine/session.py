@@ -1,5 +1,8 @@
-"""Engine: one loaded machine, its pack, the audio graph, the conductor and the OSC input, behind
-one of the front doors: live (portaudio or JACK), real time without a device (null), or offline.
+"""Engine: one loaded machine, its pack, the audio graph, the heartbeat and the OSC input, behind one of the front
+doors (engine/doors.py): live on a device (portaudio or JACK), real time without a device (null), or offline.
+
+    Engine(machine_path)                                     offline, the defaults (most tests)
+    Engine(machine_path, EngineConfig(door=NULL, osc_port=0)) real time without a device, OSC on a free port
 """
 from __future__ import annotations
 
@@ -18,13 +21,14 @@ from typing import Callable, Iterator
 
 import soundfile
 
-from engine.audio.backend import boot_server
 from engine.audio.threadstate import keep_thread_state
 from engine.audio.graph import Graph
-from engine.conductor import Conductor
+from engine.doors import OFFLINE, Door, Parking
 from engine.errors import AudioStartError, SegueError
 from engine.events import EventQueue
+from engine.heartbeat import Heartbeat, Outbox, Reload
 from engine.outputs import Outputs
+from engine.params import ParamBank
 from engine.wavfile import clear_peak_timestamp
 from engine.generate.model import DEFAULT_MODEL
 from engine.generate.worker import PHRASE_DEADLINE, GenerationWorker
@@ -33,20 +37,34 @@ from engine.machine.model import Machine
 from engine.machine.runtime import Runtime
 from engine.osc.routes import Router
 from engine.osc.feedback import Feedback
+from engine.osc.publisher import Publisher
 from engine.osc.relay import OscRelay
 from engine.osc.security import LOOPBACK, parse_allowlist
 from engine.osc.server import TCP_IDLE
-from engine.params import ParamBank
 from engine.telemetry import Script
 from engine.timetags import HORIZON
 
 DEFAULT_BLOCK = 256
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default (5 ms) is about a whole 256-frame block
-WAKE_EVERY = 0.05  # the real-time loop's own pace with a real driver: few wake-ups, few GIL hand-offs
-FEED_AHEAD = 0.2  # seconds of script handed to the conductor ahead of time (each item knows its sample)
-PARK_SECONDS = 1.0  # longest the audio thread waits for a stopping driver (see Engine._park)
 GC_EVERY = 2.0  # seconds between young-generation collections in real time
 PROGRESS_EVERY = 64  # render(progress=...) is told (blocks done, blocks in all) every this many blocks
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    door: Door = OFFLINE  # how the audio runs: OFFLINE, NULL or Device('portaudio' | 'jack')
+    block: int = DEFAULT_BLOCK  # frames per audio block
+    osc_port: int | None = None  # None: no OSC input (0: any free port)
+    osc_host: str = "127.0.0.1"
+    tcp: bool = True  # OSC over TCP (SLIP-framed) on the same port as UDP
+    allow: str | None = None  # senders allowed besides this machine: IPs or CIDR ranges, comma-separated
+    rate_limit: float = 50_000.0  # OSC messages a second per sender
+    tcp_idle: float = TCP_IDLE  # seconds a TCP client may send nothing complete
+    timetag_horizon: float = HORIZON  # seconds ahead an OSC bundle's timetag may reach
+    model_path: Path | str | None = None  # the layer model (default: the bundled one)
+    generation_deadline: float = PHRASE_DEADLINE  # seconds for one generated phrase
+    log_limit: int | None = 100_000  # decision-log entries kept (None: all)
+    sidechain_file: Path | str | None = None  # a recording fed as the sidechain input, instead of a live one
 
 
 @dataclass(frozen=True)
@@ -61,66 +79,96 @@ class RenderReport:
 
 
 class Engine:
-    def __init__(self, machine_path: Path | str, audio: str = "offline", block: int = DEFAULT_BLOCK,
-                 osc_port: int | None = None, osc_host: str = "127.0.0.1", log_limit: int | None = 100_000,
-                 allow: str | None = None, rate_limit: float = 50_000.0, tcp: bool = True,
-                 tcp_idle: float = TCP_IDLE, timetag_horizon: float = HORIZON,
-                 model_path: Path | str | None = None, sidechain_file: Path | str | None = None,
-                 generation_deadline: float = PHRASE_DEADLINE):
+    def __init__(self, machine_path: Path | str, config: EngineConfig = EngineConfig()):
         self.machine = load_machine(machine_path)
-        self.sidechain_file = sidechain_file
-        self.audio = audio
-        self.block = block
-        self._stopping, self._parked, self._released = threading.Event(), threading.Event(), threading.Event()
-        if audio != "offline":  # real time: no other Python thread may hold the GIL for a whole block
+        self.config = config
+        self.door = door = config.door
+        self.sidechain_file = config.sidechain_file
+        self.block = block = config.block
+        self._parking = Parking()
+        if door.realtime:  # no other Python thread may hold the GIL for a whole block
             sys.setswitchinterval(SWITCH_INTERVAL)
         self.sample_rate = self.machine.pack.sample_rate
-        self.router = Router(self.machine)
+        router = Router(self.machine)
         self.queue = EventQueue()
         self.osc: OscRelay | None = None
         self.feedback: Feedback | None = None
-        if osc_port is not None:  # bind before the audio starts, so a busy port fails fast and cleanly
-            if parse_allowlist(allow) == LOOPBACK and not osc_host.startswith("127.") \
-                    and osc_host not in ("::1", "localhost"):
-                logging.getLogger("segue").warning(
-                    "listening on %s, but only this machine may send until --allow names other senders", osc_host)
-            self.feedback = Feedback()
-            try:
-                self.osc = OscRelay(self.router, osc_host, osc_port, tcp, allow, rate_limit, tcp_idle, self.feedback)
-            except BaseException:
-                self._close_osc()
-                raise
-            self.osc.reader.known = self.router.targets()
+        if config.osc_port is not None:  # bind before the audio starts, so a busy port fails fast and cleanly
+            self._open_osc(router, config)
         try:
             sc = self.machine.sidechain
-            live_inputs = sc.input if sc and sidechain_file is None and audio in ("portaudio", "jack") else 0
-            self.server = boot_server(audio, self.sample_rate, block, inputs=live_inputs)
+            live_inputs = door.live_inputs(sc.input) if sc and config.sidechain_file is None else 0
+            self.server = door.boot(self.sample_rate, block, live_inputs)
         except Exception as exc:
             self._close_osc()
-            raise AudioStartError(f"cannot start {audio} audio: {exc}") from None
+            raise AudioStartError(f"cannot start {door.name} audio: {exc}") from None
         self.worker: GenerationWorker | None = None
         try:
             generated = {f"{s.name}.{g.name}": g for s in self.machine.states.values()
                          for g in s.generate.values()}
             if generated:
-                self.worker = _start_worker(model_path, generation_deadline, restart=audio != "offline")
-            self.graph = Graph(self.machine.pack, block, generated, *self._sidechain(sidechain_file, live_inputs))
+                self.worker = _start_worker(config.model_path, config.generation_deadline,
+                                            restart=not door.waits_for_generation)
+            self.graph = Graph(self.machine.pack, block, generated,
+                               *self._sidechain(config.sidechain_file, live_inputs))
             self.graph.out()
             self.runtime = Runtime(self.machine)
-            self.params = ParamBank(self.machine.params)
             inboxes = (self.queue, self.osc.reader) if self.osc else (self.queue,)
-            self.conductor = Conductor(self.runtime, self.params, self.graph, inboxes, block, log_limit,
-                                       self.worker, wait_for_generation=audio == "offline", feedback=self.feedback,
-                                       timetag_horizon=timetag_horizon)
+            self.heartbeat = Heartbeat(self.runtime, self.graph, inboxes, block, router, osc=self.osc,
+                                       publisher=Publisher(self.feedback) if self.feedback else None,
+                                       worker=self.worker, wait_for_generation=door.waits_for_generation,
+                                       log_limit=config.log_limit, timetag_horizon=config.timetag_horizon)
             if self.osc:
-                self.osc.reader.notices = self.conductor.notices  # one place for the main thread to log
+                self.outbox.also(self.osc.reader.notices)
             if self.worker:
-                self.worker.notices = self.conductor.notices
+                self.outbox.also(self.worker.notices)
             self.server.setCallback(self._block)
             self.server.start()
         except Exception:
             self.close()
             raise
+
+    def _open_osc(self, router: Router, config: EngineConfig) -> None:
+        if parse_allowlist(config.allow) == LOOPBACK and not config.osc_host.startswith("127.") \
+                and config.osc_host not in ("::1", "localhost"):
+            logging.getLogger("segue").warning(
+                "listening on %s, but only this machine may send until --allow names other senders", config.osc_host)
+        self.feedback = Feedback()
+        try:
+            self.osc = OscRelay(router, config.osc_host, config.osc_port, config.tcp, config.allow,
+                                config.rate_limit, config.tcp_idle, self.feedback)
+        except BaseException:
+            self._close_osc()
+            raise
+        self.osc.reader.known = router.targets()
+
+    # -- what the heartbeat holds, for the main thread -------------------------------------------
+    @property
+    def router(self) -> Router:
+        """The OSC routes of the machine playing now (a reload's take over at its bar line)."""
+        return self.heartbeat.router
+
+    @property
+    def params(self) -> ParamBank:
+        return self.heartbeat.params
+
+    @property
+    def outbox(self) -> Outbox:
+        """What the audio block said (state changes, faults, notices, a fatal reason): drain it between blocks."""
+        return self.heartbeat.outbox
+
+    @property
+    def log(self):
+        """The decision log (engine.heartbeat.sink.DecisionLog): iterate it for its entries."""
+        return self.heartbeat.log
+
+    @property
+    def sample(self) -> int:
+        """The first sample of the block about to be computed."""
+        return self.heartbeat.sample
+
+    def health(self) -> dict:
+        return self.heartbeat.health_report()
 
     def _sidechain(self, path: Path | str | None, live_inputs: int):
         """The sidechain and what feeds it: a recording, the live input, or nothing (with one warning)."""
@@ -146,19 +194,11 @@ class Engine:
 
     def _block(self) -> None:
         """pyo's callback, once per block before it is computed."""
-        if self._stopping.is_set():
-            self._park()
+        if self._parking.stopping.is_set():
+            self._parking.park()
             return
         keep_thread_state()
-        self.conductor.tick()
-
-    def _park(self) -> None:
-        """While a real-time driver stops, the audio thread waits here, outside the GIL. Portaudio's ALSA host
-        stops by cancelling its callback thread (pthread_cancel); a thread cancelled while it waits for the GIL
-        takes the GIL's lock with it and the process hangs for good (it did, on Ctrl-C, in 10 of 12 tries).
-        Bounded: a driver that lets the callback return instead gets it back within PARK_SECONDS."""
-        self._parked.set()
-        self._released.wait(PARK_SECONDS)
+        self.heartbeat.tick()
 
     # -- hot reload ----------------------------------------------------------------------------
     def reload(self) -> Machine:
@@ -177,22 +217,10 @@ class Engine:
         router = Router(machine)  # built here, not in the audio block that swaps it in
         if self.osc:
             self.osc.load(router)
-        targets = router.targets()
-        self.conductor.request_swap(machine, lambda _: self._swap_routes(router, targets))
+        self.heartbeat.request_swap(Reload(machine, router, router.targets()))
         return machine
 
-    def _swap_routes(self, router: Router, targets: frozenset[tuple[str, str]]) -> None:
-        """At the bar where the reloaded machine takes over (in the audio block): its routes, built earlier."""
-        self.router = router
-        if self.osc:
-            self.osc.reader.known = targets
-            self.osc.swap()
-
     # -- driving the clock ourselves (offline and null) ---------------------------------------
-    @property
-    def manual(self) -> bool:
-        return self.audio in ("offline", "null")
-
     def process(self, blocks: int = 1) -> None:
         for _ in range(blocks):
             self.server.process()
@@ -202,7 +230,7 @@ class Engine:
         each stamped with its exact sample, so it takes effect there and not at the block's start."""
         if script is None:
             return index
-        horizon = self.conductor.sample + self.block + round(ahead * self.sample_rate)
+        horizon = self.heartbeat.sample + self.block + round(ahead * self.sample_rate)
         while index < len(script.cues) and (at := round(script.cues[index].at * self.sample_rate)) < horizon:
             self.queue.put(dataclasses.replace(script.cues[index].item, sample=at))
             index += 1
@@ -232,13 +260,13 @@ class Engine:
     def _recorder(self, outputs: Outputs, out: Path) -> Iterator[None]:
         """pyo's recorder on `out`'s partial name; when it stops, the file must hold every frame computed."""
         self.server.recordOptions(dur=-1, filename=str(outputs.partial(out)), fileformat=0, sampletype=3)
-        first = self.conductor.sample
+        first = self.heartbeat.sample
         self.server.recstart()
         try:
             yield
         finally:
             self.server.recstop()
-        outputs.check_frames(out, self.conductor.sample - first)
+        outputs.check_frames(out, self.heartbeat.sample - first)
         _write(out, lambda: clear_peak_timestamp(outputs.partial(out)))
 
     def render(self, out: Path | str, script: Script | None, seconds: float | None = None,
@@ -252,7 +280,7 @@ class Engine:
         if given, is called every PROGRESS_EVERY blocks (for a progress bar)."""
         seconds = seconds if seconds is not None else (script.duration if script else 30.0)
         started = time.perf_counter()
-        index, peak = 0, 0.0
+        index, peak, meters = 0, 0.0, self.heartbeat.meters
         out = Path(out)
         log_path = out.with_suffix(".decisions.json")
         outputs = Outputs([out, log_path], self.inputs() + list(inputs))
@@ -266,10 +294,10 @@ class Engine:
                         raise SegueError("render stopped by a signal; nothing was written")
                     index = self._feed(script, index)
                     self.server.process()
-                    if self.conductor.fatal:  # the render would not be the one asked for: write none
-                        raise SegueError(f"render failed: {self.conductor.fatal}; nothing was written")
-                    peak = max(peak, self.conductor.peak)
-                self.conductor.check_finite(self.conductor.sample - self.block)  # the last block
+                    if self.outbox.fatal:  # the render would not be the one asked for: write none
+                        raise SegueError(f"render failed: {self.outbox.fatal}; nothing was written")
+                    peak = max(peak, meters.peak)
+                meters.check_finite(self.heartbeat.sample - self.block)  # the last block
             if finish:
                 _write(out, lambda: finish(outputs.partial(out)))
             _write(log_path, lambda: self.write_log(outputs.partial(log_path)))
@@ -278,12 +306,12 @@ class Engine:
             outputs.discard()
             raise
         wall = time.perf_counter() - started
-        decisions = sum(1 for e in self.conductor.log if e["action"] != "telemetry")
-        return RenderReport(out, log_path, seconds, wall, decisions, peak, dict(self.conductor.non_finite))
+        decisions = sum(1 for e in self.log if e["action"] != "telemetry")
+        return RenderReport(out, log_path, seconds, wall, decisions, peak, dict(meters.non_finite))
 
     def write_log(self, path: Path) -> None:
         body = {"machine": str(self.machine.path), "pack": str(self.machine.pack.path),
-                "sample_rate": self.sample_rate, "block": self.block, "entries": list(self.conductor.log)}
+                "sample_rate": self.sample_rate, "block": self.block, "entries": list(self.log)}
         with open(path, "w") as f:
             json.dump(body, f, indent=1)
 
@@ -302,9 +330,9 @@ class Engine:
         index, deadline, sweep = 0, time.perf_counter(), time.monotonic() + GC_EVERY
         gc.disable()
         try:
-            while not stop.is_set() and (end is None or self.conductor.sample < end):
-                index = self._feed(script, index, ahead=0 if self.manual else FEED_AHEAD)
-                self._pace(period, deadline)
+            while not stop.is_set() and (end is None or self.heartbeat.sample < end):
+                index = self._feed(script, index, ahead=self.door.feed_ahead)
+                self.door.pace(self.server, period, deadline)
                 deadline += period
                 if time.perf_counter() - deadline > 0.5:  # fell far behind (machine suspended?): no racing
                     deadline = time.perf_counter()
@@ -317,15 +345,6 @@ class Engine:
                         self.osc.check()
         finally:
             gc.enable()
-
-    def _pace(self, period: float, deadline: float) -> None:
-        if not self.manual:
-            time.sleep(WAKE_EVERY)
-            return
-        self.server.process()
-        delay = deadline + period - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
 
     def _close_osc(self) -> None:
         if self.osc:
@@ -341,13 +360,7 @@ class Engine:
             self.worker.close()
             self.worker = None
         try:
-            if not self.manual:  # the audio thread parks outside the GIL before the driver stops it
-                self._stopping.set()
-                self._parked.wait(PARK_SECONDS)
-            self.server.stop()
-            self._released.set()
-            time.sleep(0.01 if self.manual else 0.1)
-            self.server.shutdown()
+            self.door.stop(self.server, self._parking)
         except Exception:  # shutting down twice or after a failed boot is harmless
             pass
 

@@ -11,7 +11,7 @@ import numpy as np
 import soundfile
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from engine.session import Engine
+from engine.session import Engine, EngineConfig
 
 SR = 48000
 
@@ -39,7 +39,7 @@ def wait_for(engine: Engine, datagrams: int, timeout: float = 5.0) -> None:
 
 
 def run_until(engine: Engine, sample: int) -> None:
-    while engine.conductor.sample < sample:
+    while engine.sample < sample:
         engine.process()
 
 
@@ -65,7 +65,7 @@ def play(machine_path: Path, out: Path, steps, until: int, **engine_options) -> 
 
     Returns the rendered samples (frames x 2) up to `until` and the decision log.
     """
-    with Engine(machine_path, audio="offline", osc_port=0, **engine_options) as engine:
+    with Engine(machine_path, EngineConfig(osc_port=0, **engine_options)) as engine:
         with engine.recording(out):
             for at, packets in steps:
                 run_until(engine, at)
@@ -73,7 +73,7 @@ def play(machine_path: Path, out: Path, steps, until: int, **engine_options) -> 
                 send(engine.osc.address[1], *packets)
                 wait_for(engine, expected)
             run_until(engine, until)
-        log = list(engine.conductor.log)
+        log = list(engine.log)
     return read(out)[:until], log
 
 

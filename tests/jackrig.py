@@ -258,7 +258,7 @@ def reaction_latencies(sent_ns: list[int], audio, cycles, rate: int, block: int,
 
 
 def block_timing(out: str) -> str:
-    """'conductor p99 0.31 ms; longest gap between blocks 8.6 ms' from the engine's closing lines."""
+    """'heartbeat p99 0.31 ms; longest gap between blocks 8.6 ms' from the engine's closing lines."""
     health = next(line for line in out.splitlines() if "blocks of" in line)
     return health.split("; ", 1)[1].split("; ")[0] + "; " + health.split("; ")[2]
 

@@ -5,7 +5,7 @@ importlib.import_module / __import__ with a literal name): a deferred import sti
 
 - The pure core (engine/machine/*, clock, params) and the ground floor under it import only each other and the
   standard library: no numpy, soundfile, pyo, socket or onnxruntime, nothing from generate/, audio/, osc/,
-  score/ (reading files), session or conductor.
+  score/ (reading files), the heartbeat or the session.
 - pyo only inside engine/audio; onnxruntime only inside engine/generate; socket only inside engine/osc and
   engine/monitor.py (`segue monitor`, a client that listens for the engine's feedback).
 - No import cycles between engine modules.
@@ -140,7 +140,7 @@ def test_importing_the_core_loads_no_audio_model_or_network_code():
     probe = (f"import sys\nimport {', '.join(core)}\n"
              f"print(' '.join(sorted(m for m in {IMPURE!r} if m in sys.modules)))\n"
              "print(' '.join(sorted(m for m in sys.modules if m.startswith(('engine.generate', 'engine.audio', "
-             "'engine.osc', 'engine.score', 'engine.session', 'engine.conductor')))))\n")
+             "'engine.osc', 'engine.score', 'engine.session', 'engine.heartbeat')))))\n")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     impure, upper = done.stdout.split("\n")[:2]

@@ -136,9 +136,9 @@ def test_the_live_integrator_agrees_with_the_offline_meter():
 def test_the_live_meters_agree_with_the_offline_loudness_report(tmp_path):
     from conftest import ROOT  # noqa: PLC0415
 
-    with Engine(ROOT / "statemachines" / "demo.yaml", audio="offline") as engine:
+    with Engine(ROOT / "statemachines" / "demo.yaml") as engine:
         report = engine.render(tmp_path / "m.wav", None, seconds=12)
-        live_integrated, live_short = engine.conductor.lufs_i, engine.conductor.lufs_s
+        live_integrated, live_short = engine.heartbeat.meters.lufs_i, engine.heartbeat.meters.lufs_s
     x = soundfile.read(str(report.wav), always_2d=True)[0]
     offline = measure(x, SR)
     assert live_integrated == pytest.approx(offline.integrated, abs=0.5)
@@ -155,9 +155,9 @@ def test_the_live_true_peak_sees_between_the_samples(tmp_path):
     (folder / "pack.yaml").write_text("tempo: 120\nmeter: 4/4\nsegments:\n  s: {bars: 1, stems: {hf: s/hf.wav}}\n")
     machine = tmp_path / "m.yaml"
     machine.write_text("pack: peaky\ninitial: play\nstates: {play: {segment: s}}\n")
-    with Engine(machine, audio="offline") as engine:
+    with Engine(machine) as engine:
         report = engine.render(tmp_path / "hf.wav", None, seconds=1.0)
-        live = 20 * np.log10(engine.conductor.true_peak)
+        live = 20 * np.log10(engine.heartbeat.meters.true_peak)
     x = soundfile.read(str(report.wav), always_2d=True)[0]
     assert 20 * np.log10(np.abs(x).max()) == pytest.approx(-9.0, abs=0.1)  # the samples alone
     assert live == pytest.approx(-6.0, abs=0.3)  # live meter

@@ -80,10 +80,10 @@ def test_a_state_only_osc_can_enter_passes_validate_with_a_note_and_osc_enters_i
     assert r.returncode == 0 and r.stderr == ""
     assert r.stdout.splitlines()[1] == (f"{path}:5:3: note: state 'lonely' is entered only by /segue/state/lonely "
                                         "(no transition, 'then' or 'go' cue leads to it from 'calm')")
-    with Engine(path, audio="offline") as engine:
+    with Engine(path) as engine:
         engine.queue.put(Telemetry("state", "lonely", source="/segue/state/lonely", sample=1000))
         run_until(engine, 2 * BAR)
-        enters = [(e["target"], e["sample"]) for e in engine.conductor.log if e["action"] == "enter"]
+        enters = [(e["target"], e["sample"]) for e in engine.log if e["action"] == "enter"]
     assert enters[-1] == ("lonely", BAR)  # the machine's default sync: the next bar
 
 

@@ -18,12 +18,12 @@ GO_LIVE = BAR + 12_345  # a legal state change after the flood; lands on the nex
 
 def render(path, out, flood: int, until: int = 4 * BAR):
     """`flood` /segue/stinger/goal spread over the first bar (100 a block), then a state change."""
-    with Engine(path, audio="offline") as engine, engine.recording(out):
+    with Engine(path) as engine, engine.recording(out):
         sent = 0
         while sent < flood:
             for _ in range(min(100, flood - sent)):
                 engine.queue.put(Telemetry("stinger", "goal", source="/segue/stinger/goal",
-                                           sample=engine.conductor.sample))
+                                           sample=engine.sample))
             sent += 100
             engine.process()
         if flood == 1:
@@ -31,7 +31,7 @@ def render(path, out, flood: int, until: int = 4 * BAR):
         run_until(engine, GO_LIVE - GO_LIVE % engine.block)
         engine.queue.put(Telemetry("state", "live", source="/segue/state/live", sample=GO_LIVE))
         run_until(engine, until)
-        log, timeline = list(engine.conductor.log), engine.runtime.timeline
+        log, timeline = list(engine.log), engine.runtime.timeline
     return read(out)[:until], log, timeline
 
 
@@ -57,16 +57,16 @@ cues:
 
 def test_a_full_time_queue_refuses_with_one_line_and_the_music_follows_legal_input(tone_pack, tmp_path):
     path = write_machine(tone_pack.parent, MANY_CUES, "many_cues.yaml")
-    with Engine(path, audio="offline") as engine, engine.recording(tmp_path / "cues.wav"):
+    with Engine(path) as engine, engine.recording(tmp_path / "cues.wav"):
         engine.process()
         for _ in range(3):  # the same requests again: merged, not queued twice
             for i in range(CAPACITY + 44):
                 engine.queue.put(Telemetry("cue", f"c{i}", 1.0, source=f"/segue/cue/c{i}",
-                                           sample=engine.conductor.sample))
+                                           sample=engine.sample))
             engine.process()
-        engine.queue.put(Telemetry("cue", "start", 1.0, source="/segue/cue/start", sample=engine.conductor.sample))
+        engine.queue.put(Telemetry("cue", "start", 1.0, source="/segue/cue/start", sample=engine.sample))
         run_until(engine, 5 * BAR)
-        timeline, notices, log = engine.runtime.timeline, list(engine.conductor.notices), list(engine.conductor.log)
+        timeline, notices, log = engine.runtime.timeline, engine.outbox.take_notices(), list(engine.log)
     assert (timeline.peak, timeline.refused, timeline.merged) == (CAPACITY, 3 * 44, 2 * CAPACITY)
     assert notices == [f"44 cue actions or stingers refused: {CAPACITY} already waiting for their sample"]
     assert [(e["target"], e["sample"]) for e in log if e["action"] == "enter"][-1] == ("fight", BAR)

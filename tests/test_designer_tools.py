@@ -10,7 +10,8 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from rich.console import Console
 
 from engine.monitor import MonitorState, render
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 
 from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, MACHINE, ROOT, write_machine
@@ -21,7 +22,7 @@ def test_the_monitor_follows_a_running_engine(tone_pack):
     state = MonitorState()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
         listener.bind(("127.0.0.1", 0))
-        with Engine(path, audio="offline", osc_port=0) as engine:
+        with Engine(path, EngineConfig(osc_port=0)) as engine:
             hello = OscMessageBuilder("/segue/subscribe")
             hello.add_arg(listener.getsockname()[1])
             send(engine.osc.address[1], hello.build().dgram, osc_packet("/segue/param/intensity", 0.5))
@@ -46,7 +47,7 @@ def test_the_monitor_follows_a_running_engine(tone_pack):
 
 def test_monitor_command_against_a_live_engine(tone_pack):
     path = write_machine(tone_pack.parent, MACHINE, "monitored_live.yaml")
-    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+    with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
         send(engine.osc.address[1], osc_packet("/segue/event/go"))
         r = subprocess.run([sys.executable, "-m", "engine.cli", "monitor", "--port", str(engine.osc.address[1]),
                             "--seconds", "2.5"], capture_output=True, text=True, cwd=ROOT, timeout=30)

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import time
 
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 
 from audio import running
 from conftest import ROOT
@@ -23,7 +24,7 @@ def rss_mb() -> float:
 
 
 def test_twenty_thousand_messages_a_second_lose_nothing():
-    with Engine(ROOT / "statemachines" / "demo.yaml", audio="null", osc_port=0) as engine:
+    with Engine(ROOT / "statemachines" / "demo.yaml", EngineConfig(door=NULL, osc_port=0)) as engine:
         before = rss_mb()
         with running(engine):
             flood = subprocess.run([sys.executable, str(ROOT / "tests" / "osc_flood.py"), str(engine.osc.address[1]),
@@ -34,9 +35,9 @@ def test_twenty_thousand_messages_a_second_lose_nothing():
                 time.sleep(0.1)
             time.sleep(0.2)  # a few more blocks, to apply what is queued
         grown = rss_mb() - before
-        taken = dict(engine.conductor.taken)
+        taken = dict(engine.heartbeat.health.taken)
         intensity = engine.params.params["intensity"].target
-        received, rejected, dropped = engine.osc.datagrams, engine.osc.rejected, engine.conductor.health()["dropped"]
+        received, rejected, dropped = engine.osc.datagrams, engine.osc.rejected, engine.health()["dropped"]
     assert summary["sent"] == RATE * SECONDS
     assert received == summary["sent"], f"{summary['sent'] - received} datagrams never reached the engine"
     assert (rejected, dropped) == (0, 0), f"{rejected} rejected, {dropped} dropped: {engine.osc.reader.dropped} ring"

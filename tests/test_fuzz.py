@@ -14,7 +14,7 @@ from engine.score.loader import load_machine
 from engine.osc.routes import Router
 from engine.osc.security import Gate
 from engine.osc.server import OscInput
-from engine.session import Engine
+from engine.session import Engine, EngineConfig
 
 from audio import osc_packet, run_until, send, wait_for
 from conftest import ROOT
@@ -118,12 +118,12 @@ def test_the_engine_still_answers_after_a_burst_of_garbage(tmp_path):
 
     rng = random.Random(1)
     garbage = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 120))) for _ in range(500)]
-    with Engine(ROOT / "statemachines" / "demo.yaml", audio="offline", osc_port=0) as engine:
+    with Engine(ROOT / "statemachines" / "demo.yaml", EngineConfig(osc_port=0)) as engine:
         send(engine.osc.address[1], *garbage)
         wait_for(engine, len(garbage))
         send(engine.osc.address[1], osc_packet("/segue/event/enemy_spotted"))
         wait_for(engine, len(garbage) + 1)
         run_until(engine, 3 * 96000)
-        enters = [e["target"] for e in engine.conductor.log if e["action"] == "enter"]
-        faults = engine.conductor.fault_count
+        enters = [e["target"] for e in engine.log if e["action"] == "enter"]
+        faults = engine.outbox.fault_count
     assert enters[-1] == "combat" and faults == 0

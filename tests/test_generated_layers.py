@@ -124,9 +124,9 @@ states:
     generate:
       arp: {role: arpeggio, instrument: pluck, seed: 5, bars: 1}
 """, "gen_segment.yaml")
-    with Engine(path, audio="offline") as engine, engine.recording(tmp_path / "gen.wav"):
+    with Engine(path) as engine, engine.recording(tmp_path / "gen.wav"):
         run_until(engine, 3 * BAR)
-        faults, log = engine.conductor.fault_count, list(engine.conductor.log)
+        faults, log = engine.outbox.fault_count, list(engine.log)
     x = read(tmp_path / "gen.wav")[:, 0]
     assert faults == 0 and [e["sample"] for e in log if e["action"] == "layer"] == [BAR]
     a_freq = TONES["calm"]["a"][0]

@@ -11,7 +11,8 @@ import pytest
 
 from engine.errors import SegueError
 from engine.events import Telemetry
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 
 from audio import running
 from conftest import BAR, write_machine
@@ -38,13 +39,13 @@ def gone(pid: int) -> bool:
 
 def test_a_stopped_generator_fails_the_render_with_one_line_within_its_deadline(tone_pack, tmp_path):
     out = tmp_path / "stopped.wav"
-    with Engine(write_machine(tone_pack.parent, MACHINE, "gen.yaml"), generation_deadline=DEADLINE) as engine:
+    with Engine(write_machine(tone_pack.parent, MACHINE, "gen.yaml"), EngineConfig(generation_deadline=DEADLINE)) as engine:
         pid = engine.worker.pid
         os.kill(pid, signal.SIGSTOP)
         with pytest.raises(SegueError, match=r"render failed: generated layer 'calm.arp' at bar 2:1: the generation "
                                              r"process gave no answer in 2 s \(stopped or hung\); nothing was written"):
             engine.render(out, None, seconds=4 * BAR / 48000)
-        ended_at, losses = engine.conductor.sample, engine.worker.losses
+        ended_at, losses = engine.sample, engine.worker.losses
         assert gone(pid)  # killed and reaped, not left stopped
     assert losses == 1 and ended_at == BAR + engine.block  # one deadline, and the render ended in the phrase's block
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no WAV, no log, no partial
@@ -53,20 +54,20 @@ def test_a_stopped_generator_fails_the_render_with_one_line_within_its_deadline(
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP])
 def test_live_a_lost_generator_is_reaped_reported_once_and_restarted_while_the_music_plays(tone_pack, how):
     path = write_machine(tone_pack.parent, MACHINE, "gen_live.yaml")
-    with Engine(path, audio="null", generation_deadline=DEADLINE) as engine, running(engine):
-        conductor, worker = engine.conductor, engine.worker
-        wait(lambda: any(e["action"] == "layer" for e in conductor.log), "a first phrase")
+    with Engine(path, EngineConfig(door=NULL, generation_deadline=DEADLINE)) as engine, running(engine):
+        worker = engine.worker
+        wait(lambda: any(e["action"] == "layer" for e in engine.log), "a first phrase")
         pid = worker.pid
         os.kill(pid, how)
-        lost_at = conductor.sample
+        lost_at = engine.sample
         wait(lambda: worker.restarts == 1 and worker.pid not in (None, pid), "the restart")
         assert gone(pid)
-        restarted_at = conductor.sample
-        wait(lambda: any(e["action"] == "layer" and e["sample"] > restarted_at for e in conductor.log),
+        restarted_at = engine.sample
+        wait(lambda: any(e["action"] == "layer" and e["sample"] > restarted_at for e in engine.log),
              "a phrase from the new generator")
         engine.queue.put(Telemetry("event", "nothing"))  # the engine still takes telemetry
-        notices = [n for n in conductor.notices if n.startswith("generation:")]
-        faults = conductor.fault_count
+        notices = [n for n in engine.outbox.take_notices() if n.startswith("generation:")]
+        faults = engine.outbox.fault_count
     assert restarted_at - lost_at > BAR // 2  # the blocks went on while the generator was lost
     assert faults == 0 and worker.losses == 1
     assert len(notices) == 2 and "restarting it in 1 s, the music plays on" in notices[0]

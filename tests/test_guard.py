@@ -9,7 +9,7 @@ import numpy as np
 import soundfile
 
 from engine.events import Telemetry
-from engine.session import Engine
+from engine.session import Engine, EngineConfig
 
 from audio import amplitude, read, run_until
 from conftest import BAR, ROOT, SR, TONES, make_pack, write_machine
@@ -44,11 +44,11 @@ def bad_stinger_pack(folder):
 def test_a_nan_in_a_stinger_is_silenced_reported_once_and_the_mix_plays_on(tmp_path):
     machine = bad_stinger_pack(tmp_path)
     out = tmp_path / "guarded.wav"
-    with Engine(machine, audio="offline") as engine:
+    with Engine(machine) as engine:
         with engine.recording(out):
             engine.queue.put(Telemetry("event", "score", sample=SCORE - 100))
             run_until(engine, 4 * BAR)
-        faults, non_finite = list(engine.conductor.faults), dict(engine.conductor.non_finite)
+        faults, non_finite = list(engine.outbox.faults), dict(engine.heartbeat.meters.non_finite)
     x = read(out)[:4 * BAR]
     assert np.isfinite(x).all()
     assert len(faults) == 1 and "non-finite samples from the mix" in faults[0], faults
@@ -64,13 +64,13 @@ def test_a_layer_gone_bad_is_silenced_alone(tmp_path):
     the stems play on and only that layer is reported."""
     machine = bad_stinger_pack(tmp_path)
     out = tmp_path / "layer.wav"
-    with Engine(machine, audio="offline") as engine:
+    with Engine(machine) as engine:
         with engine.recording(out):
             engine.queue.put(Telemetry("event", "go", sample=BAR // 2))
             run_until(engine, 2 * BAR + BAR // 2)  # fight from bar 1, its arp from bar 2
             engine.graph.note_players["fight.arp"].level.value = float("nan")
             run_until(engine, 5 * BAR)
-        faults = list(engine.conductor.faults)
+        faults = list(engine.outbox.faults)
     x = read(out)[:5 * BAR]
     assert np.isfinite(x).all()
     assert len(faults) == 1 and "generated layer 'fight.arp'" in faults[0], faults
@@ -104,7 +104,7 @@ def test_a_nan_in_the_sidechain_input_does_not_silence_the_bed(tone_pack, tmp_pa
     soundfile.write(str(tmp_path / "voice.wav"), voice, SR, subtype="FLOAT")
     text = SHOW + "sidechain: {threshold: -20 dB, depth: -12 dB, attack: 10ms, release: 100ms}\n"
     machine = write_machine(tone_pack.parent, text, "sidechain_nan.yaml")
-    with Engine(machine, audio="offline", sidechain_file=tmp_path / "voice.wav") as engine:
+    with Engine(machine, EngineConfig(sidechain_file=tmp_path / "voice.wav")) as engine:
         report = engine.render(tmp_path / "show.wav", None, seconds=3 * BAR / SR)
     x = read(tmp_path / "show.wav")[:3 * BAR, 0]
     assert np.isfinite(x).all() and report.non_finite == {"the sidechain input": BAR}  # reported, once

@@ -10,7 +10,7 @@ import yaml
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from engine.session import Engine
+from engine.session import Engine, EngineConfig
 
 from audio import SR, read, run_until, send, wait_for
 from conftest import ROOT
@@ -45,14 +45,14 @@ def test_replaying_the_kit_into_the_engine_gets_the_reaction(kit, tmp_path):
     end = max([p["at"] for p in packets] + [t for _, t in spec.get("expect", [])]
               + [spec.get("silent_after", 0)]) + 2.0
     out = tmp_path / f"{kit}.wav"
-    with Engine(ROOT / spec["machine"], audio="offline", osc_port=0) as engine:
+    with Engine(ROOT / spec["machine"], EngineConfig(osc_port=0)) as engine:
         with engine.recording(out):
             for n, packet in enumerate(packets, 1):
                 run_until(engine, round(packet["at"] * SR))
                 send(engine.osc.address[1], bytes.fromhex(packet["hex"]))
                 wait_for(engine, n)
             run_until(engine, round(end * SR))
-        log = list(engine.conductor.log)
+        log = list(engine.log)
         rejected = engine.osc.rejected
     assert rejected == 0
     enters = [(e["target"], e["sample"]) for e in log if e["action"] == "enter"]

@@ -56,10 +56,10 @@ def test_every_generated_phrase_lands_on_a_bar_line_in_three_four_and_six_eight(
     for meter in ("3/4", "6/8"):
         machine = waltz_pack(tmp_path / ("pack" + meter.replace("/", "_")), meter)
         out = tmp_path / f"{meter.replace('/', '_')}.wav"
-        with Engine(machine, audio="offline") as engine:
+        with Engine(machine) as engine:
             bar = engine.runtime.bar
             engine.render(out, None, seconds=12 * bar / SR)
-            log = list(engine.conductor.log)
+            log = list(engine.log)
         x = soundfile.read(str(out), always_2d=True)[0][:, 0]
         phrases = [e for e in log if e["action"] == "layer"]
         assert [e["sample"] % bar for e in phrases] == [0] * len(phrases) and len(phrases) >= 3

@@ -15,7 +15,8 @@ from pythonosc.osc_message import OscMessage
 from engine.osc import relay
 from engine.osc.server import CONTROL_RATE, MAX_TCP_CLIENTS
 from engine.osc.slip import Decoder, encode
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 from engine.timetags import SHARE
 
 from audio import osc_packet, run_until, running, send, wait_for
@@ -26,7 +27,7 @@ TIMETAG = b"\x00\x00\x00\x00\x00\x00\x00\x01"  # "immediately"
 
 
 def enters(engine: Engine) -> list[str]:
-    return [e["target"] for e in engine.conductor.log if e["action"] == "enter"]
+    return [e["target"] for e in engine.log if e["action"] == "enter"]
 
 
 def test_bundles_with_bad_element_sizes_are_refused_in_one_line_and_udp_input_goes_on(tone_pack, caplog):
@@ -36,7 +37,7 @@ def test_bundles_with_bad_element_sizes_are_refused_in_one_line_and_udp_input_go
            b"#bundle\x00" + TIMETAG + b"\x00" * 64,  # size-0 elements
            b"#bundle\x00" + TIMETAG + struct.pack(">i", 6) + go,  # not a multiple of 4
            b"#bundle\x00" + TIMETAG + struct.pack(">i", len(go) + 4) + go]  # past the end
-    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, audio="offline", osc_port=0) as engine:
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, EngineConfig(osc_port=0)) as engine:
         run_until(engine, BAR // 4)
         send(engine.osc.address[1], *bad)
         send(engine.osc.address[1], b"#bundle\x00" + TIMETAG + struct.pack(">i", len(go)) + go)
@@ -54,7 +55,7 @@ def test_bundles_with_bad_element_sizes_are_refused_in_one_line_and_udp_input_go
 
 def test_a_killed_receiver_comes_back_with_its_routes_from_memory_though_the_machine_file_broke(tone_pack, caplog):
     path = write_machine(tone_pack.parent, IMMEDIATE, "restart_broken.yaml")
-    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, audio="null", osc_port=0) as engine, \
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, \
             running(engine):
         port, first = engine.osc.address[1], engine.osc.pid
         path.write_text("states: [this is not a machine\n")  # broken on disk, and no --watch to notice
@@ -80,7 +81,7 @@ def test_a_receiver_that_cannot_come_back_is_retried_with_backoff_and_given_up_o
     real_bind = relay.bind_sockets
     monkeypatch.setattr(relay, "bind_sockets", lambda *a: attempts.append(time.monotonic()) or real_bind(*a))
     path = write_machine(tone_pack.parent, IMMEDIATE, "restart_taken.yaml")
-    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, audio="null", osc_port=0) as engine:
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine:
         os.kill(engine.osc.pid, signal.SIGKILL)
         engine.osc._proc.wait(timeout=5)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
@@ -100,7 +101,7 @@ def test_a_receiver_that_cannot_come_back_is_retried_with_backoff_and_given_up_o
 def test_idle_tcp_clients_are_closed_so_they_cannot_lock_others_out_and_refusals_are_few_lines(tone_pack, caplog):
     path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_idle.yaml")
     with caplog.at_level(logging.WARNING, logger="segue.osc"), \
-            Engine(path, audio="offline", osc_port=0, tcp_idle=1.0) as engine:
+            Engine(path, EngineConfig(osc_port=0, tcp_idle=1.0)) as engine:
         idlers = [socket.create_connection(engine.osc.tcp_address, timeout=3) for _ in range(MAX_TCP_CLIENTS)]
         time.sleep(0.3)
         for _ in range(40):  # the table is full: each of these is turned away
@@ -129,7 +130,7 @@ def test_far_future_and_greedy_timetags_cannot_keep_a_bundle_one_second_ahead_fr
     share and no more, and another sender's bundle one second ahead lands on its time."""
     path = write_machine(tone_pack.parent, IMMEDIATE, "far_future.yaml")
     year_2036 = 2_082_758_400.0
-    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+    with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
         port = engine.osc.address[1]
         time.sleep(0.3)
         send_from("127.0.0.1", port, [bundle(year_2036 + i, osc_packet("/segue/event/hurt")) for i in range(1100)])
@@ -144,9 +145,9 @@ def test_far_future_and_greedy_timetags_cannot_keep_a_bundle_one_second_ahead_fr
         deadline = time.monotonic() + 3
         while engine.runtime.state != "fight" and time.monotonic() < deadline:
             time.sleep(0.01)
-        refused, held = engine.conductor.later.refused, len(engine.conductor.later)
-        log = list(engine.conductor.log)
-        notices = list(engine.conductor.notices)
+        refused, held = engine.heartbeat.intake.later.refused, len(engine.heartbeat.intake.later)
+        log = list(engine.log)
+        notices = engine.outbox.take_notices()
     assert early == "calm" and engine.runtime.state == "fight"
     assert (refused, held) == (1100 + 1100 - SHARE, SHARE)
     entered = next(e for e in log if e["action"] == "enter" and e["target"] == "fight")
@@ -173,7 +174,7 @@ def test_feedback_subscriptions_expire_unless_renewed_and_a_sender_holds_two_at_
     for s in listeners:
         s.bind(("127.0.0.1", 0))
     renewed, lapsed, refused = (osc_packet("/segue/subscribe", s.getsockname()[1]) for s in listeners)
-    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, audio="null", osc_port=0) as engine, \
+    with caplog.at_level(logging.WARNING, logger="segue.osc"), Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, \
             running(engine):
         engine.feedback.lease = 1.0
         send(engine.osc.address[1], renewed, lapsed, refused)
@@ -202,7 +203,7 @@ def test_feedback_subscriptions_expire_unless_renewed_and_a_sender_holds_two_at_
 
 def test_a_tcp_subscriber_gets_its_feedback_on_its_own_connection_until_it_closes(tone_pack):
     path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_feedback.yaml")
-    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+    with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
         with socket.create_connection(engine.osc.tcp_address, timeout=3) as conn:
             conn.sendall(encode(osc_packet("/segue/subscribe")) + encode(osc_packet("/segue/event/go")))
             decoder, messages = Decoder(), []
@@ -232,7 +233,7 @@ def test_a_flood_of_forged_status_requests_is_not_reflected_at_its_victim(tone_p
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as victim:
         victim.bind(("127.0.0.1", 0))
         ask = osc_packet("/segue/status", victim.getsockname()[1])
-        with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+        with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
             send(engine.osc.address[1], *[ask] * 500)
             wait_for(engine, 500)
             time.sleep(0.5)

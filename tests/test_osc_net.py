@@ -22,7 +22,8 @@ from engine.osc.routes import Router
 from engine.osc.security import Gate, parse_allowlist
 from engine.osc.server import RECEIVE_BUFFER, OscInput, OscService
 from engine.osc.slip import Decoder, encode
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 
 from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, ROOT, write_machine
@@ -61,7 +62,7 @@ def test_slip_frames_survive_any_split_and_oversize_frames_are_dropped():
 
 def test_osc_over_tcp_with_slip_framing_drives_the_machine(tone_pack):
     path = write_machine(tone_pack.parent, IMMEDIATE, "tcp.yaml")
-    with Engine(path, audio="offline", osc_port=0) as engine:
+    with Engine(path, EngineConfig(osc_port=0)) as engine:
         run_until(engine, BAR // 2)
         with socket.create_connection(engine.osc.tcp_address) as conn:
             frame = encode(osc_packet("/segue/event/go"))
@@ -70,7 +71,7 @@ def test_osc_over_tcp_with_slip_framing_drives_the_machine(tone_pack):
             conn.sendall(frame[5:] + encode(b"garbage"))
             wait_for(engine, 2)
         run_until(engine, BAR)
-        log = list(engine.conductor.log)
+        log = list(engine.log)
         rejected = engine.osc.rejected
     assert [e["target"] for e in log if e["action"] == "enter"] == ["calm", "fight"]
     assert rejected == 1
@@ -79,14 +80,14 @@ def test_osc_over_tcp_with_slip_framing_drives_the_machine(tone_pack):
 def test_a_bundle_timetag_places_its_events_on_the_audio_clock(tone_pack):
     """Two bundles sent together, 250 ms apart in time: their transitions land 12,000 samples apart."""
     path = write_machine(tone_pack.parent, IMMEDIATE, "timed.yaml")
-    with Engine(path, audio="null", osc_port=0) as engine:
+    with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine:
         with running(engine):
             time.sleep(0.3)
             at = time.time() + 0.5
             send(engine.osc.address[1], bundle(at, osc_packet("/segue/event/go")),
                  bundle(at + 0.25, osc_packet("/segue/event/hurt")))
             time.sleep(1.2)
-        log = list(engine.conductor.log)
+        log = list(engine.log)
     enters = [e["sample"] for e in log if e["action"] == "enter"][1:]
     assert len(enters) == 2
     # on the audio clock, not on block starts: quantised to blocks the gap would be 11,776 or 12,032
@@ -95,12 +96,12 @@ def test_a_bundle_timetag_places_its_events_on_the_audio_clock(tone_pack):
 
 def test_immediate_bundles_apply_at_once(tone_pack):
     path = write_machine(tone_pack.parent, IMMEDIATE, "now.yaml")
-    with Engine(path, audio="offline", osc_port=0) as engine:
+    with Engine(path, EngineConfig(osc_port=0)) as engine:
         run_until(engine, 10_000)
         send(engine.osc.address[1], bundle(IMMEDIATELY, osc_packet("/segue/event/go")))
         wait_for(engine, 1)
         run_until(engine, 20_000)
-        enters = [e["sample"] for e in engine.conductor.log if e["action"] == "enter"]
+        enters = [e["sample"] for e in engine.log if e["action"] == "enter"]
     assert len(enters) == 2 and 10_000 <= enters[1] < 10_000 + 256
 
 
@@ -120,7 +121,7 @@ def test_subscribers_get_beats_bars_state_and_meters_and_status_is_answered(tone
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
         listener.bind(("127.0.0.1", 0))
         port = listener.getsockname()[1]
-        with Engine(path, audio="offline", osc_port=0) as engine:
+        with Engine(path, EngineConfig(osc_port=0)) as engine:
             subscribe = OscMessageBuilder("/segue/subscribe")
             subscribe.add_arg(port)
             send(engine.osc.address[1], subscribe.build().dgram)
@@ -212,7 +213,7 @@ def test_allowlist_parsing():
 
 def test_osc_is_received_in_its_own_process_which_is_restarted_if_it_dies(tone_pack):
     path = write_machine(tone_pack.parent, IMMEDIATE, "restart.yaml")
-    with Engine(path, audio="null", osc_port=0) as engine, running(engine):
+    with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
         port, first = engine.osc.address[1], engine.osc.pid
         assert first != os.getpid()
         assert not [t.name for t in threading.enumerate() if t.name.startswith("segue-osc-udp")]
@@ -221,13 +222,13 @@ def test_osc_is_received_in_its_own_process_which_is_restarted_if_it_dies(tone_p
         while engine.osc.restarts == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert engine.osc.restarts == 1 and engine.osc.pid != first and engine.osc.address[1] == port
-        playing = engine.conductor.sample
+        playing = engine.sample
         send(port, osc_packet("/segue/event/go"))
         deadline = time.monotonic() + 5
         while engine.runtime.state != "fight" and time.monotonic() < deadline:
             time.sleep(0.01)
         assert engine.runtime.state == "fight"  # the new receiver's first message still reached the machine
-        assert engine.conductor.sample > playing and engine.conductor.health()["faults"] == 0
+        assert engine.sample > playing and engine.health()["faults"] == 0
 
 
 def test_a_receive_buffer_capped_by_the_system_is_said_once_with_the_fix():

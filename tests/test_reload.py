@@ -11,7 +11,7 @@ import pytest
 
 from engine.errors import ValidationError
 from engine.events import Telemetry
-from engine.session import Engine
+from engine.session import Engine, EngineConfig
 
 from audio import amplitude, osc_packet, read, run_until, send
 from conftest import BAR, MACHINE, ROOT, TONES, write_machine
@@ -22,13 +22,13 @@ A = TONES["calm"]["a"][0]
 
 def test_a_saved_change_takes_over_on_the_next_bar(tone_pack):
     path = write_machine(tone_pack.parent, MACHINE, "live.yaml")
-    with Engine(path, audio="offline") as engine:
+    with Engine(path) as engine:
         with engine.recording(tone_pack.parent / "live.wav"):
             run_until(engine, BAR // 2)
             path.write_text(MACHINE.replace("      a: 0 dB", "      a: -12 dB"))
             engine.reload()
             run_until(engine, 3 * BAR)
-        log = list(engine.conductor.log)
+        log = list(engine.log)
     x = read(tone_pack.parent / "live.wav")[:, 0]
     [reload] = [e for e in log if e["action"] == "reload"]
     assert reload["sample"] == BAR
@@ -40,13 +40,13 @@ def test_a_saved_change_takes_over_on_the_next_bar(tone_pack):
 
 def test_a_broken_save_is_reported_and_the_old_machine_keeps_playing(tone_pack):
     path = write_machine(tone_pack.parent, MACHINE, "broken_live.yaml")
-    with Engine(path, audio="offline") as engine:
+    with Engine(path) as engine:
         run_until(engine, BAR // 2)
         path.write_text(MACHINE.replace("when: event go", "when: event gone"))
         with pytest.raises(ValidationError) as err:
             engine.reload()
         run_until(engine, 2 * BAR)
-        log = list(engine.conductor.log)
+        log = list(engine.log)
     [problem] = err.value.problems
     line = path.read_text().splitlines().index(next(t for t in path.read_text().splitlines() if "gone" in t)) + 1
     assert "no event named 'gone'" in problem.message and problem.line == line
@@ -57,7 +57,7 @@ def test_a_new_state_in_the_reload_can_be_reached_over_osc_after_the_bar(tone_pa
     path = write_machine(tone_pack.parent, MACHINE, "grow.yaml")
     bigger = MACHINE.replace("  victory:\n", "  lull:\n    segment: calm\n    layers: {b: 0 dB}\n  victory:\n") + \
         "  - {from: any, to: lull, when: event calm_down, sync: beat}\n"
-    with Engine(path, audio="offline", osc_port=0) as engine:
+    with Engine(path, EngineConfig(osc_port=0)) as engine:
         run_until(engine, 1000)
         path.write_text(bigger)
         engine.reload()
@@ -67,7 +67,7 @@ def test_a_new_state_in_the_reload_can_be_reached_over_osc_after_the_bar(tone_pa
         while engine.osc.datagrams < 1 and time.monotonic() < deadline:
             time.sleep(0.002)
         run_until(engine, 3 * BAR)
-        enters = [(e["target"], e["sample"]) for e in engine.conductor.log if e["action"] == "enter"]
+        enters = [(e["target"], e["sample"]) for e in engine.log if e["action"] == "enter"]
     assert enters[-1] == ("lull", BAR + BEAT)  # the new rule to it: sync beat
 
 
@@ -102,7 +102,7 @@ def test_a_stem_lost_mid_session_is_reported_on_reload_and_the_music_plays_on(to
     pack = tmp_path / "tones"
     shutil.copytree(tone_pack, pack)
     path = write_machine(tmp_path, MACHINE, "m.yaml")
-    with Engine(path, audio="offline") as engine:
+    with Engine(path) as engine:
         with engine.recording(tmp_path / "out.wav"):
             run_until(engine, BAR // 2)
             (pack / "calm" / "a.wav").unlink()
@@ -163,13 +163,13 @@ def test_validate_says_one_line_per_file_the_parser_cannot_take(tone_pack):
 
 def test_a_transition_queued_for_the_bar_where_a_reload_swaps_still_happens(tone_pack):
     path = write_machine(tone_pack.parent, MACHINE, "queued.yaml")
-    with Engine(path, audio="offline") as engine:
+    with Engine(path) as engine:
         run_until(engine, BAR // 2)
         engine.queue.put(Telemetry("event", "go", source="/segue/event/go"))
         path.write_text(MACHINE.replace("      a: 0 dB", "      a: -6 dB"))
         engine.reload()
         run_until(engine, 2 * BAR)
-        log = list(engine.conductor.log)
+        log = list(engine.log)
     assert [e["sample"] for e in log if e["action"] == "reload"] == [BAR]
     assert [(e["target"], e["sample"]) for e in log if e["action"] == "enter"][-1] == ("fight", BAR)
 
@@ -180,7 +180,7 @@ GLIDE = MACHINE.replace("intensity: {range: [0, 1], default: 0, smooth: 0ms}",
 
 def test_a_reload_keeps_params_gliding_and_drops_telemetry_for_a_param_it_removed(tone_pack, tmp_path):
     path = write_machine(tone_pack.parent, GLIDE, "glide.yaml")
-    with Engine(path, audio="offline") as engine, engine.recording(tmp_path / "glide.wav"):
+    with Engine(path) as engine, engine.recording(tmp_path / "glide.wav"):
         bank = engine.params
         engine.queue.put(Telemetry("param", "intensity", 1.0, source="/segue/param/intensity"))
         run_until(engine, BAR // 2)
@@ -190,8 +190,8 @@ def test_a_reload_keeps_params_gliding_and_drops_telemetry_for_a_param_it_remove
         engine.queue.put(Telemetry("param", "gone", 0.5, source="/segue/param/gone", sample=BAR + BEAT))
         run_until(engine, 3 * BAR)
         after = engine.params.params["intensity"].value
-        faults, notices = engine.conductor.fault_count, list(engine.conductor.notices)
-    assert bank is engine.params and engine.params is engine.conductor.params  # one bank, the live one
+        faults, notices = engine.outbox.fault_count, engine.outbox.take_notices()
+    assert bank is engine.params and engine.params is engine.heartbeat.params  # one bank, the live one
     assert "gone" not in engine.params.params and after == pytest.approx(1.0)  # 4 s glide, reached at 6 s
     assert faults == 0 and notices == ["/segue/param/gone: dropped: the reloaded machine has no param 'gone'"]
     x = read(tmp_path / "glide.wav")[:, 0]
@@ -210,14 +210,14 @@ def test_a_state_change_taken_in_the_block_of_the_swap_for_a_state_the_reload_re
     """/segue/state/hurt lands in the very block where a reload without 'hurt' takes over: it is telemetry for
     what the reload removed, so it is dropped with one line, never carried out (that raised in a later block)."""
     path = write_machine(tone_pack.parent, MACHINE, "swap_block.yaml")
-    with Engine(path, audio="offline") as engine:
+    with Engine(path) as engine:
         run_until(engine, BAR // 2)
         path.write_text(WITHOUT_HURT)
         engine.reload()
         engine.queue.put(Telemetry("state", "hurt", source="/segue/state/hurt", sample=BAR + 10))
         run_until(engine, 3 * BAR)
-        faults, notices = list(engine.conductor.faults), list(engine.conductor.notices)
-        log = list(engine.conductor.log)
+        faults, notices = list(engine.outbox.faults), engine.outbox.take_notices()
+        log = list(engine.log)
     assert [e["sample"] for e in log if e["action"] == "reload"] == [BAR]
     assert faults == [] and notices == ["/segue/state/hurt: dropped: the reloaded machine has no state 'hurt'"]
     assert [e["target"] for e in log if e["action"] == "enter"] == ["calm"]

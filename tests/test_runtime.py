@@ -15,7 +15,7 @@ BEAT = BAR // 4
 
 
 class Driver:
-    """Steps a runtime block by block, like the conductor does, collecting every decision."""
+    """Steps a runtime block by block, like the heartbeat does, collecting every decision."""
 
     def __init__(self, machine):
         self.machine = machine

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from engine.session import Engine
+from engine.session import Engine, EngineConfig
 
 RATE, LOOP = 8000, 1200  # 1 beat of 400 bpm at 8 kHz; not a multiple of the block, so wraps land mid-block
 RAMP = (np.arange(LOOP) / (2 * LOOP)).astype(np.float32)
@@ -36,7 +36,7 @@ def test_every_loop_lasts_exactly_its_length_over_hundreds_of_loops(tmp_path):
     machine = ramp_pack(tmp_path / "ramp")
     loops = 500
     out = tmp_path / "loops.wav"
-    with Engine(machine, audio="offline") as engine:
+    with Engine(machine) as engine:
         engine.render(out, None, seconds=loops * LOOP / RATE)
     x = soundfile.read(str(out), dtype="float64", always_2d=True)[0][:loops * LOOP, 0]
     wraps = np.flatnonzero(np.diff(x) < -0.1) + 1
@@ -54,10 +54,10 @@ def test_past_two_to_the_24_samples_loops_still_land_on_their_samples_and_an_end
 
     machine = ramp_pack(tmp_path / "ramp", initial="intro")
     block = 2048  # few blocks: 2^24 samples in a few seconds
-    with Engine(machine, audio="offline", block=block) as engine:
+    with Engine(machine, EngineConfig(block=block)) as engine:
         window = 4 * LOOP + block
         start = -(-(2 ** 24 + 3 * LOOP) // block) * block  # a block boundary well past 2^24
-        while engine.conductor.sample < start:
+        while engine.sample < start:
             engine.process()
         table = pyo().NewTable(length=window / RATE, chnls=1)
         recorder = pyo().TableRec(engine.graph.master[0], table).play()
@@ -83,7 +83,7 @@ def test_audio_longer_than_one_table_plays_every_sample_once_in_order(tmp_path, 
     machine = ramp_pack(tmp_path / "ramp", initial="intro")
     loops = 300
     out = tmp_path / "chained.wav"
-    with Engine(machine, audio="offline") as engine:
+    with Engine(machine) as engine:
         assert all(player.playhead.chained for player in engine.graph.players.values())
         engine.render(out, None, seconds=(loops + 1) * LOOP / RATE)
     x = soundfile.read(str(out), dtype="float32", always_2d=True)[0][:(loops + 1) * LOOP, 0]
@@ -116,9 +116,9 @@ def test_a_start_whose_next_table_is_due_in_the_same_block_plays_it_on_its_sampl
     switch = 1546  # 10 samples into a 256-sample block, at 346 in the loop: its second table is due at 1700
     script = Script(1.0, (Cue(switch / RATE, Telemetry("event", "go")),))
     out = tmp_path / "switch.wav"
-    with Engine(machine, audio="offline") as engine:
+    with Engine(machine) as engine:
         engine.render(out, script, seconds=1.0)
-        entered = [e for e in engine.conductor.log if e["action"] == "enter" and e.get("target") == "second"]
+        entered = [e for e in engine.log if e["action"] == "enter" and e.get("target") == "second"]
     assert [e["sample"] for e in entered] == [switch]
     x = soundfile.read(str(out), dtype="float32", always_2d=True)[0][:, 0]
     after = np.arange(switch + 100, switch + 3 * LOOP)  # once the crossfade is over: b alone, on a's grid

@@ -1,14 +1,14 @@
 """The trigger every sample-accurate start and fade rests on, checked at every offset of a block."""
 import numpy as np
 
-from engine.audio.backend import boot_server, pyo
+from engine.audio.backend import boot_manual, pyo
 from engine.audio.trigger import Trigger
 
 BLOCK = 256
 
 
 def test_a_trigger_fires_on_exactly_the_sample_asked_for_at_every_offset():
-    server = boot_server("offline", 48000, BLOCK)
+    server = boot_manual(48000, BLOCK)
     try:
         p = pyo()
         trigger = Trigger(p, 48000, BLOCK)

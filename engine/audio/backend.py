@@ -11,9 +11,6 @@ from typing import Iterator
 
 os.environ.setdefault("PYO_GUI_WX", "0")
 
-AUDIO_MODES = ("portaudio", "jack", "offline", "null")
-
-
 @contextlib.contextmanager
 def quiet(fds: tuple[int, ...] = (1, 2)) -> Iterator[None]:
     """Silence C-level output (portaudio's ALSA probing, pyo's driver messages) for the duration of the block.
@@ -63,29 +60,34 @@ def has_sound_card() -> bool:
         return False
 
 
-def boot_server(mode: str, sample_rate: int, block: int, channels: int = 2, jack_name: str = "segue",
+def boot_manual(sample_rate: int, block: int, channels: int = 2):
+    """A booted pyo Server whose clock the engine drives itself, block by block (offline and null)."""
+    p = pyo()
+    return _boot(p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="manual"), "manual")
+
+
+def boot_device(driver: str, sample_rate: int, block: int, channels: int = 2, jack_name: str = "segue",
                 inputs: int = 0):
-    """A booted pyo Server. 'offline' and 'null' are driven block by block by the engine itself.
+    """A booted pyo Server on a real driver, 'portaudio' or 'jack', whose own thread runs the blocks.
     `inputs`: live input channels to open (for a sidechain), 0 for output only."""
     p = pyo()
     duplex = {"duplex": 1, "ichnls": inputs} if inputs else {"duplex": 0}
-    if mode in ("offline", "null"):
-        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, duplex=0, audio="manual")
-    elif mode == "jack":
+    if driver == "jack":
         server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, audio="jack", jackname=jack_name,
                           **duplex)
         server.setJackAuto(False, True)  # outputs to the system; connect the mic to our inputs yourself
-    elif mode == "portaudio":
-        if not has_sound_card():  # pyo crashes when portaudio has no output device
-            raise RuntimeError("portaudio finds no output device (no sound card); use --audio null, offline or jack")
-        server = p.Server(sr=sample_rate, nchnls=channels, buffersize=block, audio="portaudio", **duplex)
-    else:
-        raise ValueError(f"unknown audio mode '{mode}' (choose from {', '.join(AUDIO_MODES)})")
+        return _boot(server, driver, " (is a JACK server running? start one with e.g. `jackd -d dummy -r 48000 -p 256`)")
+    if driver != "portaudio":
+        raise ValueError(f"unknown audio driver '{driver}' (portaudio or jack)")
+    if not has_sound_card():  # pyo crashes when portaudio has no output device
+        raise RuntimeError("portaudio finds no output device (no sound card); use --audio null, offline or jack")
+    return _boot(p.Server(sr=sample_rate, nchnls=channels, buffersize=block, audio="portaudio", **duplex), driver)
+
+
+def _boot(server, driver: str, hint: str = ""):
     server.setVerbosity(1)
     with quiet():
         server.boot()
     if not server.getIsBooted():
-        hint = " (is a JACK server running? start one with e.g. `jackd -d dummy -r 48000 -p 256`)" \
-            if mode == "jack" else ""
-        raise RuntimeError(f"the {mode} audio driver did not start{hint}")
+        raise RuntimeError(f"the {driver} audio driver did not start{hint}")
     return server

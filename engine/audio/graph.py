@@ -22,7 +22,8 @@ from engine.audio.instruments import NotePlayer
 from engine.audio.trigger import Trigger
 from engine.generate.schedule import NoteSchedule
 from engine.loudness import k_weighting, true_peak_phases
-from engine.machine.decisions import Automate, Decision, Fade, LayerLevel, PlayStinger, StartSegment, StemLevel
+from engine.machine.decisions import (Automate, Decision, Fade, LayerLevel, PlayStinger, StartSegment, StemLevel,
+                                      StopLayer)
 from engine.fades import MIN_RAMP_SECONDS
 from engine.machine.model import Generated, Sidechain
 from engine.stems.pack import Pack
@@ -131,7 +132,7 @@ class Graph:
         `sidechain_audio`: a recording fed as the sidechain input (offline); without it, the live input."""
         p = pyo()
         self.block = block
-        sr = pack.sample_rate
+        self.sample_rate = sr = pack.sample_rate
         self.players: dict[str, SegmentPlayer] = {}
         for name, seg in pack.segments.items():
             length = pack.segment_samples(name)
@@ -221,7 +222,8 @@ class Graph:
         self.master.out()
 
     def apply(self, decisions: Iterable[Decision], block_start: int) -> None:
-        """Once per block, before it is computed: long audio's next tables, then the block's decisions."""
+        """Once per block, before it is computed: long audio's next tables, then the block's decisions (those the
+        audio plays; the rest are the log's and the listeners')."""
         for head in self._chained:
             head.advance(block_start, self.block)
         for d in decisions:
@@ -234,6 +236,8 @@ class Graph:
                 self.envelopes[d.target].set(k, d.points)
             elif isinstance(d, PlayStinger):
                 self.oneshots[d.oneshot].play(d.sample, k, d.gain)
+            elif isinstance(d, StopLayer):
+                self.stop_layer(d.layer, d.samples)
 
     def set_levels(self, levels: Mapping[StemLevel | LayerLevel, float]) -> None:
         for key, value in levels.items():
@@ -250,10 +254,10 @@ class Graph:
         player = self.note_players[key]
         player.level.time = max(self.block / schedule.clock.sample_rate, MIN_RAMP_SECONDS)
 
-    def stop_layer(self, key: str, samples: int, sample_rate: int) -> None:
+    def stop_layer(self, key: str, samples: int) -> None:
         self.schedules.pop(key, None)
         player = self.note_players[key]
-        player.level.time = samples / sample_rate
+        player.level.time = samples / self.sample_rate
         player.level.value = 0.0
         self._levels.pop(LayerLevel(key), None)
 

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from engine.audio.backend import boot_server, pyo
+from engine.audio.backend import boot_manual, pyo
 from engine.audio.trigger import Trigger
 from engine.clock import Clock
 from engine.generate.model import NoteLayer
@@ -101,7 +101,7 @@ class NotePlayer:
 def render_phrase(layer: NoteLayer, clock: Clock, instrument: str) -> np.ndarray:
     """A generated phrase alone, with its instrument, rendered offline (deterministic); stereo float32."""
     block = 256
-    server = boot_server("offline", clock.sample_rate, block)
+    server = boot_manual(clock.sample_rate, block)
     try:
         p = pyo()
         player = NotePlayer(instrument, clock.sample_rate, block)

@@ -44,13 +44,12 @@ class GenerationWorker:
         self.capacity = capacity
         self._requests: deque[tuple[Hashable, Request]] = deque()
         self._results: deque[tuple[Hashable, NoteLayer | str | Lost]] = deque()
-        self.notices: deque[str] = deque(maxlen=32)  # the engine hands its own, for the main thread to log
+        self.notices: deque[str] = deque(maxlen=32)  # drained by the engine's outbox, for the main thread to log
         self._backoff = BACKOFF[0]
         self._retry_at = 0.0
         self._lost_why = ""
         self._wake = threading.Event()
         self._stop = False
-        self.dropped = 0
         self.losses = 0
         self.restarts = 0
         self.submitted = 0  # written by the submitting thread only
@@ -65,8 +64,8 @@ class GenerationWorker:
         return process.pid if process else None
 
     def submit(self, tag: Hashable, request: Request) -> bool:
+        """False if `capacity` requests wait already (the scheduler then plays the layer's last phrase on)."""
         if len(self._requests) >= self.capacity:
-            self.dropped += 1
             return False
         self._requests.append((tag, request))
         self.submitted += 1

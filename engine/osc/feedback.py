@@ -44,8 +44,6 @@ class Feedback:
         self._outbox: deque[tuple[tuple[str, int] | None, str, tuple]] = deque()
         self.capacity = capacity
         self.lease = lease
-        self.sent = 0
-        self.dropped = 0
         self._told = Throttle(per_key=1)
         self._next_expiry = 0.0
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -87,10 +85,8 @@ class Feedback:
         self._put(target, address, args)
 
     def _put(self, target, address: str, args: tuple) -> None:
-        if len(self._outbox) >= self.capacity:
-            self.dropped += 1
-            return
-        self._outbox.append((target, address, args))
+        if len(self._outbox) < self.capacity:  # else dropped: feedback is a view, the next message renews it
+            self._outbox.append((target, address, args))
 
     # -- the sender thread -----------------------------------------------------------------------
     def _run(self) -> None:
@@ -122,18 +118,16 @@ class Feedback:
     def _send_to(self, target: tuple[str, int], dgram: bytes) -> None:
         try:
             self._sock.sendto(dgram, target)
-            self.sent += 1
-        except OSError:
-            self.dropped += 1
+        except OSError:  # a full socket buffer or an unreachable subscriber: this message is lost, no more
+            pass
 
     def _send_on(self, s: Subscriber, dgram: bytes) -> None:
         """Never waits: a frame the connection has no room for is dropped (the next starts with END, so the
         client's decoder resynchronises); a connection that failed ends the subscription."""
         try:
             s.stream.send(slip.encode(dgram), socket.MSG_DONTWAIT)
-            self.sent += 1
         except BlockingIOError:
-            self.dropped += 1
+            pass
         except OSError:
             s.expires = self._next_expiry = 0.0  # the client is gone: ended on the next pass
 

@@ -142,8 +142,10 @@ class OscRelay:
         while self.reader.loaded < self._loads and self._proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.002)
 
-    def swap(self) -> None:
-        """The reloaded machine took over: its routes only, from now on. Safe from the audio block."""
+    def swap(self, targets: frozenset) -> None:
+        """The reloaded machine took over: its routes only, from now on, and only telemetry for `targets` (the
+        (kind, name) pairs they reach) through the ring. Safe from the audio block."""
+        self.reader.known = targets
         if self._next is not None:
             self._config = {**self._config, "routes": self._next}
             self._next = None

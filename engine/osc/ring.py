@@ -37,7 +37,7 @@ import time
 import zlib
 from collections import deque
 
-from engine.events import Telemetry
+from engine.events import Kind, Telemetry
 
 SLOTS = 32768  # 1.6 s of a 20,000 msg/s flood, should the audio side stall: 8 MiB in all
 RECORD = 256  # seq (8), crc (4), then the payload: fixed part, name, sender, the OSC address it came from
@@ -54,9 +54,9 @@ PER_BLOCK = 128  # records one audio block reads at most (~0.4 ms here); the res
 STALL_BLOCKS = 200  # blocks a record may stay broken before it is skipped (about a second)
 HEADER = 64  # bytes: u64 write index, read index, datagrams, rejected, dropped, ready, routes loaded
 WRITE, READ, DATAGRAMS, REJECTED, DROPPED, READY, LOADED = range(7)  # their places, in u64 words
-KINDS = ("param", "event", "state", "lock", "cue", "stinger", "control")
+KINDS = tuple(Kind)  # a record stores its kind as an index in this order
 _CODE = {k: i for i, k in enumerate(KINDS)}
-_MERGED = (_CODE["param"], _CODE["event"])  # newest value wins / raised once a block
+_MERGED = (_CODE[Kind.PARAM], _CODE[Kind.EVENT])  # newest value wins / raised once a block
 
 
 def _words(memory: mmap.mmap) -> memoryview:
@@ -165,7 +165,7 @@ class RingWriter:
 
 
 class RingReader:
-    """The engine's end: `drain` has EventQueue's contract, so the conductor reads both alike."""
+    """The engine's end: `drain` has EventQueue's contract, so the heartbeat's intake reads both alike."""
 
     def __init__(self, memory: mmap.mmap, known: frozenset[tuple[str, str]] = frozenset()):
         self._m = memory
@@ -229,7 +229,7 @@ class RingReader:
              updates: int) -> None:
         kind = KINDS[code]
         source = _text(payload, _SOURCE, SOURCE_BYTES)
-        if kind != "control" and (kind, name) not in self.known:
+        if kind is not Kind.CONTROL and (kind, name) not in self.known:
             self.stale += updates
             self.notices.append(f"OSC {source}: {kind} '{name}' is not in the machine playing now "
                                 "(a reloaded machine takes over at its bar line); ignored")

@@ -13,9 +13,10 @@ plus the machine's own `osc:` map, e.g. /game/health -> param health.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from engine.events import Telemetry
-from engine.machine.model import Machine, OscRoute
+from engine.events import Kind, Telemetry
+from engine.machine.model import Machine
 
 PREFIX = "/segue/"
 
@@ -24,38 +25,47 @@ class OscInputError(ValueError):
     """A message that cannot be used; the text says why, for one log line."""
 
 
+@dataclass(frozen=True)
+class Route:
+    """What one OSC address does: its kind of telemetry, for which param, event, state, layer, cue or stinger."""
+
+    kind: Kind
+    target: str
+
+
 class Router:
     def __init__(self, machine: Machine):
-        self.routes: dict[str, OscRoute] = {}
+        self.routes: dict[str, Route] = {}
         for p in machine.params:
-            self.routes[f"{PREFIX}param/{p.name}"] = OscRoute("param", p.name)
+            self.routes[f"{PREFIX}param/{p.name}"] = Route(Kind.PARAM, p.name)
         for e in machine.events:
-            self.routes[f"{PREFIX}event/{e}"] = OscRoute("event", e)
+            self.routes[f"{PREFIX}event/{e}"] = Route(Kind.EVENT, e)
         for s in machine.states.values():
-            self.routes[f"{PREFIX}state/{s.name}"] = OscRoute("state", s.name)
+            self.routes[f"{PREFIX}state/{s.name}"] = Route(Kind.STATE, s.name)
             for g in s.generate:
-                self.routes[f"{PREFIX}generate/{g}/lock"] = OscRoute("lock", g)
+                self.routes[f"{PREFIX}generate/{g}/lock"] = Route(Kind.LOCK, g)
         for c in machine.cues.values():
-            self.routes[f"{PREFIX}cue/{c.name}"] = OscRoute("cue", c.name)
+            self.routes[f"{PREFIX}cue/{c.name}"] = Route(Kind.CUE, c.name)
         for st in machine.stingers:
-            self.routes[f"{PREFIX}stinger/{st}"] = OscRoute("stinger", st)
-        self.routes[f"{PREFIX}panic"] = OscRoute("cue", "panic")
+            self.routes[f"{PREFIX}stinger/{st}"] = Route(Kind.STINGER, st)
+        self.routes[f"{PREFIX}panic"] = Route(Kind.CUE, "panic")
         self.duck_cues = {c.name for c in machine.cues.values() if c.action == "duck"}
-        self.routes.update(machine.osc)
+        self.routes.update({address: Route(Kind(r.kind), r.target) for address, r in machine.osc.items()})
 
     def table(self) -> dict:
         """The routes as JSON data, for the OSC receiver process: it gets them from memory, never from the
         machine file, which may have changed (or broken) since the engine validated it."""
-        return {"routes": [[a, r.kind, r.target] for a, r in self.routes.items()], "duck_cues": sorted(self.duck_cues)}
+        return {"routes": [[a, r.kind.value, r.target] for a, r in self.routes.items()],
+                "duck_cues": sorted(self.duck_cues)}
 
     @classmethod
     def from_table(cls, table: dict) -> "Router":
         router = cls.__new__(cls)
-        router.routes = {address: OscRoute(kind, target) for address, kind, target in table["routes"]}
+        router.routes = {address: Route(Kind(kind), target) for address, kind, target in table["routes"]}
         router.duck_cues = set(table["duck_cues"])
         return router
 
-    def targets(self) -> frozenset[tuple[str, str]]:
+    def targets(self) -> frozenset[tuple[Kind, str]]:
         """Every (kind, name) a message can reach."""
         return frozenset((r.kind, r.target) for r in self.routes.values())
 
@@ -64,7 +74,7 @@ class Router:
         r = self.routes.get(address)
         if r is None:
             raise OscInputError(self._unknown(address))
-        if r.kind == "param":
+        if r.kind is Kind.PARAM:
             if len(args) != 1:
                 raise OscInputError(f"expects one number (the new value of '{r.target}'), got {len(args)} arguments")
             value = args[0]
@@ -72,14 +82,14 @@ class Router:
                 raise OscInputError(f"expects a number for '{r.target}', got {type(value).__name__} {value!r}")
             if not math.isfinite(value):
                 raise OscInputError(f"expects a finite number for '{r.target}', got {value!r}")
-            return Telemetry("param", r.target, float(value), address, arrived_ns)
+            return Telemetry(Kind.PARAM, r.target, float(value), address, arrived_ns)
         flag = args[0] if args else 1
-        if r.kind == "lock":
+        if r.kind is Kind.LOCK:
             if not isinstance(flag, (bool, int, float)):
                 raise OscInputError(f"expects 1 (lock) or 0 (unlock), got {flag!r}")
-            return Telemetry("lock", r.target, 1.0 if flag else 0.0, address, arrived_ns)
-        if r.kind == "cue" and r.target in self.duck_cues:
-            return Telemetry("cue", r.target, 1.0 if flag else 0.0, address, arrived_ns)  # held: on, released: off
+            return Telemetry(Kind.LOCK, r.target, 1.0 if flag else 0.0, address, arrived_ns)
+        if r.kind is Kind.CUE and r.target in self.duck_cues:
+            return Telemetry(Kind.CUE, r.target, 1.0 if flag else 0.0, address, arrived_ns)  # held: on, released: off
         if isinstance(flag, (bool, int, float)) and not flag:
             return None  # a button's release
         return Telemetry(r.kind, r.target, 1.0, address, arrived_ns)

@@ -14,7 +14,7 @@ import threading
 import time
 
 from engine.errors import SegueError
-from engine.events import EventQueue, Telemetry
+from engine.events import EventQueue, Kind, Telemetry
 from engine.osc.handover import Handover
 from engine.osc.ring import RingWriter
 from engine.osc.routes import OscInputError, Router
@@ -88,7 +88,7 @@ class OscInput:
             return
         if item is None:
             return
-        if due:  # the conductor plays it at that time
+        if due:  # the heartbeat plays it at that time
             item = dataclasses.replace(item, due=due, sender=ip)
         if not self.queue.put(item):
             self._reject(sender, address, "dropped: the engine's input queue is full")
@@ -110,7 +110,7 @@ class OscInput:
         reply_port = int(args[0]) if args and isinstance(args[0], int) and not isinstance(args[0], bool) else port
         if not 0 < reply_port < 65536:
             self._reject(f"{ip}:{port}", address, f"{reply_port} is not a port to answer to")
-        elif not self.queue.put(Telemetry("control", address.rsplit("/", 1)[1], float(reply_port), ip, arrived_ns)):
+        elif not self.queue.put(Telemetry(Kind.CONTROL, address.rsplit("/", 1)[1], float(reply_port), ip, arrived_ns)):
             self._reject(f"{ip}:{port}", address, "dropped: the engine's input queue is full")
         return True
 

@@ -1,0 +1,80 @@
+"""Generated layers on the audio clock: each GenerateLayer decision becomes a request to the generation worker; a
+phrase that is ready when its bar comes starts on that bar, one that is not comes in a bar later (live) or is
+waited for (offline, each with its deadline, so renders are deterministic). Runs in the audio block."""
+from __future__ import annotations
+
+from engine.generate.model import Request
+from engine.generate.schedule import NoteSchedule
+from engine.generate.worker import GenerationWorker, Lost
+from engine.machine.decisions import Decision, GenerateLayer, StopLayer
+
+
+def request_for(d: GenerateLayer) -> Request:
+    """The model's request for the phrase a decision asks for."""
+    return d.request
+
+
+class GenerationScheduler:
+    def __init__(self, worker: GenerationWorker, graph, playback, log, outbox, block: int,
+                 wait_for_generation: bool = False):
+        """`graph` plays a phrase (start_layer); `playback` is the machine playing (clock, bar, state, position);
+        `log` takes this part's lines; `outbox.fail` ends an offline run whose phrase was lost."""
+        self.worker, self.graph, self.playback, self.log, self.outbox = worker, graph, playback, log, outbox
+        self.block, self.sample_rate = block, playback.sample_rate
+        self.wait_for_generation = wait_for_generation
+        self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
+        self._ready: dict[tuple, object] = {}
+
+    @property
+    def awaiting(self) -> list[tuple[str, tuple, int]]:
+        return list(self._awaiting)
+
+    def decided(self, d: Decision, entry: dict) -> None:
+        """A sink listener: a phrase asked for, or a layer stopped (what it still awaited is dropped)."""
+        if isinstance(d, GenerateLayer):
+            tag = (d.layer, d.variation, d.start)
+            if self.worker.submit(tag, request_for(d)):
+                self._awaiting.append((d.layer, tag, d.start))
+                self._awaiting.sort(key=lambda a: a[2])
+        elif isinstance(d, StopLayer):
+            self._awaiting = [a for a in self._awaiting if a[0] != d.layer]
+
+    def locked(self, name: str) -> None:
+        """A layer `name` (of any state) was locked: keep what plays now, drop phrases not started yet."""
+        self._awaiting = [a for a in self._awaiting if a[0].split(".", 1)[1] != name]
+
+    def start_due(self, b0: int) -> None:
+        """Start the phrases due in the block from `b0`."""
+        end = b0 + self.block
+        if not self._awaiting or self._awaiting[0][2] >= end:
+            return
+        if self.wait_for_generation:
+            self.worker.wait_idle()
+        wanted = {tag for _, tag, _ in self._awaiting}
+        for tag, result in self.worker.results():
+            if tag in wanted:
+                self._ready[tag] = result
+        while self._awaiting and self._awaiting[0][2] < end:
+            layer, tag, start = self._awaiting.pop(0)
+            result = self._ready.pop(tag, None)
+            if result is None:  # not written yet: never wait in real time, come in on the next bar instead
+                later = start + self.playback.bar
+                if not any(a[0] == layer and a[2] <= later for a in self._awaiting):
+                    self._awaiting.append((layer, tag, later))
+                    self._awaiting.sort(key=lambda a: a[2])
+                self._note(start, "late", layer, f"generation not ready; starts at sample {later}")
+                continue
+            if isinstance(result, Lost) and self.wait_for_generation:
+                self.outbox.fail(f"generated layer '{layer}' at bar {self.playback.position(start)}: {result.why}")
+            if isinstance(result, (str, Lost)):
+                self._note(start, "generate_failed", layer, result if isinstance(result, str) else result.why)
+                continue
+            self.graph.start_layer(layer, NoteSchedule(result, start, self.playback.clock))
+            self.log.append({"sample": start, "time": round(start / self.sample_rate, 6), "action": "layer",
+                             "position": self.playback.position(start), "state": self.playback.state,
+                             "layer": layer, "notes": [[n.step, n.length, n.pitch] for n in result.notes],
+                             "provenance": result.provenance, "why": "generated phrase starts"})
+
+    def _note(self, sample: int, action: str, layer: str, why: str) -> None:
+        self.log.append({"sample": sample, "time": round(sample / self.sample_rate, 6), "action": action,
+                         "layer": layer, "why": why})
