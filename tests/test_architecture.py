@@ -24,7 +24,7 @@ from conftest import ROOT
 ENGINE = ROOT / "engine"
 CORE = ("engine.machine", "engine.clock", "engine.params")
 GROUND = ("engine.clock", "engine.params", "engine.events", "engine.units", "engine.fades", "engine.roles",
-          "engine.harmony", "engine.errors", "engine.stems")  # engine.stems holds only pack.py, pure data
+          "engine.harmony", "engine.errors", "engine.stems", "engine.timequeue")  # engine.stems holds only pack.py, pure data
 IMPURE = ("numpy", "soundfile", "pyo", "socket", "onnxruntime")
 ONLY_IN = {"pyo": ("engine.audio",), "onnxruntime": ("engine.generate",), "socket": ("engine.osc", "engine.monitor")}
 
