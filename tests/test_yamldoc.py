@@ -215,6 +215,7 @@ def test_notes_are_kept_apart_from_problems_and_do_not_fail_the_document(tmp_pat
 
 def test_items_walks_a_mapping_in_file_order_and_nothing_for_a_wrong_one(tmp_path):
     doc = load(tmp_path, "b: 2\na: 1\nc: 3\n")
-    walked = [(k, key.start_mark.line + 1, doc.scalar(value, k)) for k, key, value in items(doc.mapping(doc.root, "root"))]
+    root = doc.mapping(doc.root, "root")
+    walked = [(k, key.start_mark.line + 1, doc.scalar(value, k)) for k, key, value in items(root)]
     assert walked == [("b", 1, 2), ("a", 2, 1), ("c", 3, 3)]
     assert list(items(None)) == []
