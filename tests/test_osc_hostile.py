@@ -98,8 +98,9 @@ def test_idle_tcp_clients_are_closed_so_they_cannot_lock_others_out_and_refusals
     path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_idle.yaml")
     with caplog.at_level(logging.WARNING, logger="segue.osc"), \
             Engine(path, audio="offline", osc_port=0, tcp_idle=1.0) as engine:
+        opened = time.monotonic()  # before any is accepted: none may be closed before opened + tcp_idle
         idlers = [socket.create_connection(engine.osc.tcp_address, timeout=3) for _ in range(MAX_TCP_CLIENTS)]
-        opened = time.monotonic()  # the receiver accepts in the order of connecting: the late ones come after them
+        # no wait: the receiver accepts in the order of connecting, so the late ones below come after these
         for _ in range(40):  # the table is full: each of these is turned away
             with socket.create_connection(engine.osc.tcp_address) as late:
                 late.settimeout(2)
