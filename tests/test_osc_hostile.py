@@ -225,17 +225,24 @@ def test_a_tcp_subscriber_gets_its_feedback_on_its_own_connection_until_it_close
     path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_feedback.yaml")
     with Engine(path, audio="null", osc_port=0) as engine, running(engine):
         with socket.create_connection(engine.osc.tcp_address, timeout=3) as conn:
-            conn.sendall(encode(osc_packet("/segue/subscribe")) + encode(osc_packet("/segue/event/go")))
+            conn.sendall(encode(osc_packet("/segue/subscribe")))
             decoder, messages = Decoder(), []
-            deadline = time.monotonic() + 3
-            while not {"/segue/meter", "/segue/state"} <= {m.address for m in messages} \
-                    and time.monotonic() < deadline:
-                messages += [OscMessage(frame) for frame in decoder.feed(conn.recv(65536))]
+
+            def hear(address: str) -> None:
+                """Read feedback off the connection until a message to `address` has come."""
+                deadline = time.monotonic() + 5
+                while not any(m.address == address for m in messages):
+                    assert time.monotonic() < deadline, f"no {address} on the connection within 5 s"
+                    messages.extend(OscMessage(frame) for frame in decoder.feed(conn.recv(65536)))
+
+            # the subscription reaches the feedback sender apart from the ring: sent with it, the move to fight
+            # could be published before the subscriber is in place, so the first meter is awaited first
+            hear("/segue/meter")
+            conn.sendall(encode(osc_packet("/segue/event/go")))
+            hear("/segue/state")
             subscribed = len(engine.feedback.subscribers)
             conn.sendall(encode(osc_packet("/segue/status")))  # answered on the connection too
-            deadline = time.monotonic() + 3
-            while not any(m.address == "/segue/status" for m in messages) and time.monotonic() < deadline:
-                messages += [OscMessage(frame) for frame in decoder.feed(conn.recv(65536))]
+            hear("/segue/status")
         wait_until(lambda: not engine.feedback.subscribers, 3, "the closed connection's subscription ending")
         left = len(engine.feedback.subscribers)
     addresses = {m.address for m in messages}
