@@ -449,6 +449,9 @@ def _play(engine, script, watch: bool = False) -> None:
 
     outbox = engine.outbox
     watcher = _Watcher(engine) if watch else None
+    if watcher:  # from here on a save is seen: an editor (or a test) may wait for this line
+        print(f"segue: watching {engine.machine.path} and its pack's manifest; a save takes over on the next bar",
+              flush=True)
 
     def report() -> None:
         for said, what in outbox.drain():

@@ -195,12 +195,12 @@ def _read_at_most(path: Path, limit: int) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise refuse(f"cannot read file: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode  # before fdopen, which refuses a folder with an error of its own
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise refuse("is a folder, not a file" if stat.S_ISDIR(mode) else
+                     "not a regular file (a device, pipe or socket cannot be a YAML document)")
     with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise refuse("is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            raise refuse("not a regular file (a device, pipe or socket cannot be a YAML document)")
         try:
             return f.read(limit)
         except OSError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,8 @@ import soundfile
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from engine.session import Engine, EngineConfig
+
+from waiting import wait_until
 
 SR = 48000
 
@@ -31,11 +32,8 @@ def send(port: int, *packets: bytes) -> None:
 
 def wait_for(engine: Engine, datagrams: int, timeout: float = 5.0) -> None:
     """Wait (wall clock) until the OSC receiver has handled this many datagrams in all."""
-    deadline = time.monotonic() + timeout
-    while engine.osc.datagrams < datagrams:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"only {engine.osc.datagrams} of {datagrams} OSC datagrams arrived")
-        time.sleep(0.002)
+    wait_until(lambda: engine.osc.datagrams >= datagrams, timeout,
+               lambda: f"{datagrams} OSC datagrams handled in all (only {engine.osc.datagrams} so far)")
 
 
 def run_until(engine: Engine, sample: int) -> None:

@@ -26,7 +26,7 @@ def main(port: int) -> None:
         buf = out.get_array()
         if state["stall"]:
             state["stall"] = False
-            time.sleep(3 * nframes / rate)
+            time.sleep(3 * nframes / rate)  # time passing is the point: an overrun of three cycles, on purpose
         if state["on"]:
             t = state["phase"] + np.arange(nframes)
             buf[:] = 0.2 * np.sin(2 * np.pi * 440.0 * t / rate)

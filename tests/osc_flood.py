@@ -38,7 +38,7 @@ def main(port: int, rate: float, seconds: float) -> None:
                     last = (sent % 1000) / 1000
                     s.sendto(packet("/segue/param/intensity", last), ("127.0.0.1", port))
                 sent += 1
-            time.sleep(0.0005)
+            time.sleep(0.0005)  # time passing is the point: the sender keeps to its rate
         elapsed = time.perf_counter() - start
     print(json.dumps({"sent": sent, "events": events, "last": last, "seconds": elapsed}), flush=True)
 

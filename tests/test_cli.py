@@ -17,6 +17,7 @@ from engine.session import Engine
 
 from audio import osc_packet, read, run_until, send
 from conftest import BAR, ROOT, write_machine
+from waiting import status, wait_until
 
 DEMO = ROOT / "statemachines" / "demo.yaml"
 SCRIPT = ROOT / "statemachines" / "demo.telemetry.yaml"
@@ -112,7 +113,7 @@ def test_run_live_reacts_to_osc_and_stops_cleanly_on_ctrl_c(tmp_path):
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert "OSC on 127.0.0.1:" in proc.stdout.readline()
-        time.sleep(0.3)  # playing by then: an event in the very first block would rightly land on bar 1:1 (sample 0)
+        status(port, 60)  # answered by an audio block: playing, so the event cannot land on bar 1:1 (sample 0)
         send(port, osc_packet("/game/enemy"), osc_packet("/segue/param/intensity", "high"))
         deadline = time.monotonic() + 10
         lines = []
@@ -141,10 +142,7 @@ def test_sigterm_during_a_render_leaves_no_half_written_wav(tmp_path):
     out = tmp_path / "long.wav"
     proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "render", str(DEMO), "--out", str(out),
                              "--seconds", "3000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not list(tmp_path.glob(".*partial*")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # wait until it is really writing
-    assert list(tmp_path.glob(".*partial*")), "the render never started writing"
+    wait_until(lambda: list(tmp_path.glob(".*partial*")), 30, "the render writing its partial file")
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 1

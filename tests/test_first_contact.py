@@ -6,11 +6,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from audio import read
 from conftest import ROOT
 from jackrig import free_udp_port, wait_line
+from waiting import wait_until
 
 
 def segue_env(**extra: str) -> dict[str, str]:
@@ -71,7 +71,7 @@ def test_a_killed_test_run_leaves_no_jackd_behind(tmp_path):
     """The JACK fixture's server dies with the process that started it, even one killed with SIGKILL."""
     code = ("import sys, time; sys.path[:0] = [sys.argv[1]]; from jackrig import JackServer\n"
             "with JackServer(period=256) as jack:\n"
-            "    print(jack.proc.pid, flush=True); time.sleep(120)\n")
+            "    print(jack.proc.pid, flush=True); time.sleep(120)\n")  # held (time passing) until killed
     holder = subprocess.Popen([sys.executable, "-c", code, str(ROOT / "tests")], stdout=subprocess.PIPE, text=True,
                               env=segue_env())
     jackd = 0
@@ -80,10 +80,7 @@ def test_a_killed_test_run_leaves_no_jackd_behind(tmp_path):
         assert os.path.exists(f"/proc/{jackd}")
         holder.kill()
         holder.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while running(jackd) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not running(jackd), "jackd outlived the process that started it"
+        wait_until(lambda: not running(jackd), 10, "jackd ending with the process that started it")
     finally:
         holder.kill()
         if jackd and running(jackd):  # never leave one behind, even when the check fails

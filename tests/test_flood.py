@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 from engine.doors import NULL
 from engine.session import Engine, EngineConfig
 
 from audio import running
 from conftest import ROOT
+from waiting import wait_until
 
 RATE, SECONDS = 20_000, 3.0
 
@@ -30,10 +30,11 @@ def test_twenty_thousand_messages_a_second_lose_nothing():
             flood = subprocess.run([sys.executable, str(ROOT / "tests" / "osc_flood.py"), str(engine.osc.address[1]),
                                     str(RATE), str(SECONDS)], capture_output=True, text=True, timeout=60)
             summary = json.loads(flood.stdout)
-            deadline = time.monotonic() + 5
-            while engine.osc.datagrams < summary["sent"] and time.monotonic() < deadline:
-                time.sleep(0.1)
-            time.sleep(0.2)  # a few more blocks, to apply what is queued
+            wait_until(lambda: engine.osc.datagrams >= summary["sent"], 5,
+                       lambda: f"all {summary['sent']} datagrams reaching the engine ({engine.osc.datagrams} did)")
+            taken = engine.heartbeat.health.taken  # what is queued is applied by the next blocks
+            wait_until(lambda: taken.get("event", 0) + taken.get("param", 0) >= summary["sent"], 5,
+                       lambda: f"the audio blocks applying all {summary['sent']} ({dict(taken)} so far)")
         grown = rss_mb() - before
         taken = dict(engine.heartbeat.health.taken)
         intensity = engine.params.params["intensity"].target

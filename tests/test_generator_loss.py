@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from engine.session import Engine, EngineConfig
 
 from audio import running
 from conftest import BAR, write_machine
+from waiting import wait_until
 
 MACHINE = """\
 pack: tones
@@ -56,15 +56,15 @@ def test_live_a_lost_generator_is_reaped_reported_once_and_restarted_while_the_m
     path = write_machine(tone_pack.parent, MACHINE, "gen_live.yaml")
     with Engine(path, EngineConfig(door=NULL, generation_deadline=DEADLINE)) as engine, running(engine):
         worker = engine.worker
-        wait(lambda: any(e["action"] == "layer" for e in engine.log), "a first phrase")
+        wait_until(lambda: any(e["action"] == "layer" for e in engine.log), 30, "a first phrase")
         pid = worker.pid
         os.kill(pid, how)
         lost_at = engine.sample
-        wait(lambda: worker.restarts == 1 and worker.pid not in (None, pid), "the restart")
+        wait_until(lambda: worker.restarts == 1 and worker.pid not in (None, pid), 30, "the restart")
         assert gone(pid)
         restarted_at = engine.sample
-        wait(lambda: any(e["action"] == "layer" and e["sample"] > restarted_at for e in engine.log),
-             "a phrase from the new generator")
+        wait_until(lambda: any(e["action"] == "layer" and e["sample"] > restarted_at for e in engine.log), 30,
+                   "a phrase from the new generator")
         engine.queue.put(Telemetry("event", "nothing"))  # the engine still takes telemetry
         notices = [n for n in engine.outbox.take_notices() if n.startswith("generation:")]
         faults = engine.outbox.fault_count
@@ -72,11 +72,3 @@ def test_live_a_lost_generator_is_reaped_reported_once_and_restarted_while_the_m
     assert faults == 0 and worker.losses == 1
     assert len(notices) == 2 and "restarting it in 1 s, the music plays on" in notices[0]
     assert notices[1] == "generation: the generation process is back; generated layers follow again"
-
-
-def wait(condition, what: str, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {seconds:g} s")
-        time.sleep(0.02)

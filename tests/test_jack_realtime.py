@@ -37,7 +37,7 @@ def test_xruns_are_blamed_on_the_client_that_overran(tmp_path):
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
                 for _ in range(3):
                     s.sendto(OscMessageBuilder("/stall").build().dgram, ("127.0.0.1", port))
-                    time.sleep(0.5)
+                    time.sleep(0.5)  # time passing is the point: stalls paced apart, each its own xrun
             xruns = probe.done()
         finally:
             sine.kill()

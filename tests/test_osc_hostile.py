@@ -22,6 +22,7 @@ from engine.timetags import SHARE
 from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, write_machine
 from test_osc_net import IMMEDIATE, bundle, send_from
+from waiting import status, wait_until
 
 TIMETAG = b"\x00\x00\x00\x00\x00\x00\x00\x01"  # "immediately"
 
@@ -45,8 +46,8 @@ def test_bundles_with_bad_element_sizes_are_refused_in_one_line_and_udp_input_go
         run_until(engine, BAR)
         rejected = engine.osc.rejected
         state = enters(engine)
-        time.sleep(0.2)  # lines cross a pipe from the receiver
-    lines = [r.getMessage() for r in caplog.records if r.name == "segue.osc"]
+        wait_until(lambda: len(osc_lines(caplog)) >= len(bad), 5, f"{len(bad)} log lines across the receiver's pipe")
+    lines = osc_lines(caplog)
     assert state == ["calm", "fight"]  # the legal bundle after the bad ones still moved the music
     assert rejected == len(bad) and len(lines) == len(bad), lines
     assert "bundle element size -4 at byte 16 (must be a positive multiple of 4)" in lines[0]
@@ -60,15 +61,11 @@ def test_a_killed_receiver_comes_back_with_its_routes_from_memory_though_the_mac
         port, first = engine.osc.address[1], engine.osc.pid
         path.write_text("states: [this is not a machine\n")  # broken on disk, and no --watch to notice
         os.kill(first, signal.SIGKILL)
-        deadline = time.monotonic() + 15
-        while engine.osc.restarts == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: engine.osc.restarts, 15, "a restart of the killed receiver")
         assert engine.osc.restarts == 1 and engine.osc.pid != first and engine.osc.address[1] == port
         send(port, osc_packet("/segue/event/go"))
-        deadline = time.monotonic() + 5
-        while engine.runtime.state != "fight" and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert engine.runtime.state == "fight"  # routed by the machine the engine validated, not the broken file
+        # routed by the machine the engine validated, not the broken file
+        wait_until(lambda: engine.runtime.state == "fight", 5, "the move to fight after the restart")
     stopped = [r for r in caplog.records if "receiver stopped" in r.getMessage()]
     assert len(stopped) == 1
 
@@ -90,7 +87,7 @@ def test_a_receiver_that_cannot_come_back_is_retried_with_backoff_and_given_up_o
             deadline = time.monotonic() + 4
             while time.monotonic() < deadline:
                 engine.osc.check()
-                time.sleep(0.01)
+                time.sleep(0.01)  # time passing is the point: checks come often, attempts must not
         given_up, restarts = engine.osc.given_up, engine.osc.restarts
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert given_up and restarts == 0
@@ -102,27 +99,47 @@ def test_idle_tcp_clients_are_closed_so_they_cannot_lock_others_out_and_refusals
     path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_idle.yaml")
     with caplog.at_level(logging.WARNING, logger="segue.osc"), \
             Engine(path, EngineConfig(osc_port=0, tcp_idle=1.0)) as engine:
+        opened = time.monotonic()  # before any is accepted: none may be closed before opened + tcp_idle
         idlers = [socket.create_connection(engine.osc.tcp_address, timeout=3) for _ in range(MAX_TCP_CLIENTS)]
-        time.sleep(0.3)
+        # no wait: the receiver accepts in the order of connecting, so the late ones below come after these
         for _ in range(40):  # the table is full: each of these is turned away
             with socket.create_connection(engine.osc.tcp_address) as late:
                 late.settimeout(2)
                 assert late.recv(1) == b""
-        time.sleep(1.2)  # the idlers have sent nothing for longer than tcp_idle
-        assert all(s.recv(1) == b"" for s in idlers)  # closed by the engine
+        assert all(s.recv(1) == b"" for s in idlers)  # closed by the engine (each recv awaits it, for up to 3 s)
+        assert time.monotonic() - opened >= 1.0  # and not before they had been idle for tcp_idle
         with socket.create_connection(engine.osc.tcp_address) as conn:
             conn.sendall(encode(osc_packet("/segue/event/go")))
             wait_for(engine, 1)
         run_until(engine, BAR // 2)
         state = enters(engine)
-        time.sleep(1.5)  # what was held back is told once its second is over; lines cross a pipe
+        # what was held back is told once its second is over; lines cross a pipe
+        wait_until(lambda: told(tcp_lines(caplog)) >= 40 + 16, 5, lambda: f"56 refusals and closes told "
+                   f"(so far {tcp_lines(caplog)})")
         for s in idlers:
             s.close()
-    lines = [r.getMessage() for r in caplog.records if "over TCP" in r.getMessage()]
+    lines = tcp_lines(caplog)
     assert state == ["calm", "fight"]
     assert 2 <= len(lines) <= 5, lines  # 40 refusals and 16 closes: a line a second, and the count held back
-    told = sum(int(m[0]) if (m := re.findall(r"(\d+) more", line)) else 1 for line in lines)
-    assert told == 40 + 16, lines
+    assert told(lines) == 40 + 16, lines
+
+
+def osc_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "segue.osc"]
+
+
+def tcp_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "over TCP" in r.getMessage()]
+
+
+def told(lines: list[str]) -> int:
+    """Refusals and closes the lines account for: a line tells its own and "(and N more like it not logged)";
+    a line "N more ... not logged" tells N held back."""
+    def count(line: str) -> int:
+        if m := re.search(r"\(and (\d+) more like it", line):
+            return 1 + int(m[1])
+        return int(m[1]) if (m := re.search(r"(\d+) more", line)) else 1
+    return sum(count(line) for line in lines)
 
 
 def test_far_future_and_greedy_timetags_cannot_keep_a_bundle_one_second_ahead_from_playing(tone_pack):
@@ -132,19 +149,18 @@ def test_far_future_and_greedy_timetags_cannot_keep_a_bundle_one_second_ahead_fr
     year_2036 = 2_082_758_400.0
     with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
         port = engine.osc.address[1]
-        time.sleep(0.3)
+        status(port)  # answered by an audio block: the engine is playing
         send_from("127.0.0.1", port, [bundle(year_2036 + i, osc_packet("/segue/event/hurt")) for i in range(1100)])
         soon = time.time() + 50
         send_from("127.0.0.2", port, [bundle(soon + i / 1000, osc_packet("/segue/event/hurt")) for i in range(1100)])
-        wait_for(engine, 2200)
-        time.sleep(0.2)  # the audio block has taken them all from the ring
+        wait_for(engine, 2201)  # and the status request before them
+        later = engine.heartbeat.intake.later
+        wait_until(lambda: later.refused + len(later) >= 2200, 5, "the audio block taking all 2,200 from the ring")
         at = time.time() + 1.0
         send_from("127.0.0.3", port, [bundle(at, osc_packet("/segue/event/go"))])
-        time.sleep(0.5)
+        time.sleep(0.5)  # time passing is the point: half-way to its time, the bundle must not have played yet
         early = engine.runtime.state
-        deadline = time.monotonic() + 3
-        while engine.runtime.state != "fight" and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: engine.runtime.state == "fight", 3, "the bundle one second ahead moving to fight")
         refused, held = engine.heartbeat.intake.later.refused, len(engine.heartbeat.intake.later)
         log = list(engine.log)
         notices = engine.outbox.take_notices()
@@ -178,18 +194,23 @@ def test_feedback_subscriptions_expire_unless_renewed_and_a_sender_holds_two_at_
             running(engine):
         engine.feedback.lease = 1.0
         send(engine.osc.address[1], renewed, lapsed, refused)
-        time.sleep(0.5)
-        first = [heard(s) for s in listeners]
+        first = [0, 0, 0]
+
+        def both_hear_and_the_third_is_refused() -> bool:
+            for i, s in enumerate(listeners):
+                first[i] += heard(s)
+            return first[0] and first[1] and "subscribe refused" in caplog.text
+
+        wait_until(both_hear_and_the_third_is_refused, 5,
+                   lambda: f"feedback at both subscribers and the third refused (heard {first})")
         for _ in range(5):  # 2 s: one keeps renewing, the other lets its lease run out
             send(engine.osc.address[1], renewed)
-            time.sleep(0.4)
+            time.sleep(0.4)  # time passing is the point: renewing at a pace, while the other lease runs out
         heard(listeners[1])  # what was sent before its lease ran out
-        time.sleep(0.5)
+        time.sleep(0.5)  # time passing is the point: nothing may come to the lapsed one in this half second
         last = [heard(s) for s in listeners]
         send(engine.osc.address[1], osc_packet("/segue/event/go"))  # and the music still follows
-        deadline = time.monotonic() + 3
-        while engine.runtime.state != "fight" and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: engine.runtime.state == "fight", 3, "the move to fight")
         state = engine.runtime.state
     for s in listeners:
         s.close()
@@ -205,20 +226,25 @@ def test_a_tcp_subscriber_gets_its_feedback_on_its_own_connection_until_it_close
     path = write_machine(tone_pack.parent, IMMEDIATE, "tcp_feedback.yaml")
     with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
         with socket.create_connection(engine.osc.tcp_address, timeout=3) as conn:
+            # together in one write: the subscription and the event travel apart (the connection is handed over;
+            # the event goes through the ring), so the move may be published before the subscriber is in place;
+            # a new subscriber is then told the state it is in, so it still hears 'fight'
             conn.sendall(encode(osc_packet("/segue/subscribe")) + encode(osc_packet("/segue/event/go")))
             decoder, messages = Decoder(), []
-            deadline = time.monotonic() + 3
-            while not {"/segue/meter", "/segue/state"} <= {m.address for m in messages} \
-                    and time.monotonic() < deadline:
-                messages += [OscMessage(frame) for frame in decoder.feed(conn.recv(65536))]
+
+            def hear(address: str, *params) -> None:
+                """Read feedback off the connection until a message to `address` (with `params`) has come."""
+                deadline = time.monotonic() + 5
+                while not any(m.address == address and (not params or m.params == list(params)) for m in messages):
+                    assert time.monotonic() < deadline, f"no {address} {params} on the connection within 5 s"
+                    messages.extend(OscMessage(frame) for frame in decoder.feed(conn.recv(65536)))
+
+            hear("/segue/meter")
+            hear("/segue/state", "fight")
             subscribed = len(engine.feedback.subscribers)
             conn.sendall(encode(osc_packet("/segue/status")))  # answered on the connection too
-            deadline = time.monotonic() + 3
-            while not any(m.address == "/segue/status" for m in messages) and time.monotonic() < deadline:
-                messages += [OscMessage(frame) for frame in decoder.feed(conn.recv(65536))]
-        deadline = time.monotonic() + 3
-        while engine.feedback.subscribers and time.monotonic() < deadline:
-            time.sleep(0.02)
+            hear("/segue/status")
+        wait_until(lambda: not engine.feedback.subscribers, 3, "the closed connection's subscription ending")
         left = len(engine.feedback.subscribers)
     addresses = {m.address for m in messages}
     assert {"/segue/meter", "/segue/state"} <= addresses and subscribed == 1
@@ -236,11 +262,9 @@ def test_a_flood_of_forged_status_requests_is_not_reflected_at_its_victim(tone_p
         with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine, running(engine):
             send(engine.osc.address[1], *[ask] * 500)
             wait_for(engine, 500)
-            time.sleep(0.5)
+            time.sleep(0.5)  # time passing is the point: an upper bound on replies needs the late ones given time
             replies = heard(victim)
             send(engine.osc.address[1], osc_packet("/segue/event/go"))
-            deadline = time.monotonic() + 3
-            while engine.runtime.state != "fight" and time.monotonic() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: engine.runtime.state == "fight", 3, "the move to fight")
             state = engine.runtime.state
     assert 1 <= replies <= 2 * CONTROL_RATE and state == "fight"  # within one or two seconds' allowance

@@ -27,6 +27,7 @@ from engine.session import Engine, EngineConfig
 
 from audio import osc_packet, run_until, running, send, wait_for
 from conftest import BAR, ROOT, write_machine
+from waiting import status, wait_until
 
 IMMEDIATE = """\
 pack: tones
@@ -67,7 +68,7 @@ def test_osc_over_tcp_with_slip_framing_drives_the_machine(tone_pack):
         with socket.create_connection(engine.osc.tcp_address) as conn:
             frame = encode(osc_packet("/segue/event/go"))
             conn.sendall(frame[:5])  # arrives in pieces, as TCP may deliver it
-            time.sleep(0.05)
+            time.sleep(0.05)  # time passing is the point: the rest must come in a later read, as a split frame would
             conn.sendall(frame[5:] + encode(b"garbage"))
             wait_for(engine, 2)
         run_until(engine, BAR)
@@ -82,11 +83,11 @@ def test_a_bundle_timetag_places_its_events_on_the_audio_clock(tone_pack):
     path = write_machine(tone_pack.parent, IMMEDIATE, "timed.yaml")
     with Engine(path, EngineConfig(door=NULL, osc_port=0)) as engine:
         with running(engine):
-            time.sleep(0.3)
+            status(engine.osc.address[1])  # answered by an audio block: the engine is playing
             at = time.time() + 0.5
             send(engine.osc.address[1], bundle(at, osc_packet("/segue/event/go")),
                  bundle(at + 0.25, osc_packet("/segue/event/hurt")))
-            time.sleep(1.2)
+            wait_until(lambda: engine.runtime.state == "hurt", 5, "the second bundle's transition to hurt")
         log = list(engine.log)
     enters = [e["sample"] for e in log if e["action"] == "enter"][1:]
     assert len(enters) == 2
@@ -171,9 +172,7 @@ def send_from(source: str, port: int, packets: list[bytes]) -> None:
 
 
 def settle(svc, count: int) -> None:
-    deadline = time.monotonic() + 5
-    while svc.datagrams < count and time.monotonic() < deadline:
-        time.sleep(0.005)
+    wait_until(lambda: svc.datagrams >= count, 5, lambda: f"{count} datagrams handled ({svc.datagrams} so far)")
 
 
 def test_only_allowed_senders_get_in(caplog):
@@ -218,16 +217,12 @@ def test_osc_is_received_in_its_own_process_which_is_restarted_if_it_dies(tone_p
         assert first != os.getpid()
         assert not [t.name for t in threading.enumerate() if t.name.startswith("segue-osc-udp")]
         os.kill(first, signal.SIGKILL)
-        deadline = time.monotonic() + 15
-        while engine.osc.restarts == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: engine.osc.restarts, 15, "a restart of the killed receiver")
         assert engine.osc.restarts == 1 and engine.osc.pid != first and engine.osc.address[1] == port
         playing = engine.sample
         send(port, osc_packet("/segue/event/go"))
-        deadline = time.monotonic() + 5
-        while engine.runtime.state != "fight" and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert engine.runtime.state == "fight"  # the new receiver's first message still reached the machine
+        # the new receiver's first message still reached the machine
+        wait_until(lambda: engine.runtime.state == "fight", 5, "the move to fight after the restart")
         assert engine.sample > playing and engine.health()["faults"] == 0
 
 

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -13,8 +12,9 @@ from engine.errors import ValidationError
 from engine.events import Telemetry
 from engine.session import Engine, EngineConfig
 
-from audio import amplitude, osc_packet, read, run_until, send
+from audio import amplitude, osc_packet, read, run_until, send, wait_for
 from conftest import BAR, MACHINE, ROOT, TONES, write_machine
+from waiting import Lines, printed_port, status, wait_until
 
 BEAT = BAR // 4
 A = TONES["calm"]["a"][0]
@@ -63,9 +63,7 @@ def test_a_new_state_in_the_reload_can_be_reached_over_osc_after_the_bar(tone_pa
         engine.reload()
         run_until(engine, BAR + 1000)
         send(engine.osc.address[1], osc_packet("/segue/state/lull"))
-        deadline = time.monotonic() + 5
-        while engine.osc.datagrams < 1 and time.monotonic() < deadline:
-            time.sleep(0.002)
+        wait_for(engine, 1)
         run_until(engine, 3 * BAR)
         enters = [(e["target"], e["sample"]) for e in engine.log if e["action"] == "enter"]
     assert enters[-1] == ("lull", BAR + BEAT)  # the new rule to it: sync beat
@@ -76,21 +74,20 @@ def test_run_watch_reloads_on_save_and_reports_a_broken_file(tone_pack, tmp_path
     proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "run", str(path), "--audio", "null", "--osc-port",
                              "0", "--watch"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    stdout, stderr = Lines(proc.stdout), Lines(proc.stderr)
     try:
-        assert "OSC on" in proc.stdout.readline()
-        time.sleep(0.6)
+        stdout.expect("OSC on", 60)
+        stdout.expect("segue: watching", 60)  # the watcher has its first look at the files
         path.write_text(MACHINE.replace("      a: 0 dB", "      a: -6 dB"))
-        line = proc.stdout.readline()
-        while "reloaded" not in line and line:
-            line = proc.stdout.readline()
-        assert f"segue: reloaded {path}; it takes over on the next bar" in line
+        assert f"segue: reloaded {path}; it takes over on the next bar" in stdout.expect("reloaded", 10)
         broken = MACHINE.replace("sync: bar, fade_out", "sync: barr, fade_out")
         path.write_text(broken)
         line = next(i for i, t in enumerate(broken.splitlines(), 1) if "barr" in t)
-        time.sleep(1.5)
+        stderr.expect("not reloaded", 10)
     finally:
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
+    stderr = stderr.rest(10)
     assert proc.returncode == 0
     assert f"{path}:{line}:" in stderr and "'barr' is not a sync point" in stderr
     assert "not reloaded; the previous version keeps playing" in stderr
@@ -129,15 +126,20 @@ def test_run_watch_survives_files_the_parser_cannot_take_and_keeps_its_recording
     proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "run", str(path), "--audio", "offline", "--out",
                              str(out), "--osc-port", "0", "--watch"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    said, complained = Lines(proc.stdout), Lines(proc.stderr)
     try:
-        assert "OSC on" in proc.stdout.readline()
-        for text in (DEEP, MACHINE.replace("pack: tones", "pack: loop"), MACHINE.replace("a: 0 dB", "a: -6 dB")):
-            time.sleep(0.7)
-            path.write_text(text)
-        time.sleep(1.5)
+        port = printed_port(said.expect("OSC on", 60))
+        said.expect("segue: watching", 60)  # the watcher has its first look at the files
+        for text, outcome in ((DEEP, complained), (MACHINE.replace("pack: tones", "pack: loop"), complained),
+                              (MACHINE.replace("a: 0 dB", "a: -6 dB"), said)):
+            path.write_text(text)  # each save is taken (or refused) before the next, not folded into it
+            outcome.expect("reloaded", 10)
+        wait_until(lambda: status(port)[1:3] >= [2, 2], 10, "more than a bar recorded",
+                   poll=0.25)  # status requests: 10 a second at most
     finally:
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
+    stdout, stderr = said.rest(10), complained.rest(10)
     deep_line = next(i for i, t in enumerate(DEEP.splitlines(), 1) if "not not" in t)
     assert proc.returncode == 0 and "Traceback" not in stderr
     assert f"{path}:{deep_line}:" in stderr and "condition nested too deeply" in stderr

@@ -51,6 +51,7 @@ class Publisher:
         """A sink listener: state changes go out as they are decided."""
         if isinstance(decision, EnterState):
             self.feedback.publish("/segue/state", decision.target)
+            self._published[("/segue/state", "")] = decision.target
 
     def control(self, item: Telemetry, snap: Snapshot) -> None:
         """subscribe, unsubscribe or status from `item.source` (an IP), answering to port `item.value`."""
@@ -82,15 +83,18 @@ class Publisher:
                 self.feedback.publish("/segue/bar", bar)
 
     def _publish_changes(self, snap: Snapshot) -> None:
-        """Params, layer gains and the next scheduled transition, when they changed."""
+        """The state, params, layer gains and the next scheduled transition, when they changed. Someone new is
+        told everything within 100 ms: a subscriber that sends an event right after subscribing may have missed
+        the state change it caused (the subscription and the event travel apart), but not the state it is in."""
         if len(self.feedback.subscribers) != self._audience:  # someone new: tell everything again
             self._audience = len(self.feedback.subscribers)
             self._published.clear()
         now: dict[tuple[str, str], object] = {("/segue/param", name): round(v, 4) for name, v in snap.params.items()}
         now.update({("/segue/layer", name): round(g, 4) for name, g in snap.layers.items()})
         now[("/segue/next", "")] = snap.next
+        now[("/segue/state", "")] = snap.state
         for (address, name), value in now.items():
             if self._published.get((address, name)) != value:
                 self._published[(address, name)] = value
-                args = value if isinstance(value, tuple) else (name, value)
+                args = value if isinstance(value, tuple) else (name, value) if name else (value,)
                 self.feedback.publish(address, *args)

@@ -13,12 +13,13 @@ def decode_frame(frame: bytes) -> bytes:
 
 
 class Decoder:
-    """Feed bytes as they arrive; get whole frames back. A frame longer than `limit` is dropped and counted."""
+    """Feed bytes as they arrive; get whole frames back. A frame that decodes to more than `limit` bytes is dropped
+    and counted once; no more than about twice `limit` is ever buffered (escaping at most doubles a packet)."""
 
     def __init__(self, limit: int = 65536):
         self.limit = limit
         self._pending = b""
-        self._skipping = False  # inside an oversized frame: drop bytes until its END
+        self._skipping = False  # inside an oversized frame (already counted): drop bytes until its END
         self.oversized = 0
 
     def feed(self, data: bytes) -> list[bytes]:
@@ -30,12 +31,13 @@ class Decoder:
                 self._skipping = False
                 continue
             if part:
-                if len(part) > 2 * self.limit:
+                frame = decode_frame(part)
+                if len(frame) > self.limit:
                     self.oversized += 1
                     continue
-                frames.append(decode_frame(part))
-        if len(self._pending) > 2 * self.limit:  # escaping at most doubles the size
-            self.oversized += 1
+                frames.append(frame)
+        if len(self._pending) > 2 * self.limit:  # it cannot decode to `limit` bytes or fewer
+            self.oversized += 0 if self._skipping else 1
             self._pending = b""
             self._skipping = True
         return frames
