@@ -42,8 +42,8 @@ class Graph:
         self.metering = Metering(p, self.master.out, block, sr)
         self.automation: dict[AutomationTarget, EnvelopePlayer] = {AutomationTarget.MASTER: self.master.fader,
                                                                    **self.mix.ducks}
-        parts = (self.mix, self.sidechain, self.master) if self.sidechain else (self.mix, self.master)
-        self._gates = {source: gate for part in parts for source, gate in part.gates.items()}
+        parts = [part for part in (self.mix, self.sidechain, self.master) if part is not None]
+        self._gates = {source: gate for part in parts for source, gate in part.gates.items()}  # in signal order
         playheads = self.mix.playheads + (self.sidechain.playheads if self.sidechain else [])
         self._chained = [head for head in playheads if head.chained]  # audio longer than one table
 

@@ -39,7 +39,8 @@ class Mix:
         self.gates = {f"generated layer '{key}'": FiniteGate(p, n.out) for key, n in self.note_players.items()}
         outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
         outs += [gate.out for gate in self.gates.values()]
-        self._ducked = self.ducks[DUCKS[0]].out * self.ducks[DUCKS[1]].out  # kept: pyo runs only what Python holds
+        duck, stinger_duck = (self.ducks[target].out for target in DUCKS)
+        self._ducked = duck * stinger_duck  # kept on self: pyo runs an object only while Python holds it
         self.bed = p.Mix(outs, voices=2, mul=self._ducked)
         self.shots = [o.out for o in self.oneshots.values()]
         self.playheads = [pl.playhead for pl in self.players.values()] + [o.playhead for o in self.oneshots.values()]

@@ -18,7 +18,8 @@ class GenerationScheduler:
     def __init__(self, worker: GenerationWorker, mix, playback, log, outbox, block: int,
                  wait_for_generation: bool = False):
         """`mix`: the audio graph's mix, which plays a phrase (start_layer); `playback` is the machine playing
-        (clock, bar, state, position); `log` takes this part's lines; `outbox.fail` ends an offline run whose phrase was lost."""
+        (clock, bar, state, position); `log` takes this part's lines; `outbox.fail` ends an offline run whose
+        phrase was lost."""
         self.worker, self.mix, self.playback, self.log, self.outbox = worker, mix, playback, log, outbox
         self.block, self.sample_rate = block, playback.sample_rate
         self.wait_for_generation = wait_for_generation
