@@ -122,18 +122,18 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     """Play on to one second past the current segment's next loop boundary, recording each stem's own read and
     every generated note's trigger; return (stem samples off their ideal, notes off their ideal, notes)."""
     graph, runtime, block, sr = engine.graph, engine.runtime, engine.block, engine.sample_rate
-    player = graph.players[runtime.segment]
+    player = graph.mix.players[runtime.segment]
     length = engine.machine.pack.segment_samples(runtime.segment)
     start = engine.sample
     to_wrap = length - (start - runtime.origin) % length
     frames = math.ceil((to_wrap + sr) / block) * block
     stems = {name: (v, p.NewTable(length=frames / sr, chnls=len(v.reader.out))) for name, v in player.stems.items()}
     recorders = [p.TableRec(v.reader.out, table).play() for v, table in stems.values()]
-    triggers = p.Mix([voice._trigger.out for n in graph.note_players.values() for voice in n.voices], voices=1)
+    triggers = p.Mix([voice._trigger.out for n in graph.mix.note_players.values() for voice in n.voices], voices=1)
     trigger_table = p.NewTable(length=frames / sr, chnls=1)
     recorders.append(p.TableRec(triggers, trigger_table).play())
     played: list[TimedNote] = []
-    for note_player in graph.note_players.values():
+    for note_player in graph.mix.note_players.values():
         original = note_player.play
 
         def play(notes, block_start, block_len, original=original):
@@ -168,7 +168,7 @@ def test_soak_render(benchmark, budget_report, tmp_path):
         chunk = CHUNK_SECONDS * sr
         assert chunk % block == 0 and chunk % int(0.4 * sr) == 0
         table = p.NewTable(length=CHUNK_SECONDS, chnls=2)
-        recorder = p.TableRec(engine.graph.master, table)
+        recorder = p.TableRec(engine.graph.master.out, table)
         messages = script(engine, SECONDS)
         loudness = Loudness(sr)
         windows: list[list[float]] = [[]]

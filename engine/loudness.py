@@ -1,7 +1,7 @@
 """Loudness as broadcast measures it (EBU R128 / ITU-R BS.1770): K-weighted, gated, in LUFS; and true peak.
 
 Offline reports use pyloudnorm's meter and K-weighting filters; live, the same filter coefficients run in
-the pyo graph (engine/audio/graph.py) and `Integrator` gates its 400 ms powers here, in bounded memory.
+the pyo graph (engine/audio/metering.py) and `Integrator` gates its 400 ms powers here, in bounded memory.
 """
 from __future__ import annotations
 

@@ -210,7 +210,7 @@ class Engine:
         if machine.pack != self.machine.pack:
             raise SegueError(f"{machine.path}: the stem pack changed; restart to load the new audio")
         new_layers = {f"{s.name}.{g.name}" for s in machine.states.values() for g in s.generate.values()}
-        missing = sorted(new_layers - set(self.graph.note_players))
+        missing = sorted(new_layers - set(self.graph.mix.note_players))
         if missing:
             raise SegueError(f"{machine.path}: new generated layers ({', '.join(missing)}) need a restart")
         self.machine = machine

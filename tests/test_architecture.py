@@ -9,6 +9,8 @@ importlib.import_module / __import__ with a literal name): a deferred import sti
 - pyo only inside engine/audio; onnxruntime only inside engine/generate; socket only inside engine/osc and
   engine/monitor.py (`segue monitor`, a client that listens for the engine's feedback).
 - No import cycles between engine modules.
+- The audio graph imports nothing above it (heartbeat, session, doors, CLI, OSC, score loading), and its parts
+  (mix, sidechain, master, metering) meet only in engine/audio/graph.py, which builds them in signal order.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ CORE = ("engine.machine", "engine.clock", "engine.params")
 GROUND = ("engine.clock", "engine.params", "engine.events", "engine.units", "engine.fades", "engine.roles",
           "engine.harmony", "engine.errors", "engine.stems", "engine.timequeue")  # engine.stems holds only pack.py, pure data
 IMPURE = ("numpy", "soundfile", "pyo", "socket", "onnxruntime")
+AUDIO_PARTS = ("engine.audio.mix", "engine.audio.sidechain", "engine.audio.master", "engine.audio.metering")
+ABOVE_AUDIO = ("engine.heartbeat", "engine.session", "engine.doors", "engine.cli", "engine.osc", "engine.score")
 ONLY_IN = {"pyo": ("engine.audio",), "onnxruntime": ("engine.generate",), "socket": ("engine.osc", "engine.monitor")}
 
 
@@ -85,7 +89,7 @@ GRAPH = {name: engine_imports(path) for name, path in MODULES.items()}
 def test_the_rules_see_the_whole_engine():
     assert len(MODULES) > 60 and "engine.machine.runtime" in MODULES and "engine.audio.graph" in MODULES
     assert "engine.fades" in GRAPH["engine.machine.playback"]  # `from engine.fades import ...`
-    assert "engine.fades" in GRAPH["engine.audio.graph"]  # `from engine import fades`
+    assert "engine.fades" in GRAPH["engine.audio.envelope"]  # `from engine import fades`
     assert "pyo" in third_party(MODULES["engine.audio.backend"])  # imported inside a function
 
 
@@ -104,6 +108,23 @@ def test_a_dependency_stays_in_its_own_part(package):
     users = sorted(n for n, p in MODULES.items() if package in third_party(p))
     strays = [n for n in users if not within(n, ONLY_IN[package])]
     assert users and not strays, f"{package} is imported outside {', '.join(ONLY_IN[package])}: {strays}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if within(n, ("engine.audio",))))
+def test_the_audio_graph_imports_nothing_above_it(name):
+    above = sorted(n for n in GRAPH[name] if within(n, ABOVE_AUDIO))
+    assert not above, f"{name} imports {', '.join(above)}, which is above the audio graph in the layout"
+
+
+@pytest.mark.parametrize("part", AUDIO_PARTS)
+def test_the_graphs_parts_meet_only_in_the_graph(part):
+    """Each part is built from what the graph hands it (the signal before it), so the graph alone fixes the order
+    in which pyo creates, and so computes, the chain."""
+    assert part in MODULES
+    others = sorted(n for n in GRAPH[part] if n in AUDIO_PARTS or n == "engine.audio.graph")
+    assert not others, f"{part} imports {', '.join(others)}: parts meet only in engine.audio.graph"
+    importers = sorted(n for n, imports in GRAPH.items() if part in imports)
+    assert importers == ["engine.audio.graph"], f"{part} is imported by {importers}, not only by the graph"
 
 
 def test_no_import_cycles():

@@ -32,7 +32,7 @@ def play(playback, graph, server, scheduler, log, until: int) -> list:
         sink.take(decisions, b0)
         made += decisions
         scheduler.start_due(b0)
-        graph.play_notes(b0)
+        graph.mix.play_notes(b0)
         server.process()
     return made
 
@@ -42,12 +42,12 @@ def test_offline_each_phrase_starts_on_its_bar(machine):
     try:
         with audio(machine) as (playback, graph, server):
             log, outbox = DecisionLog(playback.sample_rate), Outbox()
-            scheduler = GenerationScheduler(worker, graph, playback, log, outbox, BLOCK, wait_for_generation=True)
+            scheduler = GenerationScheduler(worker, graph.mix, playback, log, outbox, BLOCK, wait_for_generation=True)
             made = play(playback, graph, server, scheduler, log, 3 * BAR)
             asked = [d.start for d in made if isinstance(d, GenerateLayer)]
             started = [e["sample"] for e in log if e["action"] == "layer"]
             assert asked and started == [s for s in asked if s < 3 * BAR] and all(s % BAR == 0 for s in started)
-            assert "fight.arp" in graph.schedules and outbox.fatal is None
+            assert "fight.arp" in graph.mix.schedules and outbox.fatal is None
             assert all(a[2] >= 3 * BAR for a in scheduler.awaiting)  # the next phrase, asked a bar ahead
     finally:
         worker.close()
@@ -58,14 +58,14 @@ def test_live_a_phrase_not_ready_on_its_bar_comes_in_a_bar_later_and_a_lock_or_a
     worker.close()  # nothing will ever answer: every phrase is late
     with audio(machine) as (playback, graph, server):
         log = DecisionLog(playback.sample_rate)
-        scheduler = GenerationScheduler(worker, graph, playback, log, Outbox(), BLOCK)
+        scheduler = GenerationScheduler(worker, graph.mix, playback, log, Outbox(), BLOCK)
         made = play(playback, graph, server, scheduler, log, 2 * BAR + BLOCK)
         first = next(d for d in made if isinstance(d, GenerateLayer))
         late = next(e for e in log if e["action"] == "late")
         assert late["sample"] == first.start and late["why"].endswith(f"starts at sample {first.start + BAR}")
         # one phrase awaited, after the blocks played: late ones come in a bar later, again and again
         assert [(a[0], a[2] > 2 * BAR) for a in scheduler.awaiting] == [("fight.arp", True)]
-        assert not graph.schedules  # nothing plays that was not written
+        assert not graph.mix.schedules  # nothing plays that was not written
         scheduler.locked("arp")
         assert not scheduler.awaiting
         scheduler.decided(first, {})

@@ -38,7 +38,7 @@ def test_the_graph_applies_the_decisions_then_every_listener_hears_each_in_order
         assert list(log) == [d.log(playback.sample_rate) for d in decisions] == [e for _, e in heard.heard]
         [(said, entry)] = list(outbox.drain())
         assert said is Said.ANNOUNCEMENT and entry["action"] == "enter" and entry["target"] == "calm"
-        assert graph.meters()[0] > 0.01  # the segment the decisions started is playing
+        assert graph.metering.peak_rms()[0] > 0.01  # the segment the decisions started is playing
 
 
 def test_meters_report_every_100_ms_of_audio_and_read_the_master(tone_pack):

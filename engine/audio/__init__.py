@@ -1,1 +1,10 @@
-"""The audio part: the only place that imports pyo."""
+"""The audio part: the only place that imports pyo.
+
+- graph: the parts below, built in signal order; applies the block's decisions.
+- mix: segment players, generated-layer players, one-shots; the bed under its ducks.
+- sidechain: the bed's gain from an input's level.  master: fader, finite guard, limiter, clip.
+- metering: peak, RMS, K-weighted power, true peak, read from their streams.
+- voices (stem voices, segment players, one-shots), envelope (the one envelope player), playhead (sample-exact
+  reads of tables), trigger, guard (finite gate), instruments (generated layers' synth voices), backend (the
+  pyo server), threadstate, probe.
+"""

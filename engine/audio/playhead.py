@@ -8,6 +8,8 @@ starts the next table (or the first again, when a loop comes round) on its exact
 """
 from __future__ import annotations
 
+import numpy as np
+
 from engine.audio.trigger import Trigger
 
 CHUNK = 2 ** 22  # frames per table: a position plus its offset stays below 2^23, exact in float32
@@ -80,3 +82,27 @@ class Playhead:
             return None
         following = table + 1 if table + 1 < len(self.sizes) else 0 if self.loop else None
         return None if following is None else (began + self.sizes[table], following)
+
+
+def audio_table(p, audio: np.ndarray):
+    """The audio (frames x channels) in a pyo table, one silent frame appended: reading past the end is silence."""
+    frames, channels = audio.shape
+    table = p.DataTable(size=frames + 1, chnls=channels)
+    for c in range(channels):
+        buf = np.asarray(table.getBuffer(c))
+        buf[:frames] = audio[:, c]
+        buf[frames:] = 0.0
+    return table
+
+
+class TableReader:
+    """Audio of any length read through a playhead: one table per chunk, the chunks' reads summed."""
+
+    def __init__(self, p, audio: np.ndarray, playhead: Playhead):
+        self.tables = [audio_table(p, audio[s:s + CHUNK]) for s in range(0, max(len(audio), 1), CHUNK)]
+        self._reads = [p.TableIndex(t, pos.index) for t, pos in zip(self.tables, playhead.positions)]
+        self.out = self._reads[0]
+        self._sums = []  # kept: pyo runs an object only while Python holds it
+        for read in self._reads[1:]:
+            self._sums.append(self.out + read)
+            self.out = self._sums[-1]

@@ -15,11 +15,12 @@ def request_for(d: GenerateLayer) -> Request:
 
 
 class GenerationScheduler:
-    def __init__(self, worker: GenerationWorker, graph, playback, log, outbox, block: int,
+    def __init__(self, worker: GenerationWorker, mix, playback, log, outbox, block: int,
                  wait_for_generation: bool = False):
-        """`graph` plays a phrase (start_layer); `playback` is the machine playing (clock, bar, state, position);
-        `log` takes this part's lines; `outbox.fail` ends an offline run whose phrase was lost."""
-        self.worker, self.graph, self.playback, self.log, self.outbox = worker, graph, playback, log, outbox
+        """`mix`: the audio graph's mix, which plays a phrase (start_layer); `playback` is the machine playing
+        (clock, bar, state, position); `log` takes this part's lines; `outbox.fail` ends an offline run whose
+        phrase was lost."""
+        self.worker, self.mix, self.playback, self.log, self.outbox = worker, mix, playback, log, outbox
         self.block, self.sample_rate = block, playback.sample_rate
         self.wait_for_generation = wait_for_generation
         self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
@@ -69,7 +70,7 @@ class GenerationScheduler:
             if isinstance(result, (str, Lost)):
                 self._note(start, "generate_failed", layer, result if isinstance(result, str) else result.why)
                 continue
-            self.graph.start_layer(layer, NoteSchedule(result, start, self.playback.clock))
+            self.mix.start_layer(layer, NoteSchedule(result, start, self.playback.clock))
             self.log.append({"sample": start, "time": round(start / self.sample_rate, 6), "action": "layer",
                              "position": self.playback.position(start), "state": self.playback.state,
                              "layer": layer, "notes": [[n.step, n.length, n.pitch] for n in result.notes],

@@ -51,6 +51,7 @@ class Heartbeat:
         """`osc`: the OSC relay, whose routes switch when a reload takes over; `publisher`: OSC feedback;
         `worker`: the generation worker (None: generated layers are off); `wait_for_generation`: offline."""
         self.graph, self.block, self.router, self.osc, self.publisher = graph, block, router, osc, publisher
+        self.mix = graph.mix  # levels, generated phrases and fades are the mix's
         self.playback = NowPlaying(runtime)
         self.sample_rate = sr = runtime.sample_rate
         self.sample = 0  # first sample of the block about to be computed
@@ -61,7 +62,7 @@ class Heartbeat:
         self.intake = Intake(inboxes, self.params, self.playback, self.log, self.outbox, self.health, sr,
                              timetag_horizon)
         self.meters = Meters(graph, block, sr, self.outbox)
-        self.scheduler = GenerationScheduler(worker, graph, self.playback, self.log, self.outbox, block,
+        self.scheduler = GenerationScheduler(worker, graph.mix, self.playback, self.log, self.outbox, block,
                                              wait_for_generation) if worker else None
         listeners = [self.log, self.outbox] + [p for p in (publisher, self.scheduler) if p is not None]
         self.sink = Sink(graph, sr, listeners)
@@ -94,10 +95,10 @@ class Heartbeat:
         self._tell_refusals(b0)
         self.sink.take(decisions, b0)
         levels = self.playback.levels(values)
-        self.graph.set_levels(levels)
+        self.mix.set_levels(levels)
         if self.scheduler:
             self.scheduler.start_due(b0)
-        self.graph.play_notes(b0)
+        self.mix.play_notes(b0)
         report = self.meters.read(b0)
         if self.publisher is not None and (ask.controls or self.publisher.listening):
             self._feed_back(b0, report, levels, ask.controls)
@@ -148,7 +149,7 @@ class Heartbeat:
             snap.peak, snap.rms, snap.true_peak = meters.peak, meters.rms, meters.true_peak
             snap.lufs_m, snap.lufs_s, snap.lufs_i = meters.lufs_m, meters.lufs_s, meters.lufs_i
             snap.params = self.params.values()
-            snap.layers = {f"{k.segment}.{k.stem}": self.graph.fade_gain(k.segment, k.stem) * g
+            snap.layers = {f"{k.segment}.{k.stem}": self.mix.fade_gain(k.segment, k.stem) * g
                            for k, g in levels.items() if isinstance(k, StemLevel)}
             pending = playback.pending
             snap.next = (pending.move.target, round((pending.sample - b0) / self.sample_rate, 2)) \

@@ -9,8 +9,9 @@ METER_EVERY = 4800  # samples between meter reports (100 ms at 48 kHz)
 
 class Meters:
     def __init__(self, graph, block: int, sample_rate: int, outbox):
-        """`graph`: the audio graph whose meters are read; `outbox`: where a non-finite source is reported."""
+        """`graph`: the audio graph whose metering is read; `outbox`: where a non-finite source is reported."""
         self.graph, self.block, self.sample_rate, self.outbox = graph, block, sample_rate, outbox
+        self.metering = graph.metering
         self.peak = 0.0
         self.rms = 0.0
         self.true_peak = 0.0  # the highest since the start, as R128 asks
@@ -22,9 +23,9 @@ class Meters:
         """Before the block from `b0` is computed: read what the last one left. True when a report is due (every
         METER_EVERY samples), when the integrated loudness takes a 400 ms power too."""
         self.check_finite(max(0, b0 - self.block))  # the block computed last
-        self.peak, self.rms = self.graph.meters()
-        self.true_peak = max(self.true_peak, self.graph.true_peak())
-        self._powers = self.graph.loudness_powers()  # turned into LUFS only when someone reads them
+        self.peak, self.rms = self.metering.peak_rms()
+        self.true_peak = max(self.true_peak, self.metering.true_peak())
+        self._powers = self.metering.loudness_powers()  # turned into LUFS only when someone reads them
         if (b0 + self.block) // METER_EVERY > b0 // METER_EVERY:
             self.integrator.add(self._powers[0])
             return True

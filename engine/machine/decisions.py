@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
-from engine.fades import FadeCurve
+from engine.fades import Envelope, FadeCurve
 from engine.machine.phrase import PhraseRequest
 from engine.roles import Instrument
 
@@ -67,6 +67,10 @@ class Fade(Decision):
     curve: FadeCurve
     action = "fade"
 
+    def envelope(self) -> Envelope:
+        """The stem's gain from `sample` on, as the runtime counts it and the mix plays it."""
+        return Envelope.fade(self.sample, self.start, self.target, self.samples, self.curve)
+
 
 @dataclass(frozen=True)
 class GenerateLayer(Decision):
@@ -103,6 +107,9 @@ class Automate(Decision):
     target: AutomationTarget
     points: tuple[tuple[int, float], ...]  # (samples from `sample`, gain)
     action = "automate"
+
+    def envelope(self) -> Envelope:
+        return Envelope.of(self.sample, self.points)
 
 
 @dataclass(frozen=True)
