@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 
-from engine.generate.model import LayerModel, Request
+from engine.generate.model import LayerModel
+from engine.machine.phrase import PhraseRequest
 from engine.doors import NULL
 from engine.session import Engine, EngineConfig
 from conftest import percentiles
@@ -26,7 +27,7 @@ PERIOD_MS = 256 / 48000 * 1000
 
 def test_generation_time_of_a_four_bar_layer(benchmark, budget_report):
     model = LayerModel()
-    requests = [Request(role, "C minor", ("Cm", "Ab", "Bb", "G"), 4, d, reg, seed)
+    requests = [PhraseRequest(role, "C minor", ("Cm", "Ab", "Bb", "G"), 4, d, reg, seed)
                 for role, reg in (("bass", (36, 60)), ("arpeggio", (60, 84)), ("counter", (55, 79)))
                 for d in (0.0, 0.5, 1.0) for seed in range(3)]
     affinity = os.sched_getaffinity(0)
@@ -93,7 +94,7 @@ def test_generation_never_delays_an_audio_block(benchmark, budget_report):
         engine.process(50)
         base_cost, base_late = realtime_blocks(engine, 5.0)
         stop = threading.Event()
-        request = Request("arpeggio", "C minor", ("Cm", "Ab", "Bb", "G"), 4, 1.0, (60, 84), 1)
+        request = PhraseRequest("arpeggio", "C minor", ("Cm", "Ab", "Bb", "G"), 4, 1.0, (60, 84), 1)
         made = [0]
 
         def keep_busy():  # the generator never idles: 8 requests (~30 ms of work) queued, topped up every 20 ms,

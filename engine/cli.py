@@ -319,7 +319,8 @@ def cmd_generate(args) -> int:
     from engine.clock import Clock
     from engine.generate.export import write_midi, write_provenance
     from engine.wavfile import write_wav
-    from engine.generate.model import LayerModel, Request
+    from engine.generate.model import LayerModel
+    from engine.machine.phrase import PhraseRequest
     from engine.roles import DEFAULTS, role_named
     from engine.score.packfile import load_pack
 
@@ -341,7 +342,7 @@ def cmd_generate(args) -> int:
     role = role_named(args.role) or args.role
     register = tuple(args.register) if args.register else None  # None: the role's own
     chords = tuple(chords[i % len(chords)] for i in range(args.bars))  # one per bar
-    request = Request(role, key, chords, args.bars, args.density, register, args.seed, args.temperature,
+    request = PhraseRequest(role, key, chords, args.bars, args.density, register, args.seed, args.temperature,
                       steps_per_bar=steps_per_bar)
     layer = LayerModel().generate(request)
     instrument = args.instrument or DEFAULTS[role].instrument

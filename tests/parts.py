@@ -11,7 +11,6 @@ from engine.audio.graph import Graph
 from engine.heartbeat.health import Health
 from engine.heartbeat.intake import Intake
 from engine.heartbeat.outbox import Outbox
-from engine.heartbeat.now_playing import NowPlaying
 from engine.heartbeat.sink import DecisionLog
 from engine.score.loader import load_machine
 from engine.machine.runtime import Runtime
@@ -21,8 +20,8 @@ BLOCK = 256
 
 
 @contextlib.contextmanager
-def audio(machine_path: Path) -> Iterator[tuple[NowPlaying, Graph, object]]:
-    """(playback of the machine, its graph, the pyo server): `server.process()` computes one block."""
+def audio(machine_path: Path) -> Iterator[tuple[Runtime, Graph, object]]:
+    """(the machine's runtime, its graph, the pyo server): `server.process()` computes one block."""
     machine = load_machine(machine_path)
     server = boot_manual(machine.pack.sample_rate, BLOCK)
     try:
@@ -30,7 +29,7 @@ def audio(machine_path: Path) -> Iterator[tuple[NowPlaying, Graph, object]]:
         graph = Graph(machine.pack, BLOCK, generated)
         graph.out()
         server.start()
-        yield NowPlaying(Runtime(machine)), graph, server
+        yield Runtime(machine), graph, server
     finally:
         server.stop()
         server.shutdown()
@@ -38,6 +37,6 @@ def audio(machine_path: Path) -> Iterator[tuple[NowPlaying, Graph, object]]:
 
 def intake(machine_path: Path, *inboxes, horizon: float = 60.0) -> Intake:
     """An intake on a real runtime and param bank, logging to its own log and outbox."""
-    playback = NowPlaying(Runtime(load_machine(machine_path)))
-    return Intake(inboxes, ParamBank(playback.machine.params), playback, DecisionLog(playback.sample_rate),
-                  Outbox(), Health(), playback.sample_rate, horizon)
+    runtime = Runtime(load_machine(machine_path))
+    return Intake(inboxes, ParamBank(runtime.machine.params), runtime, DecisionLog(runtime.sample_rate),
+                  Outbox(), Health(), runtime.sample_rate, horizon)

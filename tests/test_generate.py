@@ -12,7 +12,8 @@ import pytest
 
 from engine.errors import SegueError
 from engine.generate.encoding import REST
-from engine.generate.model import DEFAULT_MODEL, MODEL_DIR, LayerModel, Request
+from engine.generate.model import DEFAULT_MODEL, MODEL_DIR, LayerModel
+from engine.machine.phrase import PhraseRequest
 from engine.generate.quality import REGISTERS, musicality
 from engine.generate.worker import GenerationWorker, Lost
 from engine.score.packfile import load_pack
@@ -33,7 +34,7 @@ def demo_pack():
 
 def request(role="arpeggio", seed=7, **kw):
     kw.setdefault("chords", ("Cm", "Ab", "Eb", "G"))
-    return Request(role, kw.pop("key", "C minor"), register=kw.pop("register", REGISTERS[role]), seed=seed, **kw)
+    return PhraseRequest(role, kw.pop("key", "C minor"), register=kw.pop("register", REGISTERS[role]), seed=seed, **kw)
 
 
 def test_same_seed_same_notes_other_seed_other_notes(model):
@@ -120,11 +121,11 @@ def test_bad_requests_say_why(bad, words):
     kw = dict(role="bass", key="C minor", chords=("Cm",), register=(36, 60))
     kw.update(bad)
     with pytest.raises(SegueError, match=words):
-        Request(**kw)
+        PhraseRequest(**kw)
 
 
 def test_generation_runs_in_its_own_process_with_the_same_notes_and_its_loss_is_reported_not_raised():
-    request = Request("bass", "C minor", ("Cm", "Ab"), 2, seed=3)
+    request = PhraseRequest("bass", "C minor", ("Cm", "Ab"), 2, seed=3)
     worker = GenerationWorker(DEFAULT_MODEL, restart=False)
     try:
         assert worker.pid != os.getpid()

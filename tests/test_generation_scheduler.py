@@ -24,11 +24,11 @@ def machine(tone_pack):
     return write_machine(tone_pack.parent, MACHINE.replace("{generate}\n", ARP), "scheduled.yaml")
 
 
-def play(playback, graph, server, scheduler, log, until: int) -> list:
+def play(runtime, graph, server, scheduler, log, until: int) -> list:
     """Blocks from 0 to `until`, with the state forced to fight in the first; the decisions made."""
-    sink, made = Sink(graph, playback.sample_rate, [log, scheduler]), []
+    sink, made = Sink(graph, runtime.sample_rate, [log, scheduler]), []
     for b0 in range(0, until, BLOCK):
-        decisions = playback.step(b0, BLOCK, VALUES, BlockTelemetry(force="fight" if b0 == 0 else None))
+        decisions = runtime.step(BlockTelemetry(force="fight" if b0 == 0 else None).input(b0, BLOCK, VALUES))
         sink.take(decisions, b0)
         made += decisions
         scheduler.start_due(b0)
@@ -40,10 +40,10 @@ def play(playback, graph, server, scheduler, log, until: int) -> list:
 def test_offline_each_phrase_starts_on_its_bar(machine):
     worker = GenerationWorker(DEFAULT_MODEL, restart=False)
     try:
-        with audio(machine) as (playback, graph, server):
-            log, outbox = DecisionLog(playback.sample_rate), Outbox()
-            scheduler = GenerationScheduler(worker, graph.mix, playback, log, outbox, BLOCK, wait_for_generation=True)
-            made = play(playback, graph, server, scheduler, log, 3 * BAR)
+        with audio(machine) as (runtime, graph, server):
+            log, outbox = DecisionLog(runtime.sample_rate), Outbox()
+            scheduler = GenerationScheduler(worker, graph.mix, runtime, log, outbox, BLOCK, wait_for_generation=True)
+            made = play(runtime, graph, server, scheduler, log, 3 * BAR)
             asked = [d.start for d in made if isinstance(d, GenerateLayer)]
             started = [e["sample"] for e in log if e["action"] == "layer"]
             assert asked and started == [s for s in asked if s < 3 * BAR] and all(s % BAR == 0 for s in started)
@@ -56,10 +56,10 @@ def test_offline_each_phrase_starts_on_its_bar(machine):
 def test_live_a_phrase_not_ready_on_its_bar_comes_in_a_bar_later_and_a_lock_or_a_stop_drops_it(machine):
     worker = GenerationWorker(DEFAULT_MODEL, restart=False)
     worker.close()  # nothing will ever answer: every phrase is late
-    with audio(machine) as (playback, graph, server):
-        log = DecisionLog(playback.sample_rate)
-        scheduler = GenerationScheduler(worker, graph.mix, playback, log, Outbox(), BLOCK)
-        made = play(playback, graph, server, scheduler, log, 2 * BAR + BLOCK)
+    with audio(machine) as (runtime, graph, server):
+        log = DecisionLog(runtime.sample_rate)
+        scheduler = GenerationScheduler(worker, graph.mix, runtime, log, Outbox(), BLOCK)
+        made = play(runtime, graph, server, scheduler, log, 2 * BAR + BLOCK)
         first = next(d for d in made if isinstance(d, GenerateLayer))
         late = next(e for e in log if e["action"] == "late")
         assert late["sample"] == first.start and late["why"].endswith(f"starts at sample {first.start + BAR}")

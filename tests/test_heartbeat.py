@@ -27,24 +27,25 @@ class Heard:
 
 
 def test_the_graph_applies_the_decisions_then_every_listener_hears_each_in_order(tone_pack):
-    with audio(write_machine(tone_pack.parent, name="sink.yaml")) as (playback, graph, server):
-        log, outbox, heard = DecisionLog(playback.sample_rate), Outbox(), Heard()
-        sink = Sink(graph, playback.sample_rate, [log, outbox, heard])
-        decisions = playback.step(0, BLOCK, {"intensity": 0.0, "health": 1.0}, BlockTelemetry())
+    with audio(write_machine(tone_pack.parent, name="sink.yaml")) as (runtime, graph, server):
+        log, outbox, heard = DecisionLog(runtime.sample_rate), Outbox(), Heard()
+        sink = Sink(graph, runtime.sample_rate, [log, outbox, heard])
+        decisions = runtime.step(BlockTelemetry().input(0, BLOCK, {"intensity": 0.0, "health": 1.0}))
         sink.take(decisions, 0)
         for _ in range(4):
             server.process()
         assert [d for d, _ in heard.heard] == decisions and any(isinstance(d, StartSegment) for d in decisions)
-        assert list(log) == [d.log(playback.sample_rate) for d in decisions] == [e for _, e in heard.heard]
+        assert list(log) == [d.log(runtime.sample_rate) for d in decisions] == [e for _, e in heard.heard]
         [(said, entry)] = list(outbox.drain())
         assert said is Said.ANNOUNCEMENT and entry["action"] == "enter" and entry["target"] == "calm"
         assert graph.metering.peak_rms()[0] > 0.01  # the segment the decisions started is playing
 
 
 def test_meters_report_every_100_ms_of_audio_and_read_the_master(tone_pack):
-    with audio(write_machine(tone_pack.parent, name="meters.yaml")) as (playback, graph, server):
-        meters = Meters(graph, BLOCK, playback.sample_rate, Outbox())
-        Sink(graph, playback.sample_rate, []).take(playback.step(0, BLOCK, {"intensity": 0.0, "health": 1.0}, BlockTelemetry()), 0)
+    with audio(write_machine(tone_pack.parent, name="meters.yaml")) as (runtime, graph, server):
+        meters = Meters(graph, BLOCK, runtime.sample_rate, Outbox())
+        first = runtime.step(BlockTelemetry().input(0, BLOCK, {"intensity": 0.0, "health": 1.0}))
+        Sink(graph, runtime.sample_rate, []).take(first, 0)
         reports = []
         for b0 in range(0, BAR, BLOCK):
             server.process()
@@ -56,9 +57,9 @@ def test_meters_report_every_100_ms_of_audio_and_read_the_master(tone_pack):
 
 def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
     path = write_machine(tone_pack.parent, name="loop.yaml")
-    with audio(path) as (playback, graph, server):
+    with audio(path) as (runtime, graph, server):
         queue = EventQueue()
-        heartbeat = Heartbeat(playback.runtime, graph, [queue], BLOCK, Router(playback.machine))
+        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine))
         server.setCallback(heartbeat.tick)
         for _ in range(BAR // 2 // BLOCK):
             server.process()
@@ -79,8 +80,8 @@ def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
 
 
 def test_a_part_that_fails_is_a_fault_told_once_and_the_blocks_go_on(tone_pack):
-    with audio(write_machine(tone_pack.parent, name="fault.yaml")) as (playback, graph, server):
-        heartbeat = Heartbeat(playback.runtime, graph, [EventQueue()], BLOCK, Router(playback.machine))
+    with audio(write_machine(tone_pack.parent, name="fault.yaml")) as (runtime, graph, server):
+        heartbeat = Heartbeat(runtime, graph, [EventQueue()], BLOCK, Router(runtime.machine))
 
         class Broken:
             def decided(self, decision, entry):

@@ -8,7 +8,8 @@ import numpy as np
 import soundfile
 
 from engine.clock import Clock
-from engine.generate.model import LayerModel, Request
+from engine.generate.model import LayerModel
+from engine.machine.phrase import PhraseRequest
 from engine.generate.schedule import NoteSchedule
 from engine.session import Engine
 
@@ -18,7 +19,7 @@ STEPS = 12  # 16ths in a bar of 3/4 or 6/8
 
 def test_a_phrase_in_three_four_repeats_on_every_bar_line():
     clock = Clock(SR, 100, 3)  # a bar of 86,400 samples
-    layer = LayerModel().generate(Request("arpeggio", "A minor", ("Am", "F"), 2, 0.9, (60, 84), seed=5,
+    layer = LayerModel().generate(PhraseRequest("arpeggio", "A minor", ("Am", "F"), 2, 0.9, (60, 84), seed=5,
                                           steps_per_bar=12))
     assert layer.steps == 24 and all(n.step < 24 for n in layer.notes)
     first = min(n.step for n in layer.notes)

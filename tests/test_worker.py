@@ -14,14 +14,15 @@ import time
 import pytest
 
 from engine.errors import SegueError
-from engine.generate.model import DEFAULT_MODEL, LayerModel, NoteLayer, Request
+from engine.generate.model import DEFAULT_MODEL, LayerModel, NoteLayer
+from engine.machine.phrase import PhraseRequest
 from engine.generate.worker import GenerationWorker, Lost
 
 from test_generator_loss import gone
 from waiting import wait_until
 
 DEADLINE = 1.0
-BASS = Request("bass", "C minor", ("Cm", "Ab"), 2, register=(36, 60), seed=11)
+BASS = PhraseRequest("bass", "C minor", ("Cm", "Ab"), 2, register=(36, 60), seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def expected() -> NoteLayer:
     return LayerModel(DEFAULT_MODEL).generate(BASS)
 
 
-def ask(worker: GenerationWorker, tag: str, request: Request = BASS, timeout: float = 30.0):
+def ask(worker: GenerationWorker, tag: str, request: PhraseRequest = BASS, timeout: float = 30.0):
     """Submit one request and await its result (a phrase, the model's refusal, or Lost)."""
     assert worker.submit(tag, request)
     got = []
@@ -44,7 +45,7 @@ def test_a_phrase_comes_back_and_a_request_the_model_refuses_leaves_the_process_
     worker = GenerationWorker(DEFAULT_MODEL, deadline=DEADLINE, restart=False)
     try:
         pid = worker.pid
-        refused = ask(worker, "bad", Request("bass", "H minor", ("Cm",), 1, register=(36, 60)))
+        refused = ask(worker, "bad", PhraseRequest("bass", "H minor", ("Cm",), 1, register=(36, 60)))
         assert refused == "generation failed: 'H' is not a note name"
         assert ask(worker, "good") == expected
         assert worker.pid == pid and worker.losses == 0 and list(worker.notices) == []

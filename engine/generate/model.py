@@ -15,7 +15,7 @@ import numpy as np
 from engine.errors import SegueError
 from engine.generate.encoding import COND, HOLD, REST, STEPS_PER_BAR, VOCAB, Note, condition, pitch, tokens_to_notes
 from engine.harmony import chord, parse_key, scale
-from engine.machine.phrase import PhraseRequest as Request  # the model's input is the core's phrase request
+from engine.machine.phrase import PhraseRequest  # the model's input is the core's phrase request
 from engine.roles import DEFAULTS as ROLE_DEFAULTS
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -61,7 +61,7 @@ class LayerModel:
         return logits[0], h
 
     @staticmethod
-    def _plan(req: Request, tonic: int, minor: bool, shift: int, density: float,
+    def _plan(req: PhraseRequest, tonic: int, minor: bool, shift: int, density: float,
               steps: int) -> tuple[np.ndarray, np.ndarray]:
         """Every step's conditions and logit adjustments, worked out before the model runs."""
         pitches = np.array([pitch(t) + shift for t in range(2, VOCAB)])
@@ -81,7 +81,7 @@ class LayerModel:
                     bias[step, 2:][tones] += req.chord_push
         return conds, bias
 
-    def generate(self, req: Request) -> NoteLayer:
+    def generate(self, req: PhraseRequest) -> NoteLayer:
         tonic, minor = parse_key(req.key)
         # the model thinks in C; move its line to the key, choosing the octave shift that keeps the register
         shift = tonic if tonic <= 6 else tonic - 12

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from engine.generate.encoding import STEPS_PER_BAR
 from engine.harmony import chord, parse_key, scale
-from engine.generate.model import LayerModel, Request
+from engine.generate.model import LayerModel
+from engine.machine.phrase import PhraseRequest
 from engine.roles import DEFAULTS
 
 REGISTERS = {str(role): defaults.register for role, defaults in DEFAULTS.items()}  # each role in its own register
@@ -25,7 +26,8 @@ def musicality(model: LayerModel, key: str, progressions: list[tuple[str, ...]],
     in_key = total = strong = on_chord = 0
     for chords in progressions:
         for seed in range(seeds):
-            layer = model.generate(Request(role, key, chords, len(chords), 0.5, REGISTERS[role], seed, **sampling))
+            request = PhraseRequest(role, key, chords, len(chords), 0.5, REGISTERS[role], seed, **sampling)
+            layer = model.generate(request)
             for n in layer.notes:
                 total += 1
                 in_key += n.pitch % 12 in key_pcs

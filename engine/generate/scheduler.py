@@ -2,26 +2,19 @@
 phrase that is ready when its bar comes starts on that bar, one that is not comes in a bar later (live) or is
 waited for (offline, each with its deadline, so renders are deterministic). Runs in the audio block."""
 from __future__ import annotations
-
-from engine.generate.model import Request
 from engine.generate.schedule import NoteSchedule
 from engine.generate.worker import GenerationWorker, Lost
 from engine.machine.decisions import Decision, GenerateLayer, StopLayer
 
 
-def request_for(d: GenerateLayer) -> Request:
-    """The model's request for the phrase a decision asks for."""
-    return d.request
-
-
 class GenerationScheduler:
-    def __init__(self, worker: GenerationWorker, mix, playback, log, outbox, block: int,
+    def __init__(self, worker: GenerationWorker, mix, runtime, log, outbox, block: int,
                  wait_for_generation: bool = False):
-        """`mix`: the audio graph's mix, which plays a phrase (start_layer); `playback` is the machine playing
+        """`mix`: the audio graph's mix, which plays a phrase (start_layer); `runtime` is the machine playing
         (clock, bar, state, position); `log` takes this part's lines; `outbox.fail` ends an offline run whose
         phrase was lost."""
-        self.worker, self.mix, self.playback, self.log, self.outbox = worker, mix, playback, log, outbox
-        self.block, self.sample_rate = block, playback.sample_rate
+        self.worker, self.mix, self.runtime, self.log, self.outbox = worker, mix, runtime, log, outbox
+        self.block, self.sample_rate = block, runtime.sample_rate
         self.wait_for_generation = wait_for_generation
         self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
         self._ready: dict[tuple, object] = {}
@@ -34,7 +27,7 @@ class GenerationScheduler:
         """A sink listener: a phrase asked for, or a layer stopped (what it still awaited is dropped)."""
         if isinstance(d, GenerateLayer):
             tag = (d.layer, d.variation, d.start)
-            if self.worker.submit(tag, request_for(d)):
+            if self.worker.submit(tag, d.request):
                 self._awaiting.append((d.layer, tag, d.start))
                 self._awaiting.sort(key=lambda a: a[2])
         elif isinstance(d, StopLayer):
@@ -59,20 +52,20 @@ class GenerationScheduler:
             layer, tag, start = self._awaiting.pop(0)
             result = self._ready.pop(tag, None)
             if result is None:  # not written yet: never wait in real time, come in on the next bar instead
-                later = start + self.playback.bar
+                later = start + self.runtime.bar
                 if not any(a[0] == layer and a[2] <= later for a in self._awaiting):
                     self._awaiting.append((layer, tag, later))
                     self._awaiting.sort(key=lambda a: a[2])
                 self._note(start, "late", layer, f"generation not ready; starts at sample {later}")
                 continue
             if isinstance(result, Lost) and self.wait_for_generation:
-                self.outbox.fail(f"generated layer '{layer}' at bar {self.playback.position(start)}: {result.why}")
+                self.outbox.fail(f"generated layer '{layer}' at bar {self.runtime.position(start)}: {result.why}")
             if isinstance(result, (str, Lost)):
                 self._note(start, "generate_failed", layer, result if isinstance(result, str) else result.why)
                 continue
-            self.mix.start_layer(layer, NoteSchedule(result, start, self.playback.clock))
+            self.mix.start_layer(layer, NoteSchedule(result, start, self.runtime.clock))
             self.log.append({"sample": start, "time": round(start / self.sample_rate, 6), "action": "layer",
-                             "position": self.playback.position(start), "state": self.playback.state,
+                             "position": self.runtime.position(start), "state": self.runtime.state,
                              "layer": layer, "notes": [[n.step, n.length, n.pitch] for n in result.notes],
                              "provenance": result.provenance, "why": "generated phrase starts"})
 

@@ -3,7 +3,7 @@ Started by GenerationWorker; not run by hand.
 
     python -m engine.generate.serve MODEL
 First line out: {"ready": true} or {"error": "..."} (a missing or corrupt model). Then, per request line (a
-Request's fields), a layer {"notes": [[step, length, pitch, velocity], ...], "steps": N, "provenance": {...},
+PhraseRequest's fields), a layer {"notes": [[step, length, pitch, velocity], ...], "steps": N, "provenance": {...},
 "steps_per_bar": M}
 or {"failed": "..."}. End of stdin stops it. JSON, not pickle: nothing here may run what it is sent.
 """
@@ -15,11 +15,12 @@ import sys
 
 from engine.errors import SegueError
 from engine.generate.encoding import Note
-from engine.generate.model import LayerModel, NoteLayer, Request
+from engine.generate.model import LayerModel, NoteLayer
+from engine.machine.phrase import PhraseRequest
 
 
-def request_from(fields: dict) -> Request:
-    return Request(**{**fields, "chords": tuple(fields["chords"]), "register": tuple(fields["register"])})
+def request_from(fields: dict) -> PhraseRequest:
+    return PhraseRequest(**{**fields, "chords": tuple(fields["chords"]), "register": tuple(fields["register"])})
 
 
 def layer_to(layer: NoteLayer) -> dict:

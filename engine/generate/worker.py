@@ -18,7 +18,8 @@ from typing import Hashable
 
 from engine.errors import SegueError
 from engine.generate.link import GeneratorLost, GeneratorProcess
-from engine.generate.model import NoteLayer, Request
+from engine.generate.model import NoteLayer
+from engine.machine.phrase import PhraseRequest
 from engine.generate.serve import layer_from
 
 PHRASE_DEADLINE = 30.0  # seconds for one phrase; the model writes one in well under a second
@@ -42,7 +43,7 @@ class GenerationWorker:
         self.model_path, self.deadline, self.restart = model_path, deadline, restart
         self._process: GeneratorProcess | None = GeneratorProcess(model_path)
         self.capacity = capacity
-        self._requests: deque[tuple[Hashable, Request]] = deque()
+        self._requests: deque[tuple[Hashable, PhraseRequest]] = deque()
         self._results: deque[tuple[Hashable, NoteLayer | str | Lost]] = deque()
         self.notices: deque[str] = deque(maxlen=32)  # drained by the engine's outbox, for the main thread to log
         self._backoff = BACKOFF[0]
@@ -63,7 +64,7 @@ class GenerationWorker:
         process = self._process
         return process.pid if process else None
 
-    def submit(self, tag: Hashable, request: Request) -> bool:
+    def submit(self, tag: Hashable, request: PhraseRequest) -> bool:
         """False if `capacity` requests wait already (the scheduler then plays the layer's last phrase on)."""
         if len(self._requests) >= self.capacity:
             return False
@@ -112,7 +113,7 @@ class GenerationWorker:
         self.restarts += 1
         self.notices.append("generation: the generation process is back; generated layers follow again")
 
-    def _generate(self, request: Request) -> NoteLayer | str | Lost:
+    def _generate(self, request: PhraseRequest) -> NoteLayer | str | Lost:
         self._watch()
         if self._process is None:
             return Lost(self._lost_why + ("; it is being restarted" if self.restart else ""))

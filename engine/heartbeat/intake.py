@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from engine.events import Kind, Telemetry
 from engine.heartbeat.health import Health
 from engine.heartbeat.sink import DecisionLog
+from engine.machine.runtime import BlockInput, Runtime
 from engine.params import ParamBank
 from engine.timetags import HORIZON, Hold
 
@@ -33,12 +34,17 @@ class BlockTelemetry:
     at: int | None = None  # the sample the telemetry belongs to, when later than the block's start
     controls: list[Telemetry] = field(default_factory=list)  # OSC clients' subscribe, unsubscribe, status
 
+    def input(self, start: int, length: int, values: Mapping[str, float]) -> BlockInput:
+        """The runtime's one typed input for the block, with the params' values for it."""
+        return BlockInput(start, length, values, frozenset(self.events), self.force, tuple(self.cues),
+                          tuple(self.stingers), self.at, tuple(self.locks))
+
 
 class Intake:
-    def __init__(self, inboxes: Sequence[Inbox], params: ParamBank, playback, log: DecisionLog, outbox,
+    def __init__(self, inboxes: Sequence[Inbox], params: ParamBank, runtime: Runtime, log: DecisionLog, outbox,
                  health: Health, sample_rate: int, timetag_horizon: float = HORIZON):
-        """`playback`: the machine playing (which states it has); `outbox`: where dropped telemetry is said."""
-        self.inboxes, self.params, self.playback, self.log = tuple(inboxes), params, playback, log
+        """`runtime`: the machine playing (which states it has); `outbox`: where dropped telemetry is said."""
+        self.inboxes, self.params, self.runtime, self.log = tuple(inboxes), params, runtime, log
         self.outbox, self.health, self.sample_rate = outbox, health, sample_rate
         self.later = Hold(sample_rate, outbox.notices, timetag_horizon)
         self._wall_offset: float | None = None
@@ -125,7 +131,7 @@ class Intake:
         if item.kind is Kind.PARAM:
             known = item.name in self.params.params
         elif item.kind is Kind.STATE:
-            known = item.name in self.playback.machine.states
+            known = item.name in self.runtime.machine.states
         else:
             return True
         if known:

@@ -5,7 +5,7 @@ exact sample within this block. It never raises (a fault is counted and told thr
 on I/O or another process, except offline, where the generation scheduler waits for a phrase (with a deadline)
 so that renders are deterministic.
 
-    intake (inboxes, hold for later, params)  ->  playback.step (the runtime)  ->  sink (graph, then listeners)
+    intake (inboxes, hold for later, params)  ->  runtime.step  ->  sink (graph, then listeners)
     then: levels, generated phrases due, meters, OSC feedback
 """
 from __future__ import annotations
@@ -21,7 +21,6 @@ from engine.heartbeat.health import Health
 from engine.heartbeat.intake import Inbox, Intake
 from engine.heartbeat.meters import Meters
 from engine.heartbeat.outbox import Outbox
-from engine.heartbeat.now_playing import NowPlaying
 from engine.heartbeat.sink import DecisionLog, Sink
 from engine.machine.decisions import StemLevel
 from engine.machine.model import Machine
@@ -52,17 +51,17 @@ class Heartbeat:
         `worker`: the generation worker (None: generated layers are off); `wait_for_generation`: offline."""
         self.graph, self.block, self.router, self.osc, self.publisher = graph, block, router, osc, publisher
         self.mix = graph.mix  # levels, generated phrases and fades are the mix's
-        self.playback = NowPlaying(runtime)
+        self.runtime = runtime
         self.sample_rate = sr = runtime.sample_rate
         self.sample = 0  # first sample of the block about to be computed
-        self.params = ParamBank(self.playback.machine.params)  # the one bank: a reload retunes it in place
+        self.params = ParamBank(runtime.machine.params)  # the one bank: a reload retunes it in place
         self.outbox = Outbox()
         self.log = DecisionLog(sr, log_limit)
         self.health = Health()
-        self.intake = Intake(inboxes, self.params, self.playback, self.log, self.outbox, self.health, sr,
+        self.intake = Intake(inboxes, self.params, runtime, self.log, self.outbox, self.health, sr,
                              timetag_horizon)
         self.meters = Meters(graph, block, sr, self.outbox)
-        self.scheduler = GenerationScheduler(worker, graph.mix, self.playback, self.log, self.outbox, block,
+        self.scheduler = GenerationScheduler(worker, graph.mix, runtime, self.log, self.outbox, block,
                                              wait_for_generation) if worker else None
         listeners = [self.log, self.outbox] + [p for p in (publisher, self.scheduler) if p is not None]
         self.sink = Sink(graph, sr, listeners)
@@ -91,10 +90,10 @@ class Heartbeat:
                     self.scheduler.locked(name)
         self.params.advance(self.block / self.sample_rate)
         values = self.params.values()
-        decisions = swapped + self.playback.step(b0, self.block, values, ask)
+        decisions = swapped + self.runtime.step(ask.input(b0, self.block, values))
         self._tell_refusals(b0)
         self.sink.take(decisions, b0)
-        levels = self.playback.levels(values)
+        levels = self.runtime.levels(values)
         self.mix.set_levels(levels)
         if self.scheduler:
             self.scheduler.start_due(b0)
@@ -110,7 +109,8 @@ class Heartbeat:
 
     def _tell_refusals(self, b0: int) -> None:
         """A flood of cues or stingers past the time queue's capacity: one line, at most every NOTICE_EVERY s."""
-        refused, capacity = self.playback.refused()
+        timeline = self.runtime.timeline
+        refused, capacity = timeline.refused, timeline.capacity
         told, quiet_until = self._refusals
         if refused > told and b0 >= quiet_until:
             self.outbox.notice(f"{refused - told} cue actions or stingers refused: {capacity} "
@@ -125,7 +125,7 @@ class Heartbeat:
     def _swap_at_bar(self, b0: int) -> list:
         if self._swap is None:
             return []
-        bar = self.playback.next_bar(b0)
+        bar = self.runtime.next_bar(b0)
         if bar >= b0 + self.block:
             return []
         reload, self._swap = self._swap, None
@@ -134,24 +134,24 @@ class Heartbeat:
         self.router = reload.router
         if self.osc is not None:
             self.osc.swap(reload.targets)
-        return self.playback.swap(reload.machine, bar, self.params.values())
+        return self.runtime.swap(reload.machine, bar, self.params.values())
 
     # -- OSC feedback --------------------------------------------------------------------------
     def _feed_back(self, b0: int, report: bool, levels: dict, controls: list) -> None:
         """Fill the block's snapshot (the costly part only for a meter report or a status query) and hand it to
         the publisher, with the block's subscriptions and status queries."""
-        snap, playback, meters = self.snapshot, self.playback, self.meters
+        snap, runtime, meters = self.snapshot, self.runtime, self.meters
         snap.sample, snap.report = b0, report
-        beat_start = playback.next_beat(b0)
-        snap.beat = playback.bar_beat(beat_start) if b0 <= beat_start < b0 + self.block else None
+        beat_start = runtime.next_beat(b0)
+        snap.beat = runtime.bar_beat(beat_start) if b0 <= beat_start < b0 + self.block else None
         if report or controls:
-            snap.state, snap.bar_beat, snap.bpm = playback.state, playback.bar_beat(b0), playback.clock.bpm
+            snap.state, snap.bar_beat, snap.bpm = runtime.state, runtime.bar_beat(b0), runtime.clock.bpm
             snap.peak, snap.rms, snap.true_peak = meters.peak, meters.rms, meters.true_peak
             snap.lufs_m, snap.lufs_s, snap.lufs_i = meters.lufs_m, meters.lufs_s, meters.lufs_i
             snap.params = self.params.values()
             snap.layers = {f"{k.segment}.{k.stem}": self.mix.fade_gain(k.segment, k.stem) * g
                            for k, g in levels.items() if isinstance(k, StemLevel)}
-            pending = playback.pending
+            pending = runtime.pending
             snap.next = (pending.move.target, round((pending.sample - b0) / self.sample_rate, 2)) \
                 if pending else ("", -1.0)
         for item in controls:

@@ -72,6 +72,15 @@ class Playback:
         """The first bar line of the playing segment at or after `sample`."""
         return self.origin + self.clock.next_bar(sample - self.origin)
 
+    def next_beat(self, sample: int) -> int:
+        """The first beat of the playing segment at or after `sample`."""
+        return self.origin + self.clock.next_beat(max(0, sample - self.origin))
+
+    def bar_beat(self, sample: int) -> tuple[int, int]:
+        """(bar, beat), both from 1, of `sample` in the music playing now."""
+        position = self.clock.position(max(0, sample - self.origin))
+        return position.bar + 1, position.beat + 1
+
     def samples(self, duration: Duration) -> int:
         return duration.samples(self.sample_rate, self.clock.samples_per_beat, self.clock.beats_per_bar)
 

@@ -37,6 +37,7 @@ class BlockInput:
     cues: tuple[tuple[str, float], ...] = ()  # (cue name, value), in arrival order
     stingers: tuple[str, ...] = ()  # stingers fired by name
     at: int | None = None  # the sample the block's telemetry belongs to, when later than `start` (a timetag)
+    locks: tuple[tuple[str, bool], ...] = ()  # generated layers (un)locked by name, in arrival order
 
 
 def machine_latches(machine: Machine) -> Latches:
@@ -90,6 +91,15 @@ class Runtime:
     def position(self, sample: int) -> str:
         return self.playback.position(sample)
 
+    def next_bar(self, sample: int) -> int:
+        return self.playback.next_bar(sample)
+
+    def next_beat(self, sample: int) -> int:
+        return self.playback.next_beat(sample)
+
+    def bar_beat(self, sample: int) -> tuple[int, int]:
+        return self.playback.bar_beat(sample)
+
     def levels(self, values: Mapping[str, float]) -> dict[StemLevel | LayerLevel, float]:
         """Param-driven gain of each generated layer and of each stem in the playing segment."""
         out: dict[StemLevel | LayerLevel, float] = dict(self.layers.levels(values))
@@ -103,6 +113,8 @@ class Runtime:
     def step(self, block: BlockInput) -> list[Decision]:
         playback, desk, layers = self.playback, self.desk, self.layers
         out: list[Decision] = []
+        for name, locked in block.locks:
+            layers.set_lock(name, locked)
         layers.values = block.values
         self.latches.update(block.values)
         if not playback.entered:
