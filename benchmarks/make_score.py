@@ -124,6 +124,14 @@ def exit_offsets(segments: int, exits: int) -> list[int]:
     return out[:min(exits, segments - 1)]
 
 
+def from_env(**defaults) -> Score:
+    """The score the benchmarks use: SEGUE_SCORE_MINUTES (5), SEGUE_SCORE_SEGMENTS (12), SEGUE_SCORE_STEMS (6)."""
+    sizes = {"minutes": 5.0, "segments": 12, "stems": 6, **defaults}
+    return make_score(float(os.environ.get("SEGUE_SCORE_MINUTES", sizes["minutes"])),
+                      int(os.environ.get("SEGUE_SCORE_SEGMENTS", sizes["segments"])),
+                      int(os.environ.get("SEGUE_SCORE_STEMS", sizes["stems"])))
+
+
 def default_folder(minutes: float, segments: int, stems: int, seed: int) -> Path:
     return Path(tempfile.gettempdir()) / "segue-scores" / f"score-{segments}x{stems}x{minutes:g}m-s{seed}-v{VERSION}"
 

@@ -54,10 +54,15 @@ def cpu_percent(before: dict[int, int], after: dict[int, int], seconds: float) -
     return used / 1e9 / seconds * 100
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int | str) -> float:
+    return status_mb(pid, "VmRSS")
+
+
+def status_mb(pid: int | str, field: str) -> float:
+    """A memory field of /proc/<pid>/status (VmRSS, VmHWM...) in MB; 0 once the process is gone."""
     try:
         with open(f"/proc/{pid}/status") as f:
-            return next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0) / 1024
+            return next((int(line.split()[1]) for line in f if line.startswith(field + ":")), 0) / 1024
     except OSError:
         return 0.0
 

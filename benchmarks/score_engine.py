@@ -24,18 +24,15 @@ import threading
 import time
 from pathlib import Path
 
+from procstat import status_mb
+
 
 def say(**items) -> None:
     print(json.dumps(items), flush=True)
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    return status_mb(pid, "VmRSS")
-
-
-def status_mb(pid: int | str, field: str) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        return next((int(line.split()[1]) for line in f if line.startswith(field + ":")), 0) / 1024
+def rss_mb() -> float:
+    return status_mb("self", "VmRSS")
 
 
 def offline(machine: str, seconds: float, out: str, seed: int) -> None:

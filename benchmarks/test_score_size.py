@@ -21,14 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-from make_score import make_score
+from make_score import from_env, make_score
 from procstat import Watch
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-MINUTES = float(os.environ.get("SEGUE_SCORE_MINUTES", 5))
-SEGMENTS = int(os.environ.get("SEGUE_SCORE_SEGMENTS", 12))
-STEMS = int(os.environ.get("SEGUE_SCORE_STEMS", 6))
 RENDER_SECONDS = float(os.environ.get("SEGUE_RENDER_SECONDS", 60))
 RSS_MB, FIRST_AUDIO_S, VALIDATE_S = 250.0, 1.0, 2.0
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -73,10 +70,10 @@ def wall(*args: str, runs: int = 3) -> float:
 
 
 def test_one_hour_score(benchmark, budget_report, tmp_path):
-    score = make_score(MINUTES, SEGMENTS, STEMS)
+    score = from_env()
     tiny = make_score(2 / 60, 1, 1)  # one 1-bar stem: the engine's own cost
-    hours = MINUTES * SEGMENTS / 60
-    name = f"{hours:g} h score ({SEGMENTS} x {MINUTES:g} min x {STEMS} stereo stems, FLAC)"
+    name = (f"{score.minutes * score.segments:g}-minute score ({score.segments} x {score.minutes:g} min x "
+            f"{score.stems} stereo stems, FLAC)")
 
     def run():
         base = play(tiny.machine, tmp_path / "tiny.wav", RENDER_SECONDS)

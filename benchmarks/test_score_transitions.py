@@ -29,16 +29,13 @@ from pathlib import Path
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from jackrig import CLIENTS, JackServer, Xruns, callback_seconds, free_udp_port, wait_line
-from make_score import BAR, SR, Score, make_score
+from make_score import BAR, SR, Score, from_env
 from procstat import Watch
 from score_check import aligned_first, check, self_test, starts_in
 from xruns import XRUN_BUDGET, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-MINUTES = float(os.environ.get("SEGUE_SCORE_MINUTES", 5))
-SEGMENTS = int(os.environ.get("SEGUE_SCORE_SEGMENTS", 12))
-STEMS = int(os.environ.get("SEGUE_SCORE_STEMS", 6))
 SECONDS = float(os.environ.get("SEGUE_TRANSITION_SECONDS", 600))
 EVERY_BARS = 2
 
@@ -112,7 +109,7 @@ def play(jack: JackServer, score: Score, seconds: float, out: Path, log: Path) -
 
 
 def test_transitions_on_a_cold_score_under_jack(benchmark, budget_report, tmp_path):
-    score = make_score(MINUTES, SEGMENTS, STEMS)
+    score = from_env()
     self_test(score)
     files = score.files()
     base_seconds = max(30.0, SECONDS / 4)
@@ -127,8 +124,8 @@ def test_transitions_on_a_cold_score_under_jack(benchmark, budget_report, tmp_pa
         base, cached, result = benchmark.pedantic(run, rounds=1, iterations=1)
     size = sum(p.stat().st_size for p in files) / 2 ** 20
     cold = f"{cached:.0f} of {size:.0f} MB cached at start" if cached is not None else f"{size:.0f} MB dropped"
-    name = f"transitions every {EVERY_BARS} bars for {SECONDS / 60:g} min, {SEGMENTS} x {MINUTES:g} min x {STEMS} " \
-           f"stems, cold cache, JACK 256 fr"
+    name = (f"transitions every {EVERY_BARS} bars for {SECONDS / 60:g} min, {score.segments} x {score.minutes:g} "
+            f"min x {score.stems} stems, cold cache, JACK 256 fr")
     if result["stopped"]:
         figure = f"the engine {result['stopped']} (RSS peak {result['rss_peak_mb']:.0f} MB; {cold})"
         budget_report(benchmark, name + ": stems on time", figure, "0 late or gapped", False)
