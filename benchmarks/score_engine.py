@@ -47,7 +47,10 @@ def offline(machine: str, seconds: float, out: str, seed: int) -> None:
     while engine.heartbeat.meters.peak <= 0.0 and blocks < 2000:
         engine.process(1)
         blocks += 1
-    say(first_audio=time.perf_counter() - t0, blocks=blocks, peak=engine.heartbeat.meters.peak)
+    if engine.heartbeat.meters.peak > 0.0:
+        say(first_audio=time.perf_counter() - t0, blocks=blocks, peak=engine.heartbeat.meters.peak)
+    else:
+        say(silent_blocks=blocks, after=time.perf_counter() - t0)
     pack = engine.machine.pack
     bar = pack.beats_per_bar * 60.0 / pack.tempo
     exits = len(engine.machine.events)

@@ -99,7 +99,8 @@ def test_one_hour_score(benchmark, budget_report, tmp_path):
         figure = f"{first:.2f} s (constructed in {big['ready']:.2f} s)"
     else:
         first = float("inf")
-        figure = f"> {big['elapsed']:.1f} s: no audio before the engine {stopped or 'failed'}"
+        figure = (f"no audio in {big['silent_blocks']} blocks ({big['after']:.1f} s)" if "silent_blocks" in big else
+                  f"> {big['elapsed']:.1f} s: no audio before the engine {stopped or 'failed'}")
     figure += f"; 1-stem score: {base['first_audio']:.2f} s"
     budget_report(benchmark, f"{name}: first audio after start", figure, f"<= {FIRST_AUDIO_S:g} s",
                   first <= FIRST_AUDIO_S)
