@@ -124,7 +124,7 @@ def test_transitions_on_a_cold_score_under_jack(benchmark, budget_report, tmp_pa
         base, cached, result = benchmark.pedantic(run, rounds=1, iterations=1)
     size = sum(p.stat().st_size for p in files) / 2 ** 20
     cold = f"{cached:.0f} of {size:.0f} MB cached at start" if cached is not None else f"{size:.0f} MB dropped"
-    name = (f"transitions every {EVERY_BARS} bars for {SECONDS / 60:g} min, {score.segments} x {score.minutes:g} "
+    name = (f"transitions every {EVERY_BARS} bars for {SECONDS:g} s, {score.segments} x {score.minutes:g} "
             f"min x {score.stems} stems, cold cache, JACK 256 fr")
     if result["stopped"]:
         figure = f"the engine {result['stopped']} (RSS peak {result['rss_peak_mb']:.0f} MB; {cold})"
