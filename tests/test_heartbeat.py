@@ -13,7 +13,7 @@ from engine.score.loader import load_machine
 from engine.osc.routes import Router
 
 from conftest import BAR, MACHINE, write_machine
-from parts import BLOCK, audio
+from parts import BLOCK, Plans, audio
 
 
 class Heard:
@@ -59,7 +59,7 @@ def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
     path = write_machine(tone_pack.parent, name="loop.yaml")
     with audio(path) as (runtime, graph, server):
         queue = EventQueue()
-        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine))
+        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine), residency=Plans())
         server.setCallback(heartbeat.tick)
         for _ in range(BAR // 2 // BLOCK):
             server.process()
@@ -81,7 +81,7 @@ def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
 
 def test_a_part_that_fails_is_a_fault_told_once_and_the_blocks_go_on(tone_pack):
     with audio(write_machine(tone_pack.parent, name="fault.yaml")) as (runtime, graph, server):
-        heartbeat = Heartbeat(runtime, graph, [EventQueue()], BLOCK, Router(runtime.machine))
+        heartbeat = Heartbeat(runtime, graph, [EventQueue()], BLOCK, Router(runtime.machine), residency=Plans())
 
         class Broken:
             def decided(self, decision, entry):
