@@ -130,7 +130,7 @@ class Engine:
                                        publisher=Publisher(self.feedback) if self.feedback else None,
                                        worker=self.worker, wait_for_generation=door.waits_for_generation,
                                        log_limit=config.log_limit, timetag_horizon=config.timetag_horizon,
-                                       residency=residency or _residency(self.graph))
+                                       residency=_residency(self.graph) if residency is None else residency)
             if self.osc:
                 self.outbox.also(self.osc.reader.notices)
             if self.worker:

@@ -1,61 +1,15 @@
 """The reach table: what each state can start in one step, and from where, worked out once when the machine loads."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 import pytest
-import soundfile
 
 from engine.machine.reach import LONG_HEAD, SHORT_HEAD, Entry, StartMode, arrival
-from engine.machine.residency import Window
 from engine.score.loader import load_machine
 
-from conftest import write_machine
+from conftest import REACH, REACH_RATE as RATE, REACH_SEGMENTS as SEGMENTS, write_machine
 
-RATE = 8000
-BAR = RATE * 2  # 4/4 at 120 BPM
-SEGMENTS = "abcdef"
+BAR = RATE * 2
 LONG, SHORT = round(LONG_HEAD * RATE), round(SHORT_HEAD * RATE)
-
-REACH = """\
-pack: reach
-events: [go, back, hide, won]
-initial: calm
-states:
-  calm: {segment: a}
-  fight: {segment: b}
-  hurt: {segment: b}            # shares fight's segment
-  win: {segment: c, then: previous}
-  lull: {segment: d, then: calm}
-  far: {segment: e}
-  gone: {segment: f}            # only a forced move reaches it
-transitions:
-  - {from: calm, to: fight, when: event go}
-  - {from: fight, to: hurt, when: event go}                               # same segment: it plays on
-  - {from: fight, to: calm, when: event back, start: resume}
-  - {from: hurt, to: calm, when: event back, start: same_position}
-  - {from: hurt, to: far, when: event hide, bridge: d}
-  - {from: any, to: win, when: event won, bridge: e}
-cues:
-  rest: {go: lull}
-"""
-
-
-def make_reach_pack(folder: Path) -> Path:
-    """Six silent one-bar loops, a to f."""
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = ["name: reach", f"sample_rate: {RATE}", "tempo: 120", "meter: 4/4", "key: A minor", "segments:"]
-    for seg in SEGMENTS:
-        soundfile.write(str(folder / f"{seg}.wav"), np.zeros(BAR, np.float32), RATE, subtype="FLOAT")
-        lines += [f"  {seg}: {{bars: 1, loop: true, stems: {{x: {seg}.wav}}}}"]
-    (folder / "pack.yaml").write_text("\n".join(lines) + "\n")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def reach_folder(tmp_path_factory) -> Path:
-    return make_reach_pack(tmp_path_factory.mktemp("reach") / "reach").parent
 
 
 @pytest.fixture(scope="module")
