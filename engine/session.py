@@ -26,8 +26,7 @@ from engine.audio.graph import Graph
 from engine.doors import OFFLINE, Door, Parking
 from engine.errors import AudioStartError, SegueError
 from engine.events import EventQueue
-from engine.heartbeat import Heartbeat, Outbox, Reload
-from engine.heartbeat.loop import Residency
+from engine.heartbeat import Heartbeat, Outbox, Reload, Residency
 from engine.outputs import Outputs
 from engine.params import ParamBank
 from engine.wavfile import clear_peak_timestamp

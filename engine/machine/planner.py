@@ -11,6 +11,11 @@ A plan names, from its sample on:
 A new plan is made when a state is entered or a segment starts, when a move is scheduled (or cancelled), after a
 reload, and on every bar line while a `same_position` start is reachable (its window moves with the music). At
 most one plan per block, and the check costs a few comparisons when nothing changed.
+
+One step means one rule: a param jump that follows several rules at once (playback.Playback.choose) lands in a
+state further away, whose segment has at least the short head from its beginning, and a long one once the move
+is scheduled; only such a chain ending in a `resume` or `same_position` rule with `sync: immediate` can start
+where nothing is resident.
 """
 from __future__ import annotations
 
@@ -54,13 +59,14 @@ class Planner:
 
         keep(playback.segment, at - playback.origin, reach.long)
         pending = playback.pending
-        if pending is not None:
+        if pending is not None:  # a bridge, and a bridge's end, start the target from its beginning
             move = pending.move
             segment = runtime.machine.states[move.target].segment
-            if pending.bridge_end or move.bridge:
-                for seg in ((move.bridge,) if move.bridge and not pending.bridge_end else ()) + (segment,):
-                    keep(seg, 0, reach.long)
-            elif mode := arrival(move.start, segment == playback.segment):
+            if move.bridge:
+                keep(move.bridge, 0, reach.long)
+            mode = StartMode.START if move.bridge or pending.bridge_end else arrival(move.start,
+                                                                                      segment == playback.segment)
+            if mode is not None:
                 keep(segment, playback.start_offset(mode, move.target, pending.sample), reach.long)
         state = reach.of(playback.state)
         for window in state.heads:
