@@ -58,8 +58,8 @@ def test_meters_report_every_100_ms_of_audio_and_read_the_master(tone_pack):
 def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
     path = write_machine(tone_pack.parent, name="loop.yaml")
     with audio(path) as (runtime, graph, server):
-        queue = EventQueue()
-        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine), residency=Plans())
+        queue, plans = EventQueue(), Plans()
+        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine), residency=plans)
         server.setCallback(heartbeat.tick)
         for _ in range(BAR // 2 // BLOCK):
             server.process()
@@ -73,6 +73,7 @@ def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
         [reloaded] = [e for e in heartbeat.log if e["action"] == Reloaded.action]
         assert reloaded["sample"] == BAR and heartbeat.router is router
         assert heartbeat.params is bank and bank.params["tempo"].value == 0.5  # retuned in place
+        assert [p.sample for p in plans.plans] == [0, BAR - BAR % BLOCK + BLOCK]  # planned again on the swap
         queue.put(Telemetry("event", "go", source="/segue/event/go"))
         while heartbeat.sample <= 2 * BAR:
             server.process()

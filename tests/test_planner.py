@@ -183,4 +183,6 @@ def test_the_engine_plans_every_segment_that_starts_before_it_starts(tmp_path):
     for s in starts:
         plan = in_effect(plans.plans, s["sample"], block)
         assert covers(plan, s["segment"], s["offset"], long, lengths[s["segment"]]), s
-    assert len(plans.plans) < 30  # on changes, not every block
+    samples = [p.sample for p in plans.plans]
+    assert samples == sorted(set(samples)) and all(s % block == 0 for s in samples)  # at most one a block
+    assert len(samples) < 30  # on changes, not every block
