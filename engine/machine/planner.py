@@ -64,8 +64,8 @@ class Planner:
             segment = runtime.machine.states[move.target].segment
             if move.bridge:
                 keep(move.bridge, 0, reach.long)
-            mode = StartMode.START if move.bridge or pending.bridge_end else arrival(move.start,
-                                                                                      segment == playback.segment)
+            same = segment == playback.segment
+            mode = StartMode.START if move.bridge or pending.bridge_end else arrival(move.start, same)
             if mode is not None:
                 keep(segment, playback.start_offset(mode, move.target, pending.sample), reach.long)
         state = reach.of(playback.state)
