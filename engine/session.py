@@ -26,7 +26,7 @@ from engine.audio.graph import Graph
 from engine.doors import OFFLINE, Door, Parking
 from engine.errors import AudioStartError, SegueError
 from engine.events import EventQueue
-from engine.heartbeat import Heartbeat, Outbox, Reload
+from engine.heartbeat import Heartbeat, Outbox, Reload, Residency
 from engine.outputs import Outputs
 from engine.params import ParamBank
 from engine.wavfile import clear_peak_timestamp
@@ -34,6 +34,7 @@ from engine.generate.model import DEFAULT_MODEL
 from engine.generate.worker import PHRASE_DEADLINE, GenerationWorker
 from engine.score.loader import load_machine
 from engine.machine.model import Machine
+from engine.machine.residency import Plan
 from engine.machine.runtime import Runtime
 from engine.osc.routes import Router
 from engine.osc.feedback import Feedback
@@ -78,8 +79,18 @@ class RenderReport:
     non_finite: dict[str, int]  # what sent NaN or Inf into the mix (silenced there) -> first sample
 
 
+class InMemory:
+    """Where plans go until the streaming mix lands (Mix.plan, issue #11): today's graph decodes every stem when
+    it starts, so every plan is met already."""
+
+    def plan(self, plan: Plan) -> None:
+        pass
+
+
 class Engine:
-    def __init__(self, machine_path: Path | str, config: EngineConfig = EngineConfig()):
+    def __init__(self, machine_path: Path | str, config: EngineConfig = EngineConfig(), *,
+                 residency: Residency | None = None):
+        """`residency`: where the heartbeat's residency plans go (default: the mix)."""
         self.machine = load_machine(machine_path)
         self.config = config
         self.door = door = config.door
@@ -117,7 +128,8 @@ class Engine:
             self.heartbeat = Heartbeat(self.runtime, self.graph, inboxes, block, router, osc=self.osc,
                                        publisher=Publisher(self.feedback) if self.feedback else None,
                                        worker=self.worker, wait_for_generation=door.waits_for_generation,
-                                       log_limit=config.log_limit, timetag_horizon=config.timetag_horizon)
+                                       log_limit=config.log_limit, timetag_horizon=config.timetag_horizon,
+                                       residency=_residency(self.graph) if residency is None else residency)
             if self.osc:
                 self.outbox.also(self.osc.reader.notices)
             if self.worker:
@@ -166,6 +178,11 @@ class Engine:
     def sample(self) -> int:
         """The first sample of the block about to be computed."""
         return self.heartbeat.sample
+
+    @property
+    def plan(self) -> Plan | None:
+        """The newest residency plan: what the audio side keeps in memory from its sample on."""
+        return self.heartbeat.plan
 
     def health(self) -> dict:
         return self.heartbeat.health_report()
@@ -377,6 +394,12 @@ def _write(path: Path, write) -> None:
         write()
     except OSError as exc:
         raise SegueError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _residency(graph: Graph) -> Residency:
+    """The mix, once it takes plans (the stream branch's Mix.plan); until then InMemory. Delete with InMemory
+    when that lands: the heartbeat's default is the mix."""
+    return graph.mix if hasattr(graph.mix, "plan") else InMemory()
 
 
 def _start_worker(model_path: Path | str | None, deadline: float, restart: bool) -> GenerationWorker | None:

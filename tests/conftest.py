@@ -113,3 +113,46 @@ def tone_pack(tmp_path_factory) -> Path:
 @pytest.fixture
 def machine_path(tone_pack: Path) -> Path:
     return write_machine(tone_pack.parent)
+
+
+# A machine that reaches every way (rules, an any-rule, then, then: previous, bridges, a go cue, a state only a
+# forced move reaches), on six silent one-bar loops, a to f, at 8 kHz
+REACH_RATE = 8000
+REACH_SEGMENTS = "abcdef"
+REACH = """\
+pack: reach
+events: [go, back, hide, won]
+initial: calm
+states:
+  calm: {segment: a}
+  fight: {segment: b}
+  hurt: {segment: b}            # shares fight's segment
+  win: {segment: c, then: previous}
+  lull: {segment: d, then: calm}
+  far: {segment: e}
+  gone: {segment: f}            # only a forced move reaches it
+transitions:
+  - {from: calm, to: fight, when: event go, sync: beat}
+  - {from: fight, to: hurt, when: event go}                               # same segment: it plays on
+  - {from: fight, to: calm, when: event back, start: resume}
+  - {from: hurt, to: calm, when: event back, sync: immediate, start: same_position}
+  - {from: hurt, to: far, when: event hide, bridge: d}
+  - {from: any, to: win, when: event won, bridge: e}
+cues:
+  rest: {go: lull}
+"""
+
+
+@pytest.fixture(scope="session")
+def reach_folder(tmp_path_factory) -> Path:
+    """The folder of the reach pack, where a machine naming `pack: reach` is written."""
+    folder = tmp_path_factory.mktemp("reach")
+    pack = folder / "reach"
+    pack.mkdir()
+    bar = REACH_RATE * 2  # 4/4 at 120 BPM
+    lines = ["name: reach", f"sample_rate: {REACH_RATE}", "tempo: 120", "meter: 4/4", "key: A minor", "segments:"]
+    for seg in REACH_SEGMENTS:
+        soundfile.write(str(pack / f"{seg}.wav"), np.zeros(bar, np.float32), REACH_RATE, subtype="FLOAT")
+        lines += [f"  {seg}: {{bars: 1, loop: true, stems: {{x: {seg}.wav}}}}"]
+    (pack / "pack.yaml").write_text("\n".join(lines) + "\n")
+    return folder

@@ -19,6 +19,16 @@ from engine.params import ParamBank
 BLOCK = 256
 
 
+class Plans:
+    """A residency that keeps every plan it is given, in order (the mix keeps their windows in memory)."""
+
+    def __init__(self):
+        self.plans: list = []
+
+    def plan(self, plan) -> None:
+        self.plans.append(plan)
+
+
 @contextlib.contextmanager
 def audio(machine_path: Path) -> Iterator[tuple[Runtime, Graph, object]]:
     """(the machine's runtime, its graph, the pyo server): `server.process()` computes one block."""

@@ -13,7 +13,7 @@ from engine.score.loader import load_machine
 from engine.osc.routes import Router
 
 from conftest import BAR, MACHINE, write_machine
-from parts import BLOCK, audio
+from parts import BLOCK, Plans, audio
 
 
 class Heard:
@@ -58,8 +58,8 @@ def test_meters_report_every_100_ms_of_audio_and_read_the_master(tone_pack):
 def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
     path = write_machine(tone_pack.parent, name="loop.yaml")
     with audio(path) as (runtime, graph, server):
-        queue = EventQueue()
-        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine))
+        queue, plans = EventQueue(), Plans()
+        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine), residency=plans)
         server.setCallback(heartbeat.tick)
         for _ in range(BAR // 2 // BLOCK):
             server.process()
@@ -73,15 +73,35 @@ def test_a_reload_takes_over_on_the_bar_with_its_routes_and_params(tone_pack):
         [reloaded] = [e for e in heartbeat.log if e["action"] == Reloaded.action]
         assert reloaded["sample"] == BAR and heartbeat.router is router
         assert heartbeat.params is bank and bank.params["tempo"].value == 0.5  # retuned in place
+        assert [p.sample for p in plans.plans] == [0, BAR - BAR % BLOCK + BLOCK]  # planned again on the swap
         queue.put(Telemetry("event", "go", source="/segue/event/go"))
         while heartbeat.sample <= 2 * BAR:
             server.process()
         assert [e["target"] for e in heartbeat.log if e["action"] == EnterState.action] == ["calm", "fight"]
 
 
+def test_the_residency_gets_the_first_plan_before_any_block_then_one_per_change(tone_pack):
+    with audio(write_machine(tone_pack.parent, name="plans.yaml")) as (runtime, graph, server):
+        queue, plans = EventQueue(), Plans()
+        heartbeat = Heartbeat(runtime, graph, [queue], BLOCK, Router(runtime.machine), residency=plans)
+        assert [p.sample for p in plans.plans] == [0] and heartbeat.plan is plans.plans[0]
+        assert plans.plans[0].segments() == {"calm", "fight", "end"}  # calm, and all it can start
+        server.setCallback(heartbeat.tick)
+        for _ in range(BAR // 2 // BLOCK):
+            server.process()
+        assert len(plans.plans) == 1  # nothing changed
+        queue.put(Telemetry("event", "go", source="/segue/event/go"))
+        server.process()  # scheduled: fight on the bar
+        while heartbeat.sample <= BAR:
+            server.process()
+        scheduled, entered = plans.plans[1:]
+        assert runtime.state == "fight" and scheduled.sample < BAR < entered.sample <= BAR + BLOCK
+        assert entered.windows[0].segment == "fight" and heartbeat.plan is entered
+
+
 def test_a_part_that_fails_is_a_fault_told_once_and_the_blocks_go_on(tone_pack):
     with audio(write_machine(tone_pack.parent, name="fault.yaml")) as (runtime, graph, server):
-        heartbeat = Heartbeat(runtime, graph, [EventQueue()], BLOCK, Router(runtime.machine))
+        heartbeat = Heartbeat(runtime, graph, [EventQueue()], BLOCK, Router(runtime.machine), residency=Plans())
 
         class Broken:
             def decided(self, decision, entry):

@@ -6,14 +6,14 @@ on I/O or another process, except offline, where the generation scheduler waits 
 so that renders are deterministic.
 
     intake (inboxes, hold for later, params)  ->  runtime.step  ->  sink (graph, then listeners)
-    then: levels, generated phrases due, meters, OSC feedback
+    then: a new residency plan if what can start next changed, levels, generated phrases due, meters, OSC feedback
 """
 from __future__ import annotations
 
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from engine.generate.scheduler import GenerationScheduler
 from engine.generate.worker import GenerationWorker
@@ -24,6 +24,8 @@ from engine.heartbeat.outbox import Outbox
 from engine.heartbeat.sink import DecisionLog, Sink
 from engine.machine.decisions import StemLevel
 from engine.machine.model import Machine
+from engine.machine.planner import Planner
+from engine.machine.residency import Plan
 from engine.machine.runtime import Runtime
 from engine.osc.publisher import Publisher, Snapshot
 from engine.osc.routes import Router
@@ -42,15 +44,23 @@ class Reload:
     targets: frozenset  # (kind, name) its routes reach: what the OSC ring lets through from then on
 
 
+class Residency(Protocol):
+    def plan(self, plan: Plan) -> None:
+        """Keep `plan`'s windows resident from its sample on. Must not block: it is called from the audio block."""
+
+
 class Heartbeat:
     def __init__(self, runtime: Runtime, graph, inboxes: Sequence[Inbox], block: int, router: Router, *,
                  osc=None, publisher: Publisher | None = None, worker: GenerationWorker | None = None,
                  wait_for_generation: bool = False, log_limit: int | None = None,
-                 timetag_horizon: float = HORIZON):
+                 timetag_horizon: float = HORIZON, residency: Residency | None = None):
         """`osc`: the OSC relay, whose routes switch when a reload takes over; `publisher`: OSC feedback;
-        `worker`: the generation worker (None: generated layers are off); `wait_for_generation`: offline."""
+        `worker`: the generation worker (None: generated layers are off); `wait_for_generation`: offline;
+        `residency`: what keeps the audio each plan names in memory (default: the mix). It gets the initial
+        state's plan here, before the first block."""
         self.graph, self.block, self.router, self.osc, self.publisher = graph, block, router, osc, publisher
         self.mix = graph.mix  # levels, generated phrases and fades are the mix's
+        self.residency = graph.mix if residency is None else residency
         self.runtime = runtime
         self.sample_rate = sr = runtime.sample_rate
         self.sample = 0  # first sample of the block about to be computed
@@ -68,6 +78,9 @@ class Heartbeat:
         self.snapshot = Snapshot()
         self._swap: Reload | None = None
         self._refusals = (0, 0)  # (refused cue actions and stingers already told, sample of the next notice)
+        self.planner = Planner(runtime, block)
+        self.plan: Plan | None = None  # the newest plan given to the residency
+        self._reside(self.planner.first())
 
     def tick(self) -> None:
         started = time.perf_counter_ns()
@@ -93,6 +106,7 @@ class Heartbeat:
         decisions = swapped + self.runtime.step(ask.input(b0, self.block, values))
         self._tell_refusals(b0)
         self.sink.take(decisions, b0)
+        self._reside(self.planner.after(b0, b0 + self.block))
         levels = self.runtime.levels(values)
         self.mix.set_levels(levels)
         if self.scheduler:
@@ -101,6 +115,12 @@ class Heartbeat:
         report = self.meters.read(b0)
         if self.publisher is not None and (ask.controls or self.publisher.listening):
             self._feed_back(b0, report, levels, ask.controls)
+
+    def _reside(self, plan: Plan | None) -> None:
+        """The one place a plan reaches the audio side."""
+        if plan is not None:
+            self.plan = plan
+            self.residency.plan(plan)
 
     def health_report(self) -> dict:
         """How the blocks went: count, the heartbeat's own cost, and the longest gap between two blocks."""

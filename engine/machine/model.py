@@ -10,22 +10,12 @@ from typing import Mapping
 from engine.errors import Problem
 from engine.fades import FadeCurve
 from engine.machine.conditions import Condition
+from engine.machine.reach import PREVIOUS, ReachTable, StartMode  # noqa: F401 - part of the model's vocabulary
 from engine.machine.table import ANY, TransitionTable  # noqa: F401 - ANY is part of the model's vocabulary
 from engine.params import ParamSpec
 from engine.roles import Instrument, Role
 from engine.stems.pack import Pack
 from engine.units import SILENCE_DB, ZERO, Duration, db_to_gain
-
-PREVIOUS = "previous"  # a `then` that goes back where the state was entered from
-
-
-class StartMode(StrEnum):
-    """Where the destination's segment starts playing."""
-
-    START = "start"
-    SAME_POSITION = "same_position"  # the position the music is at (two states sharing a segment)
-    RESUME = "resume"  # where the destination state was last left
-
 
 @dataclass(frozen=True)
 class Curve:
@@ -220,6 +210,9 @@ class Machine:
     sidechain: Sidechain | None = None
     notes: tuple[Problem, ...] = ()  # what `validate` mentions without failing (a state only OSC can enter)
     table: TransitionTable = field(init=False, repr=False, compare=False)
+    reach: ReachTable = field(init=False, repr=False, compare=False)  # what each state can start in one step
 
     def __post_init__(self):
         object.__setattr__(self, "table", TransitionTable(tuple(self.states), self.transitions))
+        go = tuple(c.target for c in self.cues.values() if c.action == DeskAction.GO)
+        object.__setattr__(self, "reach", ReachTable(self.pack, self.states, self.table, go))

@@ -13,6 +13,7 @@ from engine.machine.conditions import Latches, evaluate
 from engine.machine.decisions import Decision, EnterState, Fade, Scheduled, StartSegment, StemLevel
 from engine.machine.layers import Layers
 from engine.machine.model import PREVIOUS, FadeSpec, Machine, StartMode, State, Sync, SyncKind, Transition
+from engine.machine.reach import arrival
 from engine.units import ZERO, Duration
 
 SILENT = Envelope.constant(0.0)
@@ -199,24 +200,27 @@ class Playback:
         state = self.machine.states[target]
         seg = state.segment
         source = self.state if self.entered else None
-        same = self.entered and seg == self.segment
-        mode = start or (StartMode.SAME_POSITION if same else StartMode.START)
+        mode = arrival(start, self.entered and seg == self.segment)
         out: list[Decision] = [EnterState(at, self.position(at), target, why, source, target, None)]
         if source and source != target:
             self.previous = source
         self.entered = True
-        if not (same and mode != StartMode.START):
-            length = self.seg_len[seg]
-            offset = {StartMode.START: 0,
-                      StartMode.SAME_POSITION: (at - self.origin) % length,
-                      StartMode.RESUME: self.left_at.get(target, 0) % length}[mode]
-            out += self._start_segment(at, seg, offset, target, why)
+        if mode is not None:
+            out += self._start_segment(at, seg, self.start_offset(mode, target, at), target, why)
         self.state = target
         out += self._fade_out_others(at, seg, fade, target, why)
         out += self.fade_segment(at, seg, state_gains(self.machine, state), fade, target, why)
         out += layers.stop(at, target, self.ramp(fade.fade_out), why)
         out += layers.start(at, target)
         return out
+
+    def start_offset(self, mode: StartMode, target: str, at: int) -> int:
+        """Where `target`'s segment starts if it starts at `at` in `mode` (the segment playing now is the one a
+        same_position start maps from)."""
+        length = self.seg_len[self.machine.states[target].segment]
+        if mode == StartMode.SAME_POSITION:
+            return (at - self.origin) % length
+        return self.left_at.get(target, 0) % length if mode == StartMode.RESUME else 0
 
     def levels(self, values: Mapping[str, float]) -> dict[StemLevel, float]:
         """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed: its gain is in
