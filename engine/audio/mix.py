@@ -9,7 +9,8 @@ from typing import Mapping
 from engine.audio.envelope import EnvelopePlayer
 from engine.audio.guard import FiniteGate
 from engine.audio.instruments import NotePlayer
-from engine.audio.stream import WAIT_SECONDS, Reader, SegmentStream, head_plan, stem_file
+from engine.audio import stream as streaming
+from engine.audio.stream import Reader, SegmentStream, head_plan, stem_file
 from engine.audio.voices import OneShot, SegmentPlayer, read_audio
 from engine.fades import MIN_RAMP_SECONDS
 from engine.generate.schedule import NoteSchedule
@@ -68,7 +69,7 @@ class Mix:
         renders stay deterministic."""
         outbox.also(self.notices)
         for player in self.players.values():
-            player.playhead.wait = None if live else WAIT_SECONDS
+            player.playhead.wait = None if live else streaming.WAIT_SECONDS
             player.playhead.fail = outbox.fail
 
     def close(self) -> None:

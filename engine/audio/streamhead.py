@@ -17,7 +17,8 @@ from collections import deque
 from typing import Callable, Mapping
 
 from engine.audio.playhead import Position
-from engine.audio.stream import AHEAD, WAIT_SECONDS, Reader, SegmentStream, Slot
+from engine.audio import stream as streaming
+from engine.audio.stream import AHEAD, Reader, SegmentStream, Slot
 
 DECKS = 4
 
@@ -75,7 +76,7 @@ class StreamHead:
         self.sounding = [False] * len(stream.stems)
         self.origin: int | None = None  # the sample at which offset 0 played (None: never started)
         self.live = False  # started and not released
-        self.wait: float | None = WAIT_SECONDS  # seconds a block waits for a chunk; None: live, never wait
+        self.wait: float | None = streaming.WAIT_SECONDS  # seconds a block waits for a chunk; None: live, never wait
         self.fail: Callable[[str], None] | None = None  # a chunk not read within `wait` fails the render
         self._next: tuple[int, int | None] | None = None  # (sample, chunk) to start next
         self._late: tuple[int, int] | None = None  # live: (sample it began, chunk) not loaded in time
