@@ -21,7 +21,8 @@ from engine.audio.voices import StemVoice
 from engine.errors import SegueError
 from engine.events import Telemetry
 from engine.machine.residency import Plan, Window
-from engine.session import Engine
+from engine.doors import NULL
+from engine.session import Engine, EngineConfig
 from engine.telemetry import Cue, Script
 
 from waiting import wait_until
@@ -96,6 +97,13 @@ def test_start_decodes_only_heads_and_a_render_only_what_plays(tmp_path):
         engine.process(-(-LOOP // engine.block))  # one loop of the long segment
         assert reader.reads <= 2 + 8 + stream.AHEAD
         assert all(s.slots <= stream.SLOTS for s in engine.graph.mix.streams.values())
+
+
+def test_a_live_start_has_every_head_resident_before_its_first_block(tmp_path):
+    with Engine(score(tmp_path), EngineConfig(door=NULL)) as engine:
+        assert all(0 in s.loaded for s in engine.graph.mix.streams.values())
+        engine.process(4)
+        assert not [n for n in engine.outbox.take_notices() if "in time" in n]
 
 
 def test_a_voice_stopped_while_silent_comes_back_on_its_exact_sample(tmp_path, monkeypatch):

@@ -64,13 +64,16 @@ class Mix:
         self.reader.post(plan)
 
     def attach(self, outbox, live: bool) -> None:
-        """Report through the engine's outbox. Live, a chunk not read in time plays silence (told once); otherwise
+        """Report through the engine's outbox; call before the audio starts. Live, it waits for the heads
+        (READY_SECONDS at most), and a chunk not read in time plays silence (told once); otherwise
         (offline, and a graph never attached) the block waits for it, WAIT_SECONDS at most, then the render fails:
         renders stay deterministic."""
         outbox.also(self.notices)
         for player in self.players.values():
             player.playhead.wait = None if live else streaming.WAIT_SECONDS
             player.playhead.fail = outbox.fail
+        if live:  # the heads resident before the first block, so the first segment starts on time
+            self.reader.settle(streaming.READY_SECONDS)
 
     def close(self) -> None:
         """Stop the reader and release every chunk (call before the pyo server shuts down)."""

@@ -38,6 +38,7 @@ SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays 
 HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
 POLL = 0.02  # seconds the reader sleeps when nothing wakes it
 WAIT_SECONDS = 30.0  # offline: longest a render waits for one chunk before it fails
+READY_SECONDS = 0.5  # live: longest the start waits for the heads (then the first chunks may come a little late)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,16 @@ class Reader:
             self.loaded.wait_for(lambda: chunk in stream.loaded or self._stop.is_set(), seconds)
         return stream.loaded.get(chunk)
 
+    def settle(self, seconds: float) -> bool:
+        """Wait (never from the audio block) until every chunk the newest plan names is loaded, `seconds` at most:
+        before a live start, so the first segment's head is there when its first block comes."""
+        def done() -> bool:
+            return not self._plans and self._urgent() is None
+
+        with self.loaded:
+            self._wake.set()
+            return self.loaded.wait_for(lambda: done() or self._stop.is_set(), seconds)
+
     def close(self) -> None:
         self._stop.set()
         self._wake.set()
@@ -168,6 +179,8 @@ class Reader:
             self._evict(stream)
         job = self._urgent()
         if job is None:
+            with self.loaded:  # nothing left to load: whoever settles may go on
+                self.loaded.notify_all()
             return False
         stream, chunk = job
         slot = self._slot(stream)

@@ -30,6 +30,7 @@ class Deck:
         self._silent = [silent[s.channels] for s in stream.stems]
         self.reads = [p.TableIndex(table, self.position.index) for table in self._silent]
         self.chunk: int | None = None  # the chunk on it; None: at rest on silence, stopped
+        self.slot: Slot | None = None  # whose tables it reads
         self.until = 0  # the sample from which it rests
 
     def load(self, slot: Slot, chunk: int, sounding: list[bool]) -> None:
@@ -41,7 +42,7 @@ class Deck:
         for read, on in zip(self.reads, sounding):
             if on:
                 read.play()
-        self.chunk = chunk
+        self.chunk, self.slot = chunk, slot
 
     def unload(self) -> None:
         """Back to silence, out of the computation; the slot's tables are no longer held."""
@@ -49,7 +50,7 @@ class Deck:
             read.table = table
             read.stop()
         self.position.stop()
-        self.chunk = None
+        self.chunk = self.slot = None
 
 
 class StreamHead:
@@ -191,7 +192,7 @@ class StreamHead:
 
     def _play(self, slot: Slot, chunk: int, began: int, k: int, local: int, block_start: int) -> None:
         deck = self.decks[0] if self.single else self._free_deck(block_start)
-        if deck.chunk is None or deck.reads[0].table is not slot.tables[0]:
+        if deck.chunk is None or deck.slot is not slot:
             deck.load(slot, chunk, self.sounding)
         deck.chunk = chunk
         deck.position.start(k, local)
