@@ -35,6 +35,7 @@ from engine.machine.residency import Plan, Window
 CHUNK = 2 ** 16  # frames per streamed chunk (1.37 s at 48 kHz); at most playhead.CHUNK, exact in float32
 AHEAD = 2  # chunks loaded ahead of the one playing
 SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays and AHEAD): the memory bound
+SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silent one keeps none)
 HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
 POLL = 0.02  # seconds the reader sleeps when nothing wakes it
 WAIT_SECONDS = 30.0  # offline: longest a render waits for one chunk before it fails
@@ -231,6 +232,10 @@ class Reader:
                 continue
             slot.chunk = None
             stream.spare.append(slot)
+        keep = SPARES if stream.playing else 0  # a slot to refill at once while it plays; none kept otherwise
+        if len(stream.spare) > keep:
+            stream.slots -= len(stream.spare) - keep
+            del stream.spare[keep:]  # the tables are freed with the last reference
         if not stream.loaded and not stream.playing and not stream.windows and (stream.spare or stream.files):
             self._free(stream)
 
