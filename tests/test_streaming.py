@@ -96,13 +96,15 @@ def test_start_decodes_only_heads_and_a_render_only_what_plays(tmp_path):
         assert reader.reads == 2  # one chunk of each segment's head; nothing else before the first block
         engine.process(-(-LOOP // engine.block))  # one loop of the long segment
         assert reader.reads <= 2 + 8 + stream.AHEAD
-        assert all(s.slots <= stream.SLOTS for s in engine.graph.mix.streams.values())
+        engine.process(-(-5 * LOOP // engine.block))
+        long = engine.graph.mix.streams["long"]  # its head, what plays and what comes next, a spare or two
+        assert long.slots <= 1 + 2 + stream.AHEAD + stream.SPARES, (long.slots, sorted(long.loaded), long.playing)
 
 
 def test_a_live_start_has_every_head_resident_before_its_first_block(tmp_path):
     with Engine(score(tmp_path), EngineConfig(door=NULL)) as engine:
         assert all(0 in s.loaded for s in engine.graph.mix.streams.values())
-        engine.process(4)
+        engine.process()  # the first block starts the first segment from its head, on time
         assert not [n for n in engine.outbox.take_notices() if "in time" in n]
 
 

@@ -124,6 +124,8 @@ class Reader:
         self.notices = notices
         self.loaded = threading.Condition()
         self._plans: deque[Plan] = deque(maxlen=1)  # only the newest plan matters
+        self._posted: Plan | None = None
+        self._windows: list[tuple[SegmentStream, int]] = []  # the plan's chunks, in its order
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._buffers: dict[int, np.ndarray] = {}  # channels -> CHUNK x channels, reused
@@ -138,8 +140,10 @@ class Reader:
 
     # -- from the audio block: never waits --------------------------------------------------------
     def post(self, plan: Plan) -> None:
-        self._plans.append(plan)
-        self._wake.set()
+        if plan is not self._posted:  # the same plan handed over block after block costs nothing
+            self._posted = plan
+            self._plans.append(plan)
+            self._wake.set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -197,29 +201,34 @@ class Reader:
 
     def _apply(self, plan: Plan) -> None:
         wanted: dict[str, list[int]] = {}
+        order: list[tuple[SegmentStream, int]] = []  # loaded in the plan's order: it names the likeliest first
+        room = SLOTS - AHEAD - 2  # what plays keeps its own slots
         for w in plan.windows:
             stream = self.streams.get(w.segment)
-            if stream is not None:
-                chunks = wanted.setdefault(w.segment, [])
-                chunks += [c for c in stream.window_chunks(w.offset, w.frames) if c not in chunks]
+            if stream is None:
+                continue
+            chunks = wanted.setdefault(w.segment, [])
+            for c in stream.window_chunks(w.offset, w.frames):
+                if c in chunks:
+                    continue
+                if len(chunks) >= room:
+                    self._tell(w.segment, "plan", f"segment '{w.segment}': the plan's windows need more than "
+                                                  f"{room} chunks; the first {room} are kept resident")
+                    break
+                chunks.append(c)
+                order.append((stream, c))
         for name, stream in self.streams.items():
-            chunks = wanted.get(name, [])
-            room = SLOTS - AHEAD - 2  # what plays keeps its own slots
-            if len(chunks) > room:
-                self._tell(name, "plan", f"segment '{name}': the plan's windows need {len(chunks)} chunks; "
-                                         f"{room} kept resident")
-                chunks = chunks[:room]
-            stream.windows = tuple(chunks)
+            stream.windows = tuple(wanted.get(name, ()))
+        self._windows = order
 
     def _urgent(self) -> tuple[SegmentStream, int] | None:
         for stream in self.streams.values():  # what plays first
             for chunk in stream.playing:
                 if chunk not in stream.loaded:
                     return stream, chunk
-        for stream in self.streams.values():
-            for chunk in stream.windows:
-                if chunk not in stream.loaded:
-                    return stream, chunk
+        for stream, chunk in self._windows:
+            if chunk not in stream.loaded:
+                return stream, chunk
         return None
 
     def _evict(self, stream: SegmentStream) -> None:
