@@ -17,9 +17,11 @@ import pytest
 import soundfile
 
 import engine.audio.stream as stream
+from engine.audio.backend import pyo
 from engine.audio.voices import StemVoice
 from engine.errors import SegueError
 from engine.events import Telemetry
+from engine.fades import Envelope, FadeCurve
 from engine.machine.residency import Plan, Window
 from engine.doors import NULL
 from engine.session import Engine, EngineConfig
@@ -236,3 +238,40 @@ def test_live_a_late_chunk_is_silence_told_once_and_the_block_never_waits(tmp_pa
         assert time.perf_counter() - started < 0.5  # 0.05 s a chunk, 6 chunks, two stems: it did not wait
         late = [n for n in engine.outbox.take_notices() if "not read from disk in time" in n]
     assert len(late) == 1 and late[0].startswith("segment 'long': the chunk from"), late
+
+
+def test_a_window_names_the_chunks_that_hold_it_round_a_loop_or_up_to_the_end():
+    loop = stream.SegmentStream("s", [], 3600, loop=True)  # 8 chunks of 500, the last of 100
+    assert loop.window_chunks(0, 400) == [0]
+    assert loop.window_chunks(3400, 400) == [6, 7, 0]  # round the loop
+    assert loop.window_chunks(3600 + 499, 2) == [0, 1]  # an offset past the length wraps
+    assert loop.window_chunks(0, 10 ** 6) == list(range(8))  # never more than the segment
+    once = stream.SegmentStream("s", [], 3600, loop=False)
+    assert once.window_chunks(3400, 400) == [6, 7] and once.window_chunks(3600, 10) == []
+
+
+def test_a_plan_makes_its_windows_resident_so_a_start_there_lands_at_once_live(tmp_path):
+    """A plan naming the long segment from 1.6 chunks in: those chunks are loaded, the others are not, and a
+    start there (live: the block never waits) plays the file from its first sample."""
+    machine = score(tmp_path, initial="b")
+    with Engine(machine) as engine:
+        mix, long = engine.graph.mix, engine.graph.mix.streams["long"]
+        mix.plan(Plan(0, (Window("other", 0, 400), Window("long", 800, 600))))
+        wait_until(lambda: sorted(long.loaded) == [1, 2], 5, lambda: f"chunks 1 and 2 only ({sorted(long.loaded)})")
+        for player in mix.players.values():
+            player.playhead.wait = None  # live from here: never wait
+        engine.process(2)
+        at = engine.sample + 100  # 100 samples into the next block
+        mix.start("long", at, 100, 800)  # as the graph applies a StartSegment from 800 frames in
+        for stem in ("wide", "mono"):
+            mix.fade("long", stem, 100, Envelope.fade(at, 1.0, 1.0, 40, FadeCurve.LINEAR), engine.sample)
+        table = pyo().NewTable(length=1200 / RATE, chnls=2)
+        recorder = pyo().TableRec(mix.players["long"].stems["wide"].out, table).play()  # from that block on
+        engine.process(-(-1200 // engine.block))
+        wide = np.stack([np.asarray(table.getBuffer(c)) for c in range(2)], axis=1).copy()
+        recorder.stop()
+        del recorder, table  # pyo objects go before their server does
+        late = [n for n in engine.outbox.take_notices() if "'long'" in n]  # (other, unpaced here, may be late)
+    assert not late
+    np.testing.assert_array_equal(wide[:100], 0.0)
+    np.testing.assert_array_equal(wide[100:1100], WIDE[800:1800])  # across two chunk boundaries

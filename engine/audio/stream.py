@@ -95,17 +95,19 @@ class SegmentStream:
 
     def window_chunks(self, offset: int, frames: int) -> list[int]:
         """The chunks holding `frames` frames from `offset` (round the loop, or up to the end)."""
-        if self.length <= 0 or frames <= 0:
+        if self.length <= 0:
             return []
-        offset = offset % self.length if self.loop else offset
-        if offset >= self.length:
-            return []
-        first = offset // self.size
-        last_frame = offset + frames - 1
-        count = last_frame // self.size - first + 1
-        if not self.loop:
-            count = min(count, self.chunks - first)
-        return [(first + i) % self.chunks for i in range(min(count, self.chunks))]
+        pos = offset % self.length if self.loop else offset
+        chunks: list[int] = []
+        while frames > 0 and pos < self.length and len(chunks) < self.chunks:
+            chunk = pos // self.size
+            chunks.append(chunk)
+            taken = self.chunk_frames(chunk) - (pos - chunk * self.size)
+            frames -= taken
+            pos += taken
+            if pos >= self.length and self.loop:
+                pos = 0
+        return chunks
 
 
 def head_plan(streams: Mapping[str, SegmentStream], sample_rate: int) -> Plan:
