@@ -13,7 +13,7 @@ segment is evicted.
 
 The audio side never waits, locks or decodes (offline excepted: there it waits for a chunk, with a deadline, so a
 render is deterministic). The reader decodes with libsndfile through soundfile (cffi releases the GIL during
-sf_readf) into a preallocated buffer, then copies it into the slot's tables (a memcpy per channel, no numpy view
+sf_readf) into a preallocated buffer, then copies it into the slot's tables (one copy per channel, no numpy view
 of a table kept). Hand-over without locks: a slot is only written while it is in no `loaded` entry, and the audio
 side names a chunk in `playing` before it looks it up, so the reader, which unpublishes a chunk and then checks
 that nobody names it, can never write a slot that plays.
@@ -48,16 +48,17 @@ class StemFile:
     path: Path
     channels: int
     frames: int  # in the file (a loop plays at most its length of them; a shorter file pads with silence)
+    error: str | None = None  # why its header could not be read
 
 
 def stem_file(name: str, path: Path) -> StemFile:
     """A stem's header only: no audio is decoded at start. An unreadable file is one silent channel, reported
-    when its first chunk is read."""
+    when its first chunk is due."""
     try:
         info = soundfile.info(str(path))
         return StemFile(name, Path(path), info.channels, info.frames)
-    except Exception:  # soundfile raises several types for a missing or corrupt file
-        return StemFile(name, Path(path), 1, 0)
+    except Exception as exc:  # soundfile raises several types for a missing or corrupt file
+        return StemFile(name, Path(path), 1, 0, str(exc) or type(exc).__name__)
 
 
 class Slot:
@@ -173,8 +174,9 @@ class Reader:
         self._wake.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(5.0)
-        for stream in self.streams.values():
-            self._free(stream)
+        if not self._thread.is_alive():  # never close a file the thread may still be reading
+            for stream in self.streams.values():
+                self._free(stream)
 
     # -- the thread -----------------------------------------------------------------------------
     def step(self) -> bool:
@@ -285,6 +287,8 @@ class Reader:
         self.reads += 1
 
     def _decode(self, stream: SegmentStream, stem: StemFile, start: int, frames: int) -> tuple[int, np.ndarray]:
+        if stem.error:
+            raise ValueError(stem.error)
         f = stream.files.get(stem.name)
         if f is None:
             f = stream.files[stem.name] = soundfile.SoundFile(str(stem.path))
