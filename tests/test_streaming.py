@@ -119,18 +119,19 @@ def test_a_voice_stopped_while_silent_comes_back_on_its_exact_sample(tmp_path, m
     slept = []
     sleep = StemVoice.sleep
 
-    def counted(voice):
+    def counted(voice, block_start):
         slept.append(voice)
-        sleep(voice)
+        sleep(voice, block_start)
 
     monkeypatch.setattr(StemVoice, "sleep", counted)
     x = render(machine, tmp_path / "sleeping.wav", 10 * LOOP / RATE, cues)
     assert len(slept) > len(set(slept))  # besides the first sleep of every voice at start: mono slept in `half`
 
-    def awake(voice):
+    def awake(voice, block_start):
         voice.sounding = False  # the bookkeeping only: every pyo object keeps running
 
     monkeypatch.setattr(StemVoice, "sleep", awake)
+    monkeypatch.setattr(StemVoice, "rest_level", lambda voice, block_start: None)
     y = render(machine, tmp_path / "awake.wav", 10 * LOOP / RATE, cues)
     assert hashlib.sha256(x.tobytes()).digest() == hashlib.sha256(y.tobytes()).digest()
     back = 4 * LOOP + 1001 + BAR  # once mono has faded in again

@@ -39,7 +39,8 @@ class Mix:
         self.reader = Reader(p, self.streams, self.notices)
         self.players = {name: SegmentPlayer(p, stream, self.reader, self._silent, sr, block, self.notices)
                         for name, stream in self.streams.items()}
-        self._awake: dict[str, SegmentPlayer] = {}  # players with a stem sounding or a head running
+        self._awake: dict[str, SegmentPlayer] = {}  # players with a stem, a level or a head running
+        self._block_start = 0
         self.note_players = {key: NotePlayer(g.instrument, sr, block, g.pan) for key, g in generated.items()}
         self.schedules: dict[str, NoteSchedule] = {}
         self.oneshots = {name: OneShot(p, read_audio(path), sr, block) for name, path in pack.oneshots.items()}
@@ -81,10 +82,11 @@ class Mix:
 
     def advance(self, block_start: int) -> None:
         """Once per block, before its decisions: silent voices sleep, streamed chunks start on their samples."""
+        self._block_start = block_start
         for name, player in list(self._awake.items()):
             player.settle(block_start)
             player.playhead.advance(block_start)
-            if not player.playhead.busy and not any(v.sounding for v in player.stems.values()):
+            if player.idle():
                 del self._awake[name]
 
     def start(self, segment: str, sample: int, k: int, offset: int) -> None:
@@ -104,7 +106,9 @@ class Mix:
                 if isinstance(key, LayerLevel):
                     self.note_players[key.layer].level.value = value
                 else:
-                    self.players[key.segment].stems[key.stem].level.value = value
+                    player = self.players[key.segment]
+                    player.stems[key.stem].set_level(value, self._block_start)
+                    self._awake[key.segment] = player  # so that its level sleeps again once reached
 
     def fade_gain(self, segment: str, stem: str) -> float:
         """Where a stem's fade envelope is now (0..1)."""

@@ -4,6 +4,7 @@ which are short and held whole in memory."""
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,8 @@ class Reads:
 class StemVoice:
     """One stem: its fade (silent until the first plays) times its level (the runtime's, smoothed over a block).
     Silent and not fading, it is out of the block's computation (stopped); `wake` puts it back before the block
-    in which a fade makes it audible, and the fade's trigger lands on its sample inside that block."""
+    in which a fade makes it audible, and the fade's trigger lands on its sample inside that block. Its level
+    sleeps too once a ramp in progress has arrived (a level stopped mid-ramp would finish the ramp late)."""
 
     def __init__(self, p, audio, sample_rate: int, block: int):
         self.reader = Reads(audio)
@@ -57,22 +59,40 @@ class StemVoice:
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
         self._gain = self.fade.out * self.level
         self.out = p.Mix(self.reader.out, voices=2, mul=self._gain)  # mono stems play on both sides
-        # the level keeps running: a level set while stopped would otherwise ramp late once woken
         self._parts = self.fade.parts + [self._gain, self.out]
-        self.sounding = True
+        self._ramp = math.ceil(ramp * sample_rate) + block  # samples until a level set between blocks is reached
+        self.sounding = self.level_on = True
+        self.level_until = 0  # the sample from which the level holds its value
         self.rests_from = 0  # the sample from which the fade holds its last gain
         self.target = 0.0  # that gain
-        self.sleep()
+        self.sleep(0)
 
     def wake(self) -> None:
         for part in self._parts:
             part.play()
+        if not self.level_on:
+            self.level.play()
+            self.level_on = True
         self.sounding = True
 
-    def sleep(self) -> None:
+    def sleep(self, block_start: int) -> None:
         for part in self._parts:
             part.stop()
         self.sounding = False
+        self.rest_level(block_start)
+
+    def rest_level(self, block_start: int) -> None:
+        """Asleep, the level stops as well once it holds its value."""
+        if self.level_on and not self.sounding and self.level_until <= block_start:
+            self.level.stop()
+            self.level_on = False
+
+    def set_level(self, value: float, block_start: int) -> None:
+        if not self.level_on:
+            self.level.play()
+            self.level_on = True
+        self.level.value = value
+        self.level_until = block_start + self._ramp
 
     def fade_to(self, k: int, envelope) -> None:
         self.fade.play(k, envelope)
@@ -113,9 +133,15 @@ class SegmentPlayer:
         awake = False
         for i, voice in enumerate(self.stems.values()):
             if voice.sounding and voice.target == 0.0 and voice.rests_from <= block_start:
-                voice.sleep()
+                voice.sleep(block_start)
                 self.playhead.stem_off(i)
+            elif voice.level_on and not voice.sounding:
+                voice.rest_level(block_start)
             awake = awake or voice.sounding
         if not awake and self.playhead.live:
             self.playhead.release(block_start)
         return awake
+
+    def idle(self) -> bool:
+        """Nothing of it runs: every stem and level asleep, the head at rest."""
+        return not self.playhead.busy and not any(v.sounding or v.level_on for v in self.stems.values())
