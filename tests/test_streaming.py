@@ -276,3 +276,26 @@ def test_a_plan_makes_its_windows_resident_so_a_start_there_lands_at_once_live(t
     assert not late
     np.testing.assert_array_equal(wide[:100], 0.0)
     np.testing.assert_array_equal(wide[100:1100], WIDE[800:1800])  # across two chunk boundaries
+
+
+def test_a_file_cut_short_while_it_plays_is_told_once_and_the_rest_plays(tmp_path):
+    """The mono stem's file loses its second half while the segment plays (its file open in the reader): the
+    chunks past the cut are told once as unreadable, that stem goes silent, the wide stem plays on exactly."""
+    machine = score(tmp_path)
+    mono = tmp_path / "p" / "long" / "mono.wav"
+    with Engine(machine) as engine:
+        long = engine.graph.mix.streams["long"]
+        engine.process(2)
+        wait_until(lambda: "mono" in long.files, 5, "the mono stem's file open")
+        with open(mono, "r+b") as f:  # a WAV of float32 mono: the header, then 4 bytes a frame
+            f.truncate(mono.stat().st_size - 4 * (LOOP // 2))
+        out = tmp_path / "cut.wav"
+        first = engine.sample
+        with engine.recording(out):
+            engine.process(-(-3 * LOOP // engine.block))
+        notices = engine.outbox.take_notices()
+    x = soundfile.read(str(out), dtype="float32", always_2d=True)[0]
+    cut = [n for n in notices if "mono.wav" in n]
+    assert len(cut) == 1 and "segment 'long', stem 'mono'" in cut[0] and "truncated?" in cut[0], notices
+    late = np.arange(LOOP - first, 3 * LOOP - first)  # from the second loop on, mono is silent throughout
+    np.testing.assert_allclose(x[late], WIDE[(late + first) % LOOP], atol=1e-7, rtol=0)

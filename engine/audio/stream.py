@@ -310,10 +310,19 @@ class Reader:
         return want, data
 
     def _fail(self, stream: SegmentStream, stem: StemFile, why: str) -> None:
+        """The stem goes silent: its chunks already in memory too (zeroed in place, under the GIL, so never
+        half-way through a block), the chunks read from now on hold silence for it."""
         stream.failed[stem.name] = why
         f = stream.files.pop(stem.name, None)
         if f is not None:
             f.close()
+        index = stream.stems.index(stem)
+        for slot in list(stream.loaded.values()):
+            table = slot.tables[index]
+            for c in range(stem.channels):
+                buf = np.asarray(table.getBuffer(c))
+                buf[:] = 0.0
+                del buf
         self._tell(stream.name, stem.name, f"segment '{stream.name}', stem '{stem.name}': cannot read {stem.path} "
                                            f"({why}); that stem is silent, the rest plays")
 
