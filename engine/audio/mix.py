@@ -33,7 +33,7 @@ class Mix:
         for name, seg in pack.segments.items():
             stems = [stem_file(stem, path) for stem, path in seg.stems.items()]
             length = pack.segment_samples(name) if seg.loop else max(s.frames for s in stems)
-            self.streams[name] = SegmentStream(name, stems, max(length, 1), seg.loop)
+            self.streams[name] = SegmentStream(name, stems, max(length, 1), seg.loop, least=block)
         self._silent = {ch: p.DataTable(size=1, chnls=ch)  # what a deck at rest reads
                         for ch in sorted({s.channels for st in self.streams.values() for s in st.stems})}
         self.reader = Reader(p, self.streams, self.notices)

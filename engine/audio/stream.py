@@ -73,9 +73,12 @@ class SegmentStream:
     """What the audio side and the reader share about one segment. Each field has one writer: `playing` the audio
     block, `windows`, `loaded` and `failed` the reader."""
 
-    def __init__(self, name: str, stems: list[StemFile], length: int, loop: bool):
+    def __init__(self, name: str, stems: list[StemFile], length: int, loop: bool, least: int = 1):
+        """`least`: the fewest frames a chunk may have (the audio block: decks are sized for chunks of a block
+        or more)."""
         self.name, self.stems, self.length, self.loop = name, stems, length, loop
-        self.size = min(CHUNK, max(length, 1))  # frames per table: a segment that fits one chunk is one table
+        # frames per table: a segment that fits one chunk is one table
+        self.size = min(max(CHUNK, least), max(length, 1))
         self.chunks = -(-max(length, 1) // self.size)
         self.playing: tuple[int, ...] = ()  # audio side: chunks on its decks and the next AHEAD, most urgent first
         self.windows: tuple[int, ...] = ()  # reader: chunks the plan wants resident

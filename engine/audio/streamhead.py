@@ -80,7 +80,7 @@ class StreamHead:
         self.wait: float | None = streaming.WAIT_SECONDS  # seconds a block waits for a chunk; None: live, never wait
         self.fail: Callable[[str], None] | None = None  # a chunk not read within `wait` fails the render
         self._next: tuple[int, int | None] | None = None  # (sample, chunk) to start next
-        self._late: tuple[int, int] | None = None  # live: (sample it began, chunk) not loaded in time
+        self._late: tuple[int, int] | None = None  # (sample it began, chunk) not loaded in time, or no deck free
         self._told = False
         for deck in self.decks:
             deck.unload()
@@ -191,7 +191,10 @@ class StreamHead:
         self._play(slot, chunk, began, k, local, block_start)
 
     def _play(self, slot: Slot, chunk: int, began: int, k: int, local: int, block_start: int) -> None:
-        deck = self.decks[0] if self.single else self._free_deck(block_start)
+        deck = self.decks[0] if self.single else self._free_deck()
+        if deck is None:  # every deck busy (chunks shorter than two blocks): it joins when one comes to rest
+            self._late = (began, chunk)
+            return
         if deck.chunk is None or deck.slot is not slot:
             deck.load(slot, chunk, self.sounding)
         deck.chunk = chunk
@@ -199,7 +202,7 @@ class StreamHead:
         deck.until = began + self.stream.size
 
     def _join(self, block_start: int) -> None:
-        """Live: a chunk that was late plays from where it is now, if it has arrived and is still due."""
+        """A chunk that was late (live) or found no deck plays from where it is now, if it is there and still due."""
         began, chunk = self._late
         if block_start >= began + self.stream.chunk_frames(chunk) and not self.single:
             self._late = None
@@ -212,13 +215,13 @@ class StreamHead:
                 local %= self.stream.length
             self._play(slot, chunk, began, 0, local, block_start)
 
-    def _free_deck(self, block_start: int) -> Deck:
-        free = [d for d in self.decks if d.chunk is None]
-        if free:
-            return free[0]
-        deck = min(self.decks, key=lambda d: d.until)  # not reached with DECKS decks and chunks of 2+ blocks
-        deck.unload()
-        return deck
+    def _free_deck(self) -> Deck | None:
+        """A deck at rest since before this block (a deck taken mid-chunk would read its new table from the old
+        place until its start); with DECKS decks and chunks of two blocks or more there always is one."""
+        for deck in self.decks:
+            if deck.chunk is None:
+                return deck
+        return None
 
     def _current(self) -> int | None:
         if self._late is not None:
