@@ -134,6 +134,7 @@ class Engine:
                 self.outbox.also(self.osc.reader.notices)
             if self.worker:
                 self.outbox.also(self.worker.notices)
+            self.graph.mix.attach(self.outbox, live=door.realtime)  # issue #11 hook: stream notices; offline waits
             self.server.setCallback(self._block)
             self.server.start()
         except Exception:
@@ -376,6 +377,8 @@ class Engine:
         if self.worker:
             self.worker.close()
             self.worker = None
+        if hasattr(self, "graph"):  # issue #11 hook: the stem reader stops before the pyo server does
+            self.graph.mix.close()
         try:
             self.door.stop(self.server, self._parking)
         except Exception:  # shutting down twice or after a failed boot is harmless

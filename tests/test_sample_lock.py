@@ -75,14 +75,14 @@ def test_audio_longer_than_one_table_plays_every_sample_once_in_order(tmp_path, 
     """Audio longer than a table (2^22 frames; here 500, so the test is quick) is read table by table, each
     started from Python on its exact sample: the intro (three tables) then the loop (three tables, the last
     shorter than a block, so two start in one block) must come out sample for sample, for hundreds of loops."""
-    import engine.audio.playhead
+    import engine.audio.stream
 
-    monkeypatch.setattr(engine.audio.playhead, "CHUNK", 500)  # the playheads' and the table readers' size
+    monkeypatch.setattr(engine.audio.stream, "CHUNK", 500)  # frames per streamed chunk
     machine = ramp_pack(tmp_path / "ramp", initial="intro")
     loops = 300
     out = tmp_path / "chained.wav"
     with Engine(machine) as engine:
-        assert all(player.playhead.chained for player in engine.graph.mix.players.values())
+        assert all(not player.playhead.single for player in engine.graph.mix.players.values())
         engine.render(out, None, seconds=(loops + 1) * LOOP / RATE)
     x = soundfile.read(str(out), dtype="float32", always_2d=True)[0][:(loops + 1) * LOOP, 0]
     np.testing.assert_allclose(x[LOOP // 2:LOOP], ONCE[LOOP // 2:], atol=1e-6)  # after the state's fade-in
@@ -94,11 +94,11 @@ def test_a_start_whose_next_table_is_due_in_the_same_block_plays_it_on_its_sampl
     """A segment entered at the same position (or resumed) may start a few samples before the end of one of its
     tables: the next table is then due inside the very block of the start, and must begin on its sample there,
     not at the next block's start (which left a gap of silence and then played that table late, over the next)."""
-    import engine.audio.playhead
+    import engine.audio.stream
     from engine.telemetry import Cue, Script
     from engine.events import Telemetry
 
-    monkeypatch.setattr(engine.audio.playhead, "CHUNK", 500)  # the playheads' and the table readers' size
+    monkeypatch.setattr(engine.audio.stream, "CHUNK", 500)  # frames per streamed chunk
     folder = tmp_path / "ramp"
     ramp_pack(folder)
     (folder / "pack.yaml").write_text(

@@ -20,6 +20,7 @@ class EnvelopePlayer:
         self._trigger = Trigger(p, sample_rate, block)
         self._line = p.TrigLinseg(self._trigger.out, [(0, 0.0), (fades.MIN_RAMP_SECONDS, 0.0)])
         self.out = self._line if idle == 0.0 else idle - self._line  # kept: pyo runs only what Python holds
+        self.parts = [self._trigger.out, self._line] + ([] if idle == 0.0 else [self.out])  # to stop and play
 
     def play(self, k: int, envelope: fades.Envelope) -> None:
         """Play `envelope` from `k` samples into the next computed block (the sample of its start)."""

@@ -45,7 +45,7 @@ class Graph:
         parts = [part for part in (self.mix, self.sidechain, self.master) if part is not None]
         self._gates = {source: gate for part in parts for source, gate in part.gates.items()}  # in signal order
         playheads = self.mix.playheads + (self.sidechain.playheads if self.sidechain else [])
-        self._chained = [head for head in playheads if head.chained]  # audio longer than one table
+        self._chained = [head for head in playheads if head.chained]  # one-shots longer than one table
 
     def out(self) -> None:
         """Send the master to the audio output."""
@@ -54,15 +54,16 @@ class Graph:
     def apply(self, decisions: Iterable[Decision], block_start: int) -> None:
         """Once per block, before it is computed: long audio's next tables, then the block's decisions (those the
         audio plays; the rest are the log's and the listeners')."""
+        mix = self.mix
+        mix.advance(block_start)
         for head in self._chained:
             head.advance(block_start, self.block)
-        mix = self.mix
         for d in decisions:
             k = min(max(d.sample - block_start, 0), self.block - 1)
             if isinstance(d, StartSegment):
-                mix.players[d.segment].start(d.sample, k, d.offset)
+                mix.start(d.segment, d.sample, k, d.offset)
             elif isinstance(d, Fade):
-                mix.players[d.segment].stems[d.stem].fade.play(k, d.envelope())
+                mix.fade(d.segment, d.stem, k, d.envelope(), block_start)
             elif isinstance(d, Automate):
                 self.automation[d.target].play(k, d.envelope())
             elif isinstance(d, PlayStinger):

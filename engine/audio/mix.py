@@ -3,16 +3,20 @@ sum to under its two ducks (a held duck cue, a stinger that ducks). The stingers
 the master sums them with it."""
 from __future__ import annotations
 
+from collections import deque
 from typing import Mapping
 
 from engine.audio.envelope import EnvelopePlayer
 from engine.audio.guard import FiniteGate
 from engine.audio.instruments import NotePlayer
+from engine.audio import stream as streaming
+from engine.audio.stream import Reader, SegmentStream, head_plan, stem_file
 from engine.audio.voices import OneShot, SegmentPlayer, read_audio
 from engine.fades import MIN_RAMP_SECONDS
 from engine.generate.schedule import NoteSchedule
 from engine.machine.decisions import AutomationTarget, LayerLevel, StemLevel
 from engine.machine.model import Generated
+from engine.machine.residency import Plan
 from engine.stems.pack import Pack
 
 DUCKS = (AutomationTarget.DUCK, AutomationTarget.STINGER_DUCK)
@@ -20,17 +24,23 @@ DUCKS = (AutomationTarget.DUCK, AutomationTarget.STINGER_DUCK)
 
 class Mix:
     def __init__(self, p, pack: Pack, block: int, generated: Mapping[str, Generated]):
-        """`generated`: the machine's generated layers, '<state>.<name>' -> its spec (instrument, pan)."""
+        """`generated`: the machine's generated layers, '<state>.<name>' -> its spec (instrument, pan).
+        Only the stems' headers are read here; their audio streams from disk (engine/audio/stream.py)."""
         self.block = block
         self.sample_rate = sr = pack.sample_rate
-        self.players: dict[str, SegmentPlayer] = {}
+        self.notices: deque[str] = deque(maxlen=32)  # the reader's and the heads' lines, drained by the outbox
+        self.streams: dict[str, SegmentStream] = {}
         for name, seg in pack.segments.items():
-            length = pack.segment_samples(name)
-            audio = {}
-            for stem, path in seg.stems.items():
-                data = read_audio(path)
-                audio[stem] = data if not seg.loop else data[:length]
-            self.players[name] = SegmentPlayer(p, name, audio, length, seg.loop, sr, block)
+            stems = [stem_file(stem, path) for stem, path in seg.stems.items()]
+            length = pack.segment_samples(name) if seg.loop else max(s.frames for s in stems)
+            self.streams[name] = SegmentStream(name, stems, max(length, 1), seg.loop, least=block)
+        self._silent = {ch: p.DataTable(size=1, chnls=ch)  # what a deck at rest reads
+                        for ch in sorted({s.channels for st in self.streams.values() for s in st.stems})}
+        self.reader = Reader(p, self.streams, self.notices)
+        self.players = {name: SegmentPlayer(p, stream, self.reader, self._silent, sr, block, self.notices)
+                        for name, stream in self.streams.items()}
+        self._awake: dict[str, SegmentPlayer] = {}  # players with a stem, a level or a head running
+        self._block_start = 0
         self.note_players = {key: NotePlayer(g.instrument, sr, block, g.pan) for key, g in generated.items()}
         self.schedules: dict[str, NoteSchedule] = {}
         self.oneshots = {name: OneShot(p, read_audio(path), sr, block) for name, path in pack.oneshots.items()}
@@ -43,8 +53,51 @@ class Mix:
         self._ducked = duck * stinger_duck  # kept on self: pyo runs an object only while Python holds it
         self.bed = p.Mix(outs, voices=2, mul=self._ducked)
         self.shots = [o.out for o in self.oneshots.values()]
-        self.playheads = [pl.playhead for pl in self.players.values()] + [o.playhead for o in self.oneshots.values()]
+        self.playheads = [o.playhead for o in self.oneshots.values()]  # whole in memory; segments stream
         self._levels: dict[StemLevel | LayerLevel, float] = {}
+        self.reader.post(head_plan(self.streams, sr))  # until the machine's first plan: every segment's head
+        self.reader.start()
+
+    # -- streaming (issue #11) ------------------------------------------------------------------
+    def plan(self, plan: Plan) -> None:
+        """What must be resident from now on (never waits: the reader takes the newest plan). Segments neither
+        in it nor sounding are evicted: their tables and open files released."""
+        self.reader.post(plan)
+
+    def attach(self, outbox, live: bool) -> None:
+        """Report through the engine's outbox; call before the audio starts. Live, it waits for the heads
+        (READY_SECONDS at most), and a chunk not read in time plays silence (told once); otherwise
+        (offline, and a graph never attached) the block waits for it, WAIT_SECONDS at most, then the render fails:
+        renders stay deterministic."""
+        outbox.also(self.notices)
+        for player in self.players.values():
+            player.playhead.wait = None if live else streaming.WAIT_SECONDS
+            player.playhead.fail = outbox.fail
+        if live:  # the heads resident before the first block, so the first segment starts on time
+            self.reader.settle(streaming.READY_SECONDS)
+
+    def close(self) -> None:
+        """Stop the reader and release every chunk (call before the pyo server shuts down)."""
+        self.reader.close()
+
+    def advance(self, block_start: int) -> None:
+        """Once per block, before its decisions: silent voices sleep, streamed chunks start on their samples."""
+        self._block_start = block_start
+        for name, player in list(self._awake.items()):
+            player.settle(block_start)
+            player.playhead.advance(block_start)
+            if player.idle():
+                del self._awake[name]
+
+    def start(self, segment: str, sample: int, k: int, offset: int) -> None:
+        player = self.players[segment]
+        player.start(sample, k, offset)
+        self._awake[segment] = player
+
+    def fade(self, segment: str, stem: str, k: int, envelope, block_start: int) -> None:
+        player = self.players[segment]
+        player.fade(stem, k, envelope, block_start)
+        self._awake[segment] = player
 
     def set_levels(self, levels: Mapping[StemLevel | LayerLevel, float]) -> None:
         for key, value in levels.items():
@@ -53,7 +106,9 @@ class Mix:
                 if isinstance(key, LayerLevel):
                     self.note_players[key.layer].level.value = value
                 else:
-                    self.players[key.segment].stems[key.stem].level.value = value
+                    player = self.players[key.segment]
+                    player.stems[key.stem].set_level(value, self._block_start)
+                    self._awake[key.segment] = player  # so that its level sleeps again once reached
 
     def fade_gain(self, segment: str, stem: str) -> float:
         """Where a stem's fade envelope is now (0..1)."""

@@ -29,16 +29,30 @@ class Position:
         self._offset = p.Sig(0)
         self._shift = self._offset - rest  # pyo runs an object only while Python holds it: kept on self
         self._held = p.SampHold(self._shift, self._trigger.out, 1.0)
-        self._pos = self._count + self._held + rest
+        self._sum = self._count + self._held
+        self._pos = self._sum + rest
+        parts = [self._trigger.out, self._count, self._offset, self._shift, self._held, self._sum, self._pos]
         if loop:  # wrap with integer-exact arithmetic (pyo's Wrap works on fractions and loses samples)
-            self._past_end = p.Compare(self._pos, length, mode=">=") * length
+            self._compare = p.Compare(self._pos, length, mode=">=")
+            self._past_end = self._compare * length
             self.index = self._pos - self._past_end
+            parts += [self._compare, self._past_end]
         else:  # past the end, the silent last frame (the counter, clamped, may run on for ever)
             self.index = p.Min(self._pos, length)
+        self.parts = parts + [self.index]  # what play() and stop() switch, in creation order
 
     def start(self, k: int, offset: int) -> None:
         self._offset.value = offset
         self._trigger.fire(k)
+
+    def play(self) -> None:
+        for part in self.parts:
+            part.play()
+
+    def stop(self) -> None:
+        """Out of the block's computation (its output zeroed) until play(); restarted from Python with start()."""
+        for part in self.parts:
+            part.stop()
 
     def silence(self, k: int) -> None:
         """From `k` samples into the next block, a table that plays once rests on its silent frame."""

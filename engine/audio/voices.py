@@ -1,16 +1,18 @@
-"""What plays audio from the pack: a voice per stem, read through its segment's one playhead (so a segment's stems
-cannot drift), each through its fade envelope and its level; and one-shots (stingers, a sidechain recording)."""
+"""What plays audio from the pack: a voice per stem, read through its segment's one streamed head (so a segment's
+stems cannot drift), each through its fade envelope and its level; and one-shots (stingers, a sidechain recording),
+which are short and held whole in memory."""
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import soundfile
 
 from engine.audio.envelope import EnvelopePlayer
 from engine.audio.playhead import Playhead, TableReader
+from engine.audio.streamhead import StreamHead
 from engine.fades import MIN_RAMP_SECONDS
 
 
@@ -37,25 +39,109 @@ class OneShot:
         self.playhead.start(sample, k, 0)
 
 
-class StemVoice:
-    """One stem: its fade (silent until the first plays) times its level (the runtime's, smoothed over a block)."""
+class Reads:
+    """A stem's audio as its segment's head reads it (`out`)."""
 
-    def __init__(self, p, audio: np.ndarray, playhead: Playhead, sample_rate: int, block: int):
-        self.reader = TableReader(p, audio, playhead)
+    def __init__(self, out):
+        self.out = out
+
+
+class StemVoice:
+    """One stem: its fade (silent until the first plays) times its level (the runtime's, smoothed over a block).
+    Silent and not fading, it is out of the block's computation (stopped); `wake` puts it back before the block
+    in which a fade makes it audible, and the fade's trigger lands on its sample inside that block. Its level
+    sleeps too once a ramp in progress has arrived (a level stopped mid-ramp would finish the ramp late)."""
+
+    def __init__(self, p, audio, sample_rate: int, block: int):
+        self.reader = Reads(audio)
         self.fade = EnvelopePlayer(p, sample_rate, block, idle=0.0)
         ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
         self._gain = self.fade.out * self.level
         self.out = p.Mix(self.reader.out, voices=2, mul=self._gain)  # mono stems play on both sides
+        self._parts = self.fade.parts + [self._gain, self.out]
+        self._ramp = math.ceil(ramp * sample_rate) + block  # samples until a level set between blocks is reached
+        self.sounding = self.level_on = True
+        self.level_until = 0  # the sample from which the level holds its value
+        self.rests_from = 0  # the sample from which the fade holds its last gain
+        self.target = 0.0  # that gain
+        self.sleep(0)
+
+    def wake(self) -> None:
+        for part in self._parts:
+            part.play()
+        if not self.level_on:
+            self.level.play()
+            self.level_on = True
+        self.sounding = True
+
+    def sleep(self, block_start: int) -> None:
+        for part in self._parts:
+            part.stop()
+        self.sounding = False
+        self.rest_level(block_start)
+
+    def rest_level(self, block_start: int) -> None:
+        """Asleep, the level stops as well once it holds its value."""
+        if self.level_on and not self.sounding and self.level_until <= block_start:
+            self.level.stop()
+            self.level_on = False
+
+    def set_level(self, value: float, block_start: int) -> None:
+        if not self.level_on:
+            self.level.play()
+            self.level_on = True
+        self.level.value = value
+        self.level_until = block_start + self._ramp
+
+    def fade_to(self, k: int, envelope) -> None:
+        self.fade.play(k, envelope)
+        self.rests_from = envelope.start + envelope.points[-1][0]
+        # the gain the player holds, its last point: a falling equal-power fade ends at 1.1e-16 there, not at its
+        # exact target 0, and a stem held there still adds its samples (times 1.1e-16) to the mix, so only a
+        # stem held at exactly 0 may sleep (renders stay bit-identical)
+        self.target = envelope.points[-1][1]
 
 
 class SegmentPlayer:
-    def __init__(self, p, name: str, audio: Mapping[str, np.ndarray], length: int, loop: bool,
-                 sample_rate: int, block: int):
-        self.name = name
-        self.playhead = Playhead(p, length if loop else max(len(a) for a in audio.values()), loop, sample_rate,
-                                 block)
-        self.stems = {stem: StemVoice(p, a, self.playhead, sample_rate, block) for stem, a in audio.items()}
+    """A segment's stems, read through its one streamed head (so they cannot drift)."""
+
+    def __init__(self, p, stream, reader, silent, sample_rate: int, block: int, notices):
+        self.name = stream.name
+        self.playhead = StreamHead(p, stream, reader, silent, sample_rate, block, notices)
+        self.stems = {stem.name: StemVoice(p, out, sample_rate, block)
+                      for stem, out in zip(stream.stems, self.playhead.outs)}
+        self._index = {name: i for i, name in enumerate(self.stems)}
+        for i in range(len(self.stems)):
+            self.playhead.stem_off(i)
 
     def start(self, sample: int, k: int, offset: int) -> None:
         self.playhead.start(sample, k, offset)
+
+    def fade(self, stem: str, k: int, envelope, block_start: int) -> None:
+        """A stem's fade from `k` samples into the block: woken first if it slept, the head resumed if it rested."""
+        voice = self.stems[stem]
+        if not voice.sounding:
+            voice.wake()
+            self.playhead.stem_on(self._index[stem])
+        self.playhead.resume(block_start)
+        voice.fade_to(k, envelope)
+
+    def settle(self, block_start: int) -> bool:
+        """Once per block: stems whose fade rests at silence sleep; with none sounding, the head rests too.
+        Returns whether anything still sounds."""
+        awake = False
+        for i, voice in enumerate(self.stems.values()):
+            if voice.sounding and voice.target == 0.0 and voice.rests_from <= block_start:
+                voice.sleep(block_start)
+                self.playhead.stem_off(i)
+            elif voice.level_on and not voice.sounding:
+                voice.rest_level(block_start)
+            awake = awake or voice.sounding
+        if not awake and self.playhead.live:
+            self.playhead.release(block_start)
+        return awake
+
+    def idle(self) -> bool:
+        """Nothing of it runs: every stem and level asleep, the head at rest."""
+        return not self.playhead.busy and not any(v.sounding or v.level_on for v in self.stems.values())

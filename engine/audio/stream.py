@@ -1,0 +1,352 @@
+"""Segments' stems streamed from disk: chunks read ahead of the play position by one reader thread, outside the
+audio block (issue #11).
+
+A segment's audio is cut into chunks of CHUNK frames (the last one shorter); every stem of a segment is cut at the
+same frames, so one chunk index names the same moment in all of them (sample-locked). A chunk lives in a Slot:
+one pyo table per stem, CHUNK + 1 frames (a silent last frame), reused from chunk to chunk and freed when the
+segment is evicted.
+
+    audio block (the heartbeat)                        reader thread
+    SegmentStream.playing = chunks it plays / needs    decodes what `playing` and the plan's windows name
+    Mix.plan(plan) -> Reader.post (newest kept)        into a free slot, then publishes it in `loaded`
+    loaded.get(chunk) -> a slot to read, or None       evicts chunks nobody names; frees silent segments
+
+The audio side never waits, locks or decodes (offline excepted: there it waits for a chunk, with a deadline, so a
+render is deterministic). The reader decodes with libsndfile through soundfile (cffi releases the GIL during
+sf_readf) into a preallocated buffer, then copies it into the slot's tables (one copy per channel, no numpy view
+of a table kept). Hand-over without locks: a slot is only written while it is in no `loaded` entry, and the audio
+side names a chunk in `playing` before it looks it up, so the reader, which unpublishes a chunk and then checks
+that nobody names it, can never write a slot that plays.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import soundfile
+
+from engine.machine.residency import Plan, Window
+
+CHUNK = 2 ** 16  # frames per streamed chunk (1.37 s at 48 kHz); at most playhead.CHUNK, exact in float32
+AHEAD = 2  # chunks loaded ahead of the one playing
+SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays and AHEAD): the memory bound
+SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silent one keeps none)
+HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
+POLL = 0.02  # seconds the reader sleeps when nothing wakes it
+WAIT_SECONDS = 30.0  # offline: longest a render waits for one chunk before it fails
+READY_SECONDS = 0.5  # live: longest the start waits for the heads (then the first chunks may come a little late)
+
+
+@dataclass(frozen=True)
+class StemFile:
+    name: str
+    path: Path
+    channels: int
+    frames: int  # in the file (a loop plays at most its length of them; a shorter file pads with silence)
+    error: str | None = None  # why its header could not be read
+
+
+def stem_file(name: str, path: Path) -> StemFile:
+    """A stem's header only: no audio is decoded at start. An unreadable file is one silent channel, reported
+    when its first chunk is due."""
+    try:
+        info = soundfile.info(str(path))
+        return StemFile(name, Path(path), info.channels, info.frames)
+    except Exception as exc:  # soundfile raises several types for a missing or corrupt file
+        return StemFile(name, Path(path), 1, 0, str(exc) or type(exc).__name__)
+
+
+class Slot:
+    """One chunk of every stem of a segment, in pyo tables (`size` frames and a silent one)."""
+
+    def __init__(self, p, stems: Iterable[StemFile], size: int):
+        self.tables = [p.DataTable(size=size + 1, chnls=s.channels) for s in stems]
+        self.chunk: int | None = None
+
+
+class SegmentStream:
+    """What the audio side and the reader share about one segment. Each field has one writer: `playing` the audio
+    block, `windows`, `loaded` and `failed` the reader."""
+
+    def __init__(self, name: str, stems: list[StemFile], length: int, loop: bool, least: int = 1):
+        """`least`: the fewest frames a chunk may have (the audio block: decks are sized for chunks of a block
+        or more)."""
+        self.name, self.stems, self.length, self.loop = name, stems, length, loop
+        # frames per table: a segment that fits one chunk is one table
+        self.size = min(max(CHUNK, least), max(length, 1))
+        self.chunks = -(-max(length, 1) // self.size)
+        self.playing: tuple[int, ...] = ()  # audio side: chunks on its decks and the next AHEAD, most urgent first
+        self.windows: tuple[int, ...] = ()  # reader: chunks the plan wants resident
+        self.loaded: dict[int, Slot] = {}  # reader publishes, audio side reads
+        self.failed: dict[str, str] = {}  # stem -> why it is silent
+        self.slots = 0  # reader: slots allocated (loaded and spare)
+        self.spare: list[Slot] = []
+        self.files: dict[str, soundfile.SoundFile] = {}
+
+    def chunk_frames(self, chunk: int) -> int:
+        return min(self.size, self.length - chunk * self.size)
+
+    def after(self, chunk: int) -> int | None:
+        """The chunk that plays after `chunk` (the first again when a loop comes round)."""
+        if chunk + 1 < self.chunks:
+            return chunk + 1
+        return 0 if self.loop else None
+
+    def window_chunks(self, offset: int, frames: int) -> list[int]:
+        """The chunks holding `frames` frames from `offset` (round the loop, or up to the end)."""
+        if self.length <= 0:
+            return []
+        pos = offset % self.length if self.loop else offset
+        chunks: list[int] = []
+        while frames > 0 and pos < self.length and len(chunks) < self.chunks:
+            chunk = pos // self.size
+            chunks.append(chunk)
+            taken = self.chunk_frames(chunk) - (pos - chunk * self.size)
+            frames -= taken
+            pos += taken
+            if pos >= self.length and self.loop:
+                pos = 0
+        return chunks
+
+
+def head_plan(streams: Mapping[str, SegmentStream], sample_rate: int) -> Plan:
+    """What is resident until the machine's first plan: every segment's head."""
+    frames = round(HEAD_SECONDS * sample_rate)
+    return Plan(0, tuple(Window(name, 0, frames) for name in streams))
+
+
+class Reader:
+    """The one thread that reads stems from disk. `notices` gets one line per problem (a file gone, a plan too big
+    for the slots); `loaded` is notified after every chunk (offline waits on it)."""
+
+    def __init__(self, p, streams: Mapping[str, SegmentStream], notices: deque):
+        self._p = p
+        self.streams = streams
+        self.notices = notices
+        self.loaded = threading.Condition()
+        self._plans: deque[Plan] = deque(maxlen=1)  # only the newest plan matters
+        self._posted: Plan | None = None
+        self._windows: list[tuple[SegmentStream, int]] = []  # the plan's chunks, in its order
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._buffers: dict[int, np.ndarray] = {}  # channels -> CHUNK x channels, reused
+        self._told: set[tuple[str, str]] = set()
+        self.reads = 0  # chunks decoded (tests, benchmarks)
+        self._thread = threading.Thread(target=_run, args=(weakref.ref(self), self._wake, self._stop),
+                                        name="segue-stem-reader", daemon=True)
+
+    def start(self) -> None:
+        """Once the graph is built (the thread makes pyo tables)."""
+        self._thread.start()
+
+    # -- from the audio block: never waits --------------------------------------------------------
+    def post(self, plan: Plan) -> None:
+        if plan is not self._posted:  # the same plan handed over block after block costs nothing
+            self._posted = plan
+            self._plans.append(plan)
+            self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # -- offline --------------------------------------------------------------------------------
+    def wait_for(self, stream: SegmentStream, chunk: int, seconds: float) -> Slot | None:
+        """Wait (offline only) until `chunk` of `stream` is loaded, or `seconds` pass."""
+        with self.loaded:
+            self._wake.set()
+            self.loaded.wait_for(lambda: chunk in stream.loaded or self._stop.is_set(), seconds)
+        return stream.loaded.get(chunk)
+
+    def settle(self, seconds: float) -> bool:
+        """Wait (never from the audio block) until every chunk the newest plan names is loaded, `seconds` at most:
+        before a live start, so the first segment's head is there when its first block comes."""
+        def done() -> bool:
+            return not self._plans and self._urgent() is None
+
+        with self.loaded:
+            self._wake.set()
+            return self.loaded.wait_for(lambda: done() or self._stop.is_set(), seconds)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(5.0)
+        if not self._thread.is_alive():  # never close a file the thread may still be reading
+            for stream in self.streams.values():
+                self._free(stream)
+
+    # -- the thread -----------------------------------------------------------------------------
+    def step(self) -> bool:
+        """One unit of work: take the newest plan, evict, then load the most urgent missing chunk.
+        Returns whether there may be more to do."""
+        if self._plans:
+            self._apply(self._plans.pop())
+        for stream in self.streams.values():
+            self._evict(stream)
+        job = self._urgent()
+        if job is None:
+            with self.loaded:  # nothing left to load: whoever settles may go on
+                self.loaded.notify_all()
+            return False
+        stream, chunk = job
+        slot = self._slot(stream)
+        if slot is None:
+            self._tell(stream.name, "", f"segment '{stream.name}': more chunks wanted than its {SLOTS} slots "
+                                        "hold; the rest streams late")
+            return False
+        self._fill(stream, slot, chunk)
+        stream.loaded[chunk] = slot
+        with self.loaded:
+            self.loaded.notify_all()
+        return True
+
+    def _apply(self, plan: Plan) -> None:
+        wanted: dict[str, list[int]] = {}
+        order: list[tuple[SegmentStream, int]] = []  # loaded in the plan's order: it names the likeliest first
+        room = SLOTS - AHEAD - 2  # what plays keeps its own slots
+        for w in plan.windows:
+            stream = self.streams.get(w.segment)
+            if stream is None:
+                continue
+            chunks = wanted.setdefault(w.segment, [])
+            for c in stream.window_chunks(w.offset, w.frames):
+                if c in chunks:
+                    continue
+                if len(chunks) >= room:
+                    self._tell(w.segment, "plan", f"segment '{w.segment}': the plan's windows need more than "
+                                                  f"{room} chunks; the first {room} are kept resident")
+                    break
+                chunks.append(c)
+                order.append((stream, c))
+        for name, stream in self.streams.items():
+            stream.windows = tuple(wanted.get(name, ()))
+        self._windows = order
+
+    def _urgent(self) -> tuple[SegmentStream, int] | None:
+        for stream in self.streams.values():  # what plays first
+            for chunk in stream.playing:
+                if chunk not in stream.loaded:
+                    return stream, chunk
+        for stream, chunk in self._windows:
+            if chunk not in stream.loaded:
+                return stream, chunk
+        return None
+
+    def _evict(self, stream: SegmentStream) -> None:
+        for chunk in list(stream.loaded):
+            if chunk in stream.playing or chunk in stream.windows:
+                continue
+            slot = stream.loaded.pop(chunk)  # unpublished first, then checked again: the audio side names a
+            if chunk in stream.playing or chunk in stream.windows:  # chunk before it looks it up
+                stream.loaded[chunk] = slot
+                continue
+            slot.chunk = None
+            stream.spare.append(slot)
+        keep = SPARES if stream.playing else 0  # a slot to refill at once while it plays; none kept otherwise
+        if len(stream.spare) > keep:
+            stream.slots -= len(stream.spare) - keep
+            del stream.spare[keep:]  # the tables are freed with the last reference
+        if not stream.loaded and not stream.playing and not stream.windows and (stream.spare or stream.files):
+            self._free(stream)
+
+    def _free(self, stream: SegmentStream) -> None:
+        """An evicted segment: its tables and its open files released."""
+        stream.slots -= len(stream.spare)
+        stream.spare.clear()
+        for f in stream.files.values():
+            f.close()
+        stream.files.clear()
+
+    def _slot(self, stream: SegmentStream) -> Slot | None:
+        if stream.spare:
+            return stream.spare.pop()
+        if stream.slots >= SLOTS:
+            return None
+        stream.slots += 1
+        return Slot(self._p, stream.stems, stream.size)
+
+    def _fill(self, stream: SegmentStream, slot: Slot, chunk: int) -> None:
+        start, frames = chunk * stream.size, stream.chunk_frames(chunk)
+        for stem, tables in zip(stream.stems, slot.tables):
+            got, data = 0, None
+            if stem.name not in stream.failed:
+                try:
+                    got, data = self._decode(stream, stem, start, frames)
+                except Exception as exc:  # soundfile raises several types: a vanished, unreadable or corrupt file
+                    self._fail(stream, stem, str(exc) or type(exc).__name__)
+            for c in range(stem.channels):
+                buf = np.asarray(tables.getBuffer(c))  # a view of the table: used here and dropped
+                if got:
+                    buf[:got] = data[:got, c]
+                buf[got:] = 0.0
+                del buf
+        slot.chunk = chunk
+        self.reads += 1
+
+    def _decode(self, stream: SegmentStream, stem: StemFile, start: int, frames: int) -> tuple[int, np.ndarray]:
+        if stem.error:
+            raise ValueError(stem.error)
+        f = stream.files.get(stem.name)
+        if f is None:
+            f = stream.files[stem.name] = soundfile.SoundFile(str(stem.path))
+            if f.channels != stem.channels:
+                raise ValueError(f"it has {f.channels} channels now, {stem.channels} at start")
+        want = max(0, min(frames, stem.frames - start))  # past the file's end: silence (a shorter stem)
+        if not want:
+            return 0, None
+        buf = self._buffers.get(stem.channels)
+        if buf is None:
+            buf = self._buffers[stem.channels] = np.empty((CHUNK, stem.channels), dtype=np.float32)
+        f.seek(start)
+        data = f.read(want, dtype="float32", always_2d=True, out=buf[:want])  # libsndfile, outside the GIL
+        if len(data) < want:
+            raise ValueError(f"it ends at frame {start + len(data)}, {stem.frames} at start (truncated?)")
+        if not np.isfinite(data).all():
+            self._tell(stream.name, stem.name + ".nan",
+                       f"{stem.path}: samples are NaN or infinite; they will play as silence")
+        return want, data
+
+    def _fail(self, stream: SegmentStream, stem: StemFile, why: str) -> None:
+        """The stem goes silent: its chunks already in memory too (zeroed in place, under the GIL, so never
+        half-way through a block), the chunks read from now on hold silence for it."""
+        stream.failed[stem.name] = why
+        f = stream.files.pop(stem.name, None)
+        if f is not None:
+            f.close()
+        index = stream.stems.index(stem)
+        for slot in list(stream.loaded.values()):
+            table = slot.tables[index]
+            for c in range(stem.channels):
+                buf = np.asarray(table.getBuffer(c))
+                buf[:] = 0.0
+                del buf
+        self._tell(stream.name, stem.name, f"segment '{stream.name}', stem '{stem.name}': cannot read {stem.path} "
+                                           f"({why}); that stem is silent, the rest plays")
+
+    def _tell(self, segment: str, what: str, text: str) -> None:
+        if (segment, what) not in self._told:
+            self._told.add((segment, what))
+            self.notices.append(text)
+
+
+def _run(ref, wake: threading.Event, stop: threading.Event) -> None:
+    """The reader's loop; it holds its Reader only weakly, so a forgotten graph does not keep it alive."""
+    while not stop.is_set():
+        reader = ref()
+        if reader is None:
+            return
+        wake.clear()  # before the work: a wake during it is not lost
+        try:
+            busy = reader.step()
+        except Exception as exc:  # never dies silently: one line, then carry on
+            busy = False
+            reader._tell("", repr(exc), f"stem reader: {exc!r}")
+        del reader
+        if not busy:
+            wake.wait(POLL)

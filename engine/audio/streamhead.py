@@ -1,0 +1,262 @@
+"""The audio side of a streamed segment: one position over its chunks, shared by every stem (sample-locked).
+
+A segment that fits one chunk is one table read through one Position, looping or once, as the whole segment
+always was. A longer one plays its chunks on DECKS decks: a deck is a Position over a table of CHUNK frames and
+every stem's read of it; Python starts the deck holding the next chunk on that chunk's exact sample (once per
+block, `advance`), the deck before rests on its silent last frame, and a deck at rest reads a one-frame silent
+table and is out of the block's computation (stopped) until it takes a chunk again. Four decks cover the worst
+block: the chunk ending, the one beginning, and a restart's chunk and the one after it.
+
+Before a deck takes a chunk it names it in the stream's `playing` (with the AHEAD chunks after it), so the reader
+loads them ahead and never evicts them; a chunk not loaded when due plays silence (reported once) and, live, joins
+on its sample as soon as it arrives; offline the block waits for it (see SegmentStream, Reader).
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable, Mapping
+
+from engine.audio.playhead import Position
+from engine.audio import stream as streaming
+from engine.audio.stream import AHEAD, Reader, SegmentStream, Slot
+
+DECKS = 4
+
+
+class Deck:
+    def __init__(self, p, size: int, loop: bool, stream: SegmentStream, silent: Mapping[int, object],
+                 sample_rate: int, block: int):
+        self.position = Position(p, size, loop, sample_rate, block)
+        self._silent = [silent[s.channels] for s in stream.stems]
+        self.reads = [p.TableIndex(table, self.position.index) for table in self._silent]
+        self.chunk: int | None = None  # the chunk on it; None: at rest on silence, stopped
+        self.slot: Slot | None = None  # whose tables it reads
+        self.until = 0  # the sample from which it rests
+
+    def load(self, slot: Slot, chunk: int, sounding: list[bool]) -> None:
+        """Take `slot`'s tables (from the next block's start, while it still rests) and join the computation."""
+        for read, table in zip(self.reads, slot.tables):
+            read.table = table
+        if self.chunk is None:
+            self.position.play()
+        for read, on in zip(self.reads, sounding):
+            if on:
+                read.play()
+        self.chunk, self.slot = chunk, slot
+
+    def unload(self) -> None:
+        """Back to silence, out of the computation; the slot's tables are no longer held."""
+        for read, table in zip(self.reads, self._silent):
+            read.table = table
+            read.stop()
+        self.position.stop()
+        self.chunk = self.slot = None
+
+
+class StreamHead:
+    """Where a segment plays, over its streamed chunks. `outs[i]` is stem i's audio."""
+
+    def __init__(self, p, stream: SegmentStream, reader: Reader, silent: Mapping[int, object], sample_rate: int,
+                 block: int, notices: deque):
+        self.stream, self.reader, self.notices = stream, reader, notices
+        self.sample_rate, self.block = sample_rate, block
+        self.single = stream.chunks == 1
+        loop = stream.loop and self.single
+        self.decks = [Deck(p, stream.size, loop, stream, silent, sample_rate, block)
+                      for _ in range(1 if self.single else DECKS)]
+        self.sums = []  # kept: pyo runs an object only while Python holds it
+        self.outs = []
+        for i in range(len(stream.stems)):
+            out = self.decks[0].reads[i]
+            sums = []
+            for deck in self.decks[1:]:
+                sums.append(out + deck.reads[i])
+                out = sums[-1]
+            self.sums.append(sums)
+            self.outs.append(out)
+        self.sounding = [False] * len(stream.stems)
+        self.origin: int | None = None  # the sample at which offset 0 played (None: never started)
+        self.live = False  # started and not released
+        self.wait: float | None = streaming.WAIT_SECONDS  # seconds a block waits for a chunk; None: live, never wait
+        self.fail: Callable[[str], None] | None = None  # a chunk not read within `wait` fails the render
+        self._next: tuple[int, int | None] | None = None  # (sample, chunk) to start next
+        self._late: tuple[int, int] | None = None  # (sample it began, chunk) not loaded in time, or no deck free
+        self._told = False
+        for deck in self.decks:
+            deck.unload()
+
+    # -- voices ---------------------------------------------------------------------------------
+    def stem_on(self, i: int) -> None:
+        self.sounding[i] = True
+        for sum_ in self.sums[i]:
+            sum_.play()
+        for deck in self.decks:
+            if deck.chunk is not None:
+                deck.reads[i].play()
+
+    def stem_off(self, i: int) -> None:
+        self.sounding[i] = False
+        for sum_ in self.sums[i]:
+            sum_.stop()
+        for deck in self.decks:
+            deck.reads[i].stop()
+
+    # -- from the heartbeat, before the block is computed ------------------------------------
+    def start(self, sample: int, k: int, offset: int) -> None:
+        """Play from `offset` frames in, from absolute `sample` (`k` samples into the next block)."""
+        s = self.stream
+        block_start = sample - k
+        self.origin, self.live, self._late = sample - offset, True, None
+        if s.loop:
+            offset %= s.length
+        chunk, local = divmod(offset, s.size)
+        for deck in self.decks:
+            if deck.chunk is not None and not self.single:
+                deck.position.silence(k)
+                deck.until = min(deck.until, sample)
+        if chunk >= s.chunks:  # past the end of audio that plays once
+            self._next = None
+            if self.single and self.decks[0].chunk is not None:
+                self.decks[0].position.silence(k)
+            self._name(None)
+            return
+        self._begin(chunk, sample - local, k, local, block_start)
+        self._due(block_start)
+
+    def advance(self, block_start: int) -> None:
+        """Once per block: decks come to rest, the chunks due in the block start on their samples."""
+        changed = False
+        if not self.single:
+            for deck in self.decks:
+                if deck.chunk is not None and deck.until <= block_start:
+                    deck.unload()
+                    changed = True
+        if not self.live:
+            if changed:
+                self._name(None)
+            return
+        if self._late is not None:
+            self._join(block_start)
+        if self._due(block_start) or changed:
+            self._name(self._current())
+
+    @property
+    def busy(self) -> bool:
+        """Started, or a deck still to bring to rest."""
+        return self.live or any(deck.chunk is not None for deck in self.decks)
+
+    def release(self, block_start: int) -> None:
+        """No stem sounds (from `block_start`): every deck out of the computation, the chunks evictable. A deck
+        stopped mid-chunk would resume there when it next plays, so it is first sent to rest on its silent frame
+        and stopped at the next block."""
+        for deck in self.decks:
+            if deck.chunk is None:
+                continue
+            if self.single or deck.until <= block_start:
+                deck.unload()
+            else:
+                deck.position.silence(0)
+                deck.until = block_start + 1  # unloaded once this block has run the silence
+        self.live, self._next, self._late = False, None, None
+        self._name(None)
+
+    def resume(self, block_start: int) -> None:
+        """A stem sounds again without a new start: the position, counted from the origin, from this block."""
+        if self.live or self.origin is None:
+            return
+        offset = block_start - self.origin
+        self.start(block_start, 0, offset % self.stream.length if self.stream.loop else offset)
+
+    # -- inside --------------------------------------------------------------------------------
+    def _due(self, block_start: int) -> bool:
+        started = False
+        while self._next is not None and self._next[0] < block_start + self.block:
+            sample, chunk = self._next
+            if chunk is None:
+                self._next = None
+                break
+            self._begin(chunk, sample, max(sample - block_start, 0), 0, block_start)
+            started = True
+        return started
+
+    def _begin(self, chunk: int, began: int, k: int, local: int, block_start: int) -> None:
+        """Chunk `chunk`, whose first frame plays at `began`, from `local` frames in, `k` samples into the block."""
+        s = self.stream
+        self._next = (began + s.chunk_frames(chunk), s.after(chunk)) if not self.single else None
+        self._name(chunk)
+        slot = self._slot(chunk, began + local)
+        if slot is None:
+            self._late = (began, chunk)
+            return
+        self._play(slot, chunk, began, k, local, block_start)
+
+    def _play(self, slot: Slot, chunk: int, began: int, k: int, local: int, block_start: int) -> None:
+        deck = self.decks[0] if self.single else self._free_deck()
+        if deck is None:  # every deck busy (chunks shorter than two blocks): it joins when one comes to rest
+            self._late = (began, chunk)
+            return
+        if deck.chunk is None or deck.slot is not slot:
+            deck.load(slot, chunk, self.sounding)
+        deck.chunk = chunk
+        deck.position.start(k, local)
+        deck.until = began + self.stream.size
+
+    def _join(self, block_start: int) -> None:
+        """A chunk that was late (live) or found no deck plays from where it is now, if it is there and still due."""
+        began, chunk = self._late
+        if block_start >= began + self.stream.chunk_frames(chunk) and not self.single:
+            self._late = None
+            return
+        slot = self.stream.loaded.get(chunk)
+        if slot is not None:
+            self._late = None
+            local = block_start - began
+            if self.single and self.stream.loop:
+                local %= self.stream.length
+            self._play(slot, chunk, began, 0, local, block_start)
+
+    def _free_deck(self) -> Deck | None:
+        """A deck at rest since before this block (a deck taken mid-chunk would read its new table from the old
+        place until its start); with DECKS decks and chunks of two blocks or more there always is one."""
+        for deck in self.decks:
+            if deck.chunk is None:
+                return deck
+        return None
+
+    def _current(self) -> int | None:
+        if self._late is not None:
+            return self._late[1]
+        on = [d for d in self.decks if d.chunk is not None]
+        return max(on, key=lambda d: d.until).chunk if on else None
+
+    def _name(self, current: int | None) -> None:
+        """Tell the reader what plays and what comes next (before any of it is looked up)."""
+        s = self.stream
+        chunks = [] if current is None else [current]
+        if self._next is not None:
+            chunk = self._next[1]
+            while chunk is not None and chunk not in chunks and len(chunks) < AHEAD + 1:
+                chunks.append(chunk)
+                chunk = s.after(chunk)
+        chunks += [d.chunk for d in self.decks if d.chunk is not None and d.chunk not in chunks]
+        playing = tuple(chunks)
+        if playing != s.playing:
+            s.playing = playing
+            self.reader.wake()
+
+    def _slot(self, chunk: int, at: int) -> Slot | None:
+        s = self.stream
+        slot = s.loaded.get(chunk)
+        if slot is not None:
+            return slot
+        where = f"segment '{s.name}': the chunk from {chunk * s.size / self.sample_rate:.2f} s"
+        if self.wait is not None:  # offline: the render waits, so it stays deterministic
+            slot = self.reader.wait_for(s, chunk, self.wait)
+            if slot is None:
+                why = f"{where} was not read from disk within {self.wait:g} s"
+                self.fail(why) if self.fail is not None else self.notices.append(why)
+            return slot
+        if not self._told:
+            self._told = True
+            self.notices.append(f"{where} was not read from disk in time (at sample {at}); silent until it is")
+        return None
