@@ -34,10 +34,10 @@ def breakpoints(curve: FadeCurve, v0: float, v1: float, samples: int) -> list[tu
     steps = 1 if curve == FadeCurve.LINEAR else SEGMENTS
     rising = v1 >= v0
     points = []
-    for i in range(steps + 1):
+    for i in range(steps):
         u = i / steps
         points.append((round(u * samples), v0 + (v1 - v0) * _shape(curve, rising, u)))
-    return points
+    return points + [(samples, v1)]  # exactly the target: cos(pi / 2) is 6e-17, and a stem faded out is silent
 
 
 @dataclass(frozen=True)

@@ -79,14 +79,6 @@ class RenderReport:
     non_finite: dict[str, int]  # what sent NaN or Inf into the mix (silenced there) -> first sample
 
 
-class InMemory:
-    """Where plans go until the streaming mix lands (Mix.plan, issue #11): today's graph decodes every stem when
-    it starts, so every plan is met already."""
-
-    def plan(self, plan: Plan) -> None:
-        pass
-
-
 class Engine:
     def __init__(self, machine_path: Path | str, config: EngineConfig = EngineConfig(), *,
                  residency: Residency | None = None):
@@ -129,12 +121,12 @@ class Engine:
                                        publisher=Publisher(self.feedback) if self.feedback else None,
                                        worker=self.worker, wait_for_generation=door.waits_for_generation,
                                        log_limit=config.log_limit, timetag_horizon=config.timetag_horizon,
-                                       residency=_residency(self.graph) if residency is None else residency)
+                                       residency=residency)
             if self.osc:
                 self.outbox.also(self.osc.reader.notices)
             if self.worker:
                 self.outbox.also(self.worker.notices)
-            self.graph.mix.attach(self.outbox, live=door.realtime)  # issue #11 hook: stream notices; offline waits
+            self.graph.mix.attach(self.outbox, live=door.realtime)  # the stem reader's notices; offline, blocks wait for it
             self.server.setCallback(self._block)
             self.server.start()
         except Exception:
@@ -377,7 +369,7 @@ class Engine:
         if self.worker:
             self.worker.close()
             self.worker = None
-        if hasattr(self, "graph"):  # issue #11 hook: the stem reader stops before the pyo server does
+        if hasattr(self, "graph"):  # the stem reader stops before the pyo server does
             self.graph.mix.close()
         try:
             self.door.stop(self.server, self._parking)
@@ -397,12 +389,6 @@ def _write(path: Path, write) -> None:
         write()
     except OSError as exc:
         raise SegueError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _residency(graph: Graph) -> Residency:
-    """The mix, once it takes plans (the stream branch's Mix.plan); until then InMemory. Delete with InMemory
-    when that lands: the heartbeat's default is the mix."""
-    return graph.mix if hasattr(graph.mix, "plan") else InMemory()
 
 
 def _start_worker(model_path: Path | str | None, deadline: float, restart: bool) -> GenerationWorker | None:

@@ -27,6 +27,7 @@ from engine.doors import NULL
 from engine.session import Engine, EngineConfig
 from engine.telemetry import Cue, Script
 
+from parts import Plans
 from waiting import wait_until
 
 RATE, BAR = 8000, 1200  # a 1/4 bar at 400 bpm
@@ -91,8 +92,10 @@ def test_a_long_multi_stem_segment_plays_every_sample_of_its_files_over_many_loo
 
 
 def test_start_decodes_only_heads_and_a_render_only_what_plays(tmp_path):
+    """The reader on its own: the heartbeat's plans go elsewhere (here, a segment's 2 s long head is longer than
+    these tiny segments, so the planner would keep them whole), and the mix starts from every segment's head."""
     machine = score(tmp_path)
-    with Engine(machine) as engine:
+    with Engine(machine, residency=Plans()) as engine:
         reader = engine.graph.mix.reader
         wait_until(lambda: all(0 in s.loaded for s in engine.graph.mix.streams.values()), 5, "every head loaded")
         assert reader.reads == 2  # one chunk of each segment's head; nothing else before the first block
@@ -149,7 +152,7 @@ def test_a_voice_stopped_while_silent_comes_back_on_its_exact_sample(tmp_path, m
 
 def test_a_segment_neither_planned_nor_sounding_is_evicted_with_its_tables_and_files(tmp_path):
     machine = score(tmp_path)
-    with Engine(machine) as engine:
+    with Engine(machine, residency=Plans()) as engine:  # only this test's plan reaches the mix
         mix = engine.graph.mix
         long = mix.streams["long"]
         engine.process(8)

@@ -97,10 +97,9 @@ class StemVoice:
     def fade_to(self, k: int, envelope) -> None:
         self.fade.play(k, envelope)
         self.rests_from = envelope.start + envelope.points[-1][0]
-        # the gain the player holds, its last point: a falling equal-power fade ends at 1.1e-16 there, not at its
-        # exact target 0, and a stem held there still adds its samples (times 1.1e-16) to the mix, so only a
-        # stem held at exactly 0 may sleep (renders stay bit-identical)
-        self.target = envelope.points[-1][1]
+        # the fade's exact target: a falling equal-power fade's last point is 1.1e-16, not 0, but a stem held
+        # there adds its samples times 1.1e-16, far below the last bit of anything else in the mix; it sleeps
+        self.target = envelope.end
 
 
 class SegmentPlayer:
