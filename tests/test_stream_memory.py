@@ -22,8 +22,8 @@ from waiting import wait_until
 
 RATE = 8000
 SEGMENTS, EXITS = 8, 3
-BARS = 40  # 1200 frames a bar at 400 bpm in 1/4: 48000 frames (6 s), 24 chunks of 2000
-CHUNK = 2000  # a long head (2 s) is 8 chunks, a short one (0.5 s) 2: the plan fits a segment's slots
+BARS = 40  # 1200 frames a bar at 400 bpm in 1/4: 48000 frames (6 s), 8 chunks of 6000
+CHUNK = 6000  # a long head (2 s) spans at most 4 chunks, a short one (0.5 s) 1: the plan fits a segment's slots
 
 
 def score(folder: Path) -> Path:

@@ -34,7 +34,7 @@ from engine.machine.residency import Plan, Window
 
 CHUNK = 2 ** 15  # frames per streamed chunk (0.68 s at 48 kHz); at most playhead.CHUNK, exact in float32
 AHEAD = 4  # chunks loaded ahead of the one playing (2.7 s at 48 kHz)
-SLOTS = 16  # chunks a segment may hold at once (the plan's windows, what plays and AHEAD); MEMORY_MB bounds all
+SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays and AHEAD); MEMORY_MB bounds all
 SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silent one keeps none)
 # Every segment's slots together: the memory bound whatever the score's size and however many segments the
 # transitions visit. What plays and the plan's windows fit well inside it (the one-hour score of issue #11, a
