@@ -32,16 +32,16 @@ import soundfile
 
 from engine.machine.residency import Plan, Window
 
-CHUNK = 2 ** 15  # frames per streamed chunk (0.68 s at 48 kHz); at most playhead.CHUNK, exact in float32
-AHEAD = 4  # chunks loaded ahead of the one playing (2.7 s at 48 kHz)
+CHUNK = 2 ** 16  # frames per streamed chunk (1.37 s at 48 kHz); at most playhead.CHUNK, exact in float32
+AHEAD = 2  # chunks loaded ahead of the one playing
 SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays and AHEAD); MEMORY_MB bounds all
 SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silent one keeps none)
 # Every segment's slots together: the memory bound whatever the score's size and however many segments the
 # transitions visit. What plays and the plan's windows fit well inside it (the one-hour score of issue #11, a
-# transition every two bars: at most 27 chunks of 2^15 frames x 6 stereo stems, 40 MB); past it, spares are
+# transition every two bars: at most 21 chunks of 2^16 frames x 6 stereo stems, 66 MB); past it, spares are
 # reclaimed, then the least likely windows (the plan's last) give their slots to what plays and to likelier
 # ones, and a notice says so.
-MEMORY_MB = 80.0
+MEMORY_MB = 96.0
 HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
 POLL = 0.02  # seconds the reader sleeps when nothing wakes it
 WAIT_SECONDS = 30.0  # offline: longest a render waits for one chunk before it fails
