@@ -1,11 +1,13 @@
 """The engine on a generated score, in a process of its own (so its RSS and CPU are its own), and the OSC sender
 that drives it from another one. Each prints JSON lines on stdout; the benchmark reads them.
 
-    python benchmarks/score_engine.py offline MACHINE SECONDS OUT.wav SEED
+    python benchmarks/score_engine.py offline MACHINE SECONDS OUT.wav SEED [paced]
         Engine(MACHINE) offline: prints {"ready": s} when constructed and {"first_audio": s} at the first
         non-silent block (seconds from just before the constructor, imports done), then renders SECONDS with
         an event every two bars (a random exit of the machine's, seeded), sampling its own RSS every 64 blocks,
-        and prints {"rss_mb": max while playing, "hwm_mb": VmHWM, ...}.
+        and prints {"rss_mb": max while playing, "hwm_mb": VmHWM, "stream_mb": the stem reader's most tables
+        at once, ...}. `paced`: every 64 blocks the stem reader is given the time to load the whole plan, as it
+        has live (offline it otherwise loads little more than what plays, faster than real time).
     python benchmarks/score_engine.py jack MACHINE PORT OUT.wav LOG.json
         Engine under JACK (256 frames, OSC on PORT), recording its own output (pyo's recorder: exactly the
         blocks it computed) to OUT.wav until SIGINT; then writes the decision log with the engine sample of
@@ -35,7 +37,7 @@ def rss_mb() -> float:
     return status_mb("self", "VmRSS")
 
 
-def offline(machine: str, seconds: float, out: str, seed: int) -> None:
+def offline(machine: str, seconds: float, out: str, seed: int, paced: bool = False) -> None:
     from engine.session import Engine
     from engine.telemetry import Cue, Script
 
@@ -60,14 +62,18 @@ def offline(machine: str, seconds: float, out: str, seed: int) -> None:
                  for at in _every(2 * bar, seconds, first=bar / 2)) if exits else ()
     peak = [rss_mb()]
 
+    reader = engine.graph.mix.reader
+
     def progress(done: int, total: int) -> None:
+        if paced:
+            reader.settle(2.0)
         peak[0] = max(peak[0], rss_mb())
 
     report = engine.render(out, Script(start + seconds, cues), seconds=seconds, progress=progress)
     peak[0] = max(peak[0], rss_mb())
     moves = sum(1 for e in engine.log if e["action"] == "enter")
     say(rss_mb=peak[0], hwm_mb=status_mb("self", "VmHWM"), rendered=report.seconds, wall=report.wall_seconds,
-        moves=moves, peak=report.peak)
+        moves=moves, peak=report.peak, stream_mb=reader.peak_bytes / 2 ** 20)
     engine.close()
 
 
@@ -115,7 +121,7 @@ def send(port: int, seconds: float, every: float, exits: int, seed: int) -> None
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "offline":
-        offline(args[0], float(args[1]), args[2], int(args[3]))
+        offline(args[0], float(args[1]), args[2], int(args[3]), args[4:] == ["paced"])
     elif mode == "jack":
         jack(args[0], int(args[1]), args[2], args[3])
     elif mode == "send":

@@ -27,16 +27,18 @@ from procstat import Watch
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 RENDER_SECONDS = float(os.environ.get("SEGUE_RENDER_SECONDS", 60))
+TRANSITION_SECONDS = float(os.environ.get("SEGUE_TRANSITION_SECONDS", 600))  # the many-transitions row
 RSS_MB, FIRST_AUDIO_S, VALIDATE_S = 250.0, 1.0, 2.0
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
        "PYTHONUNBUFFERED": "1"}
 
 
-def play(machine: Path, out: Path, seconds: float, timeout: float = 1800.0) -> dict:
+def play(machine: Path, out: Path, seconds: float, timeout: float = 1800.0, paced: bool = False) -> dict:
     """Run benchmarks/score_engine.py offline on `machine` in a child process under a Watch; what it said,
-    with the peaks seen from outside and whether it was stopped."""
+    with the peaks seen from outside and whether it was stopped. `paced`: the stem reader loads every plan whole,
+    as live."""
     proc = subprocess.Popen([sys.executable, str(HERE / "score_engine.py"), "offline", str(machine), str(seconds),
-                             str(out), "7"], env=ENV, cwd=str(ROOT), stdout=subprocess.PIPE,
+                             str(out), "7"] + (["paced"] if paced else []), env=ENV, cwd=str(ROOT), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     watch, said, started = Watch(proc.pid), {}, time.monotonic()
     try:
@@ -109,3 +111,21 @@ def test_one_hour_score(benchmark, budget_report, tmp_path):
                   f"{startup_s:.2f} s)", f"<= {VALIDATE_S:g} s", validate_s <= VALIDATE_S)
     assert ok_rss and first <= FIRST_AUDIO_S and validate_s <= VALIDATE_S, \
         f"RSS {rss:.0f} MB, first audio {first:.2f} s, validate {validate_s:.2f} s {stopped}"
+
+
+def test_one_hour_score_many_transitions(benchmark, budget_report, tmp_path):
+    """The engine's RSS over SEGUE_TRANSITION_SECONDS (600) of a transition every two bars, the stem reader
+    loading each plan whole as it does live (every segment's short head, the reachable ones' long heads, what
+    plays): memory must not grow with the segments the transitions visit."""
+    score = from_env()
+    big = benchmark.pedantic(lambda: play(score.machine, tmp_path / "score.wav", TRANSITION_SECONDS, paced=True),
+                             rounds=1, iterations=1)
+    played = "rss_mb" in big and "hwm_mb" in big and not big["stopped"]
+    rss = max(big.get("rss_mb", 0.0), big["outside_peak_mb"])
+    name = (f"{score.minutes * score.segments:g}-minute score, {TRANSITION_SECONDS:g} s of a transition every 2 "
+            "bars (offline, the reader loading each plan whole as live): engine RSS")
+    figure = (f"{rss:.0f} MB peak with {big.get('moves', 0)} moves (at ready {big.get('ready_rss_mb', 0):.0f}; "
+              f"stream tables at most {big.get('stream_mb', 0):.0f} MB)" if played else
+              f"> {big['outside_peak_mb']:.0f} MB: the engine {big['stopped'] or 'failed: ' + big['stderr'][-300:]}")
+    budget_report(benchmark, name, figure, f"<= {RSS_MB:.0f} MB", played and rss <= RSS_MB)
+    assert played and rss <= RSS_MB, figure

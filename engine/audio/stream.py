@@ -34,8 +34,14 @@ from engine.machine.residency import Plan, Window
 
 CHUNK = 2 ** 16  # frames per streamed chunk (1.37 s at 48 kHz); at most playhead.CHUNK, exact in float32
 AHEAD = 2  # chunks loaded ahead of the one playing
-SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays and AHEAD): the memory bound
+SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays and AHEAD); MEMORY_MB bounds all
 SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silent one keeps none)
+# Every segment's slots together: the memory bound whatever the score's size and however many segments the
+# transitions visit. What plays and the plan's windows fit well inside it (the one-hour score of issue #11, a
+# transition every two bars: at most 21 chunks of 2^16 frames x 6 stereo stems, 66 MB); past it, spares are
+# reclaimed, then the least likely windows (the plan's last) give their slots to what plays and to likelier
+# ones, and a notice says so.
+MEMORY_MB = 96.0
 HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
 POLL = 0.02  # seconds the reader sleeps when nothing wakes it
 WAIT_SECONDS = 30.0  # offline: longest a render waits for one chunk before it fails
@@ -85,6 +91,7 @@ class SegmentStream:
         self.loaded: dict[int, Slot] = {}  # reader publishes, audio side reads
         self.failed: dict[str, str] = {}  # stem -> why it is silent
         self.slots = 0  # reader: slots allocated (loaded and spare)
+        self.slot_bytes = 4 * (self.size + 1) * sum(s.channels for s in stems)  # float32 tables
         self.spare: list[Slot] = []
         self.files: dict[str, soundfile.SoundFile] = {}
 
@@ -137,6 +144,9 @@ class Reader:
         self._buffers: dict[int, np.ndarray] = {}  # channels -> CHUNK x channels, reused
         self._told: set[tuple[str, str]] = set()
         self.reads = 0  # chunks decoded (tests, benchmarks)
+        self.budget = round(MEMORY_MB * 2 ** 20)  # bytes of slot tables across every segment
+        self.bytes = 0  # bytes of slot tables allocated now (loaded and spare)
+        self.peak_bytes = 0  # the most ever allocated at once (tests, benchmarks)
         self._thread = threading.Thread(target=_run, args=(weakref.ref(self), self._wake, self._stop),
                                         name="segue-stem-reader", daemon=True)
 
@@ -178,7 +188,9 @@ class Reader:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(5.0)
         if not self._thread.is_alive():  # never close a file the thread may still be reading
-            for stream in self.streams.values():
+            for stream in self.streams.values():  # every chunk released (a deck still on one holds its tables
+                stream.spare += stream.loaded.values()  # until the graph goes)
+                stream.loaded.clear()
                 self._free(stream)
 
     # -- the thread -----------------------------------------------------------------------------
@@ -194,11 +206,9 @@ class Reader:
             with self.loaded:  # nothing left to load: whoever settles may go on
                 self.loaded.notify_all()
             return False
-        stream, chunk = job
-        slot = self._slot(stream)
+        stream, chunk, rank = job
+        slot = self._slot(stream, rank)
         if slot is None:
-            self._tell(stream.name, "", f"segment '{stream.name}': more chunks wanted than its {SLOTS} slots "
-                                        "hold; the rest streams late")
             return False
         self._fill(stream, slot, chunk)
         stream.loaded[chunk] = slot
@@ -228,14 +238,15 @@ class Reader:
             stream.windows = tuple(wanted.get(name, ()))
         self._windows = order
 
-    def _urgent(self) -> tuple[SegmentStream, int] | None:
+    def _urgent(self) -> tuple[SegmentStream, int, int] | None:
+        """The most urgent chunk not loaded, with its rank: -1 for what plays, else its place in the plan."""
         for stream in self.streams.values():  # what plays first
             for chunk in stream.playing:
                 if chunk not in stream.loaded:
-                    return stream, chunk
-        for stream, chunk in self._windows:
+                    return stream, chunk, -1
+        for rank, (stream, chunk) in enumerate(self._windows):
             if chunk not in stream.loaded:
-                return stream, chunk
+                return stream, chunk, rank
         return None
 
     def _evict(self, stream: SegmentStream) -> None:
@@ -249,27 +260,70 @@ class Reader:
             slot.chunk = None
             stream.spare.append(slot)
         keep = SPARES if stream.playing else 0  # a slot to refill at once while it plays; none kept otherwise
-        if len(stream.spare) > keep:
-            stream.slots -= len(stream.spare) - keep
-            del stream.spare[keep:]  # the tables are freed with the last reference
+        self._drop(stream, keep)
         if not stream.loaded and not stream.playing and not stream.windows and (stream.spare or stream.files):
             self._free(stream)
 
+    def _drop(self, stream: SegmentStream, keep: int = 0) -> None:
+        """Free the segment's spare slots beyond `keep` (the tables go with the last reference)."""
+        if len(stream.spare) > keep:
+            gone = len(stream.spare) - keep
+            stream.slots -= gone
+            self.bytes -= gone * stream.slot_bytes
+            del stream.spare[keep:]
+
     def _free(self, stream: SegmentStream) -> None:
         """An evicted segment: its tables and its open files released."""
-        stream.slots -= len(stream.spare)
-        stream.spare.clear()
+        self._drop(stream)
         for f in stream.files.values():
             f.close()
         stream.files.clear()
 
-    def _slot(self, stream: SegmentStream) -> Slot | None:
+    def _slot(self, stream: SegmentStream, rank: int) -> Slot | None:
+        """A slot for a chunk of `stream` wanted at `rank` (-1: it plays): a spare, a new one within SLOTS and the
+        budget, or one taken from a window the plan names after `rank`; None (told once) when there is none."""
         if stream.spare:
             return stream.spare.pop()
         if stream.slots >= SLOTS:
+            self._tell(stream.name, "", f"segment '{stream.name}': more chunks wanted than its {SLOTS} slots "
+                                        "hold; the rest streams late")
             return None
+        while self.bytes + stream.slot_bytes > self.budget:
+            for other in self.streams.values():  # spares first: nobody waits for them
+                self._drop(other)
+            if self.bytes + stream.slot_bytes <= self.budget:
+                break
+            taken = self._take(stream, rank)
+            if taken is None:
+                self._tell("", "budget", f"streamed stems: what plays and the plan's windows need more than "
+                                         f"{self.budget / 2 ** 20:.0f} MB of tables (stream.MEMORY_MB); the "
+                                         "least likely windows are not resident")
+                return None
+            if taken.chunk is not None:  # the same segment's: reused as it is
+                taken.chunk = None
+                return taken
         stream.slots += 1
+        self.bytes += stream.slot_bytes
+        self.peak_bytes = max(self.peak_bytes, self.bytes)
         return Slot(self._p, stream.stems, stream.size)
+
+    def _take(self, stream: SegmentStream, rank: int) -> Slot | None:
+        """Unload the loaded window the plan names last, after `rank` and not playing: its slot if it is
+        `stream`'s (still marked with its chunk), else freed (a Slot whose chunk is None). None: no such window."""
+        for victim, chunk in reversed(self._windows[rank + 1:]):
+            if chunk not in victim.loaded or chunk in victim.playing:
+                continue
+            slot = victim.loaded.pop(chunk)  # unpublished first, then checked again (see _evict)
+            if chunk in victim.playing:
+                victim.loaded[chunk] = slot
+                continue
+            if victim is stream:
+                return slot
+            slot.chunk = None
+            victim.slots -= 1
+            self.bytes -= victim.slot_bytes
+            return slot
+        return None
 
     def _fill(self, stream: SegmentStream, slot: Slot, chunk: int) -> None:
         start, frames = chunk * stream.size, stream.chunk_frames(chunk)
