@@ -2,8 +2,8 @@
 boundaries and loops, memory released on eviction, silent voices out of the block yet back on their sample, a file
 gone mid-show, and offline renders that wait for a slow disk and stay deterministic (issue #11).
 
-Chunks are 500 frames here (engine/audio/stream.CHUNK, patched) so a segment of 3 bars at 8 kHz is 8 chunks, the
-last one shorter than a block."""
+Chunks are 500 frames here (engine/audio/stream.CHUNK, patched) so a segment of 3 bars at 8 kHz is 7 chunks, the
+last one 600 frames (the 100 left over would have made a chunk shorter than a block)."""
 from __future__ import annotations
 
 import gc
@@ -31,7 +31,7 @@ from parts import Plans
 from waiting import wait_until
 
 RATE, BAR = 8000, 1200  # a 1/4 bar at 400 bpm
-LOOP = 3 * BAR  # the long segment: 8 chunks of 500 (the last 100)
+LOOP = 3 * BAR  # the long segment: 7 chunks of 500 (the last 600)
 MACHINE = """\
 pack: p
 events: [go, back, half]
@@ -254,6 +254,21 @@ def test_a_window_names_the_chunks_that_hold_it_round_a_loop_or_up_to_the_end():
     assert once.window_chunks(3400, 400) == [6, 7] and once.window_chunks(3600, 10) == []
 
 
+def test_no_chunk_is_shorter_than_a_block_and_each_table_holds_what_follows_its_chunk():
+    """A deck changes chunk at most once a block, and a restart may play a chunk on up to a block past its end."""
+    loop = stream.SegmentStream("s", [], 3600, loop=True, least=256)  # 100 left over: joins the last chunk
+    assert (loop.chunks, loop.chunk_frames(5), loop.chunk_frames(6), loop.tail) == (7, 500, 600, 256)
+    assert loop.rest == 600 + 256  # the longest chunk and its tail, then the silent frame
+    assert loop.locate(2999) == (5, 499) and loop.locate(3599) == (6, 599)
+    assert loop.window_chunks(3400, 400) == [6, 0]
+    assert loop.pieces(2) == ((1000, 500 + 256),)  # the next chunk's first frames
+    assert loop.pieces(6) == ((3000, 600), (0, 256))  # round the loop
+    once = stream.SegmentStream("s", [], 3600, loop=False, least=256)
+    assert once.pieces(6) == ((3000, 600),) and once.locate(3600) == (7, 0)  # silence after the end; past it
+    whole = stream.SegmentStream("s", [], 700, loop=True, least=256)  # 200 left over: one table of 700
+    assert (whole.chunks, whole.size, whole.tail, whole.rest, whole.pieces(0)) == (1, 700, 0, 700, ((0, 700),))
+
+
 def test_a_plan_makes_its_windows_resident_so_a_start_there_lands_at_once_live(tmp_path):
     """A plan naming the long segment from 1.6 chunks in: those chunks are loaded, the others are not, and a
     start there (live: the block never waits) plays the file from its first sample."""
@@ -302,3 +317,74 @@ def test_a_file_cut_short_while_it_plays_is_told_once_and_the_rest_plays(tmp_pat
     assert len(cut) == 1 and "segment 'long', stem 'mono'" in cut[0] and "truncated?" in cut[0], notices
     late = np.arange(LOOP - first, 3 * LOOP - first)  # from the second loop on, mono is silent throughout
     np.testing.assert_allclose(x[late], WIDE[(late + first) % LOOP], atol=1e-7, rtol=0)
+
+
+RESTARTS = """\
+pack: p
+events: [again]
+defaults: {sync: immediate, fade: 0s}
+initial: a
+states:
+  a: {segment: long}
+  b: {segment: long}
+transitions:
+  - {from: a, to: b, when: event again, start: start}
+  - {from: b, to: a, when: event again, start: start}
+"""
+
+
+def restart_points(block: int) -> list[int]:
+    """Restarts of the long segment (chunks of 500 from each start, the last 600 with the 100 that would have
+    been a chunk shorter than a block), each placed against the run before it: just after one of its chunk
+    boundaries in the same block (the next chunk began there), just before one in the same block, on one, on a
+    block's first sample, and just after the loop comes round in the same block."""
+    def boundary(run: int, room) -> int:
+        for m in (1, 2, 3, 4, 5, 6, 7):  # 7: the loop's end, where chunk 0 begins again
+            b = run + (3600 if m == 7 else 500 * m)
+            if room(b % block):
+                return b
+        raise AssertionError("no boundary fits")
+
+    run, points = 0, []
+    for place in ("after", "before", "on", "block", "after", "before", "wrap", "after"):
+        if place == "after":
+            b = boundary(run, lambda k: k < block - 8)
+            at = b + (block - b % block) // 2
+        elif place == "before":
+            at = boundary(run, lambda k: k > 8) - 3
+        elif place == "on":
+            at = boundary(run, lambda k: True)
+        elif place == "block":
+            at = (run + 700) // block * block + block
+        else:
+            b = run + 3600
+            at = b + 1 if b % block < block - 1 else b + block // 2
+        points.append(at)
+        run = at
+    return points
+
+
+def test_a_restart_lands_on_its_sample_wherever_it_falls_against_chunks_and_blocks(tmp_path):
+    """A state that starts its own segment again (`start: start`) cuts the old run on the restart's sample and
+    plays the segment from its beginning there, however the restart falls against the old run's chunks and the
+    audio blocks: in the block where the old run's next chunk began (that chunk's deck could not both begin and
+    stop in one block; the deck before plays on into its table's tail), just before a boundary, on one, on a
+    block's first sample, and as the loop comes round. Every sample is the files'."""
+    machine = score(tmp_path)
+    machine.write_text(RESTARTS)
+    with Engine(machine) as engine:
+        block = engine.block
+    points = restart_points(block)
+    seconds = (points[-1] + 2 * LOOP) / RATE
+    script = Script(seconds, tuple(Cue(at / RATE, Telemetry("event", "again")) for at in points))
+    out = tmp_path / "restarts.wav"
+    with Engine(machine) as engine:
+        engine.render(out, script, seconds=seconds)
+        starts = [(e["sample"], e["offset"]) for e in engine.log if e["action"] == "start"]
+    assert starts == [(0, 0)] + [(at, 0) for at in points]
+    x = soundfile.read(str(out), dtype="float32", always_2d=True)[0]
+    t = np.arange(len(x))
+    origin = np.array([0] + points)[np.searchsorted(np.array([0] + points), t, side="right") - 1]
+    expected = LONG[(t - origin) % LOOP]
+    first = engine.machine.pack.sample_rate // 100  # after the first start's fade in (5 ms)
+    np.testing.assert_allclose(x[first:], expected[first:], atol=1e-7, rtol=0)

@@ -1,10 +1,13 @@
 """Segments' stems streamed from disk: chunks read ahead of the play position by one reader thread, outside the
 audio block (issue #11).
 
-A segment's audio is cut into chunks of CHUNK frames (the last one shorter); every stem of a segment is cut at the
-same frames, so one chunk index names the same moment in all of them (sample-locked). A chunk lives in a Slot:
-one pyo table per stem, CHUNK + 1 frames (a silent last frame), reused from chunk to chunk and freed when the
-segment is evicted.
+A segment's audio is cut into chunks of CHUNK frames (the last one shorter, or longer by what would have made a
+chunk shorter than a block); every stem of a segment is cut at the same frames, so one chunk index names the same
+moment in all of them (sample-locked). A chunk lives in a Slot: one pyo table per stem, reused from chunk to chunk
+and freed when the segment is evicted. A table holds its chunk, then the `tail` (a block's worth of) frames that
+follow it in the music, then silence to its silent last frame (`rest`): a deck that must play on a few samples past
+its chunk's end in the same block as the chunk after it began (a restart landing there) reads them from its own
+table (see streamhead.StreamHead.start).
 
     audio block (the heartbeat)                        reader thread
     SegmentStream.playing = chunks it plays / needs    decodes what `playing` and the plan's windows name
@@ -68,10 +71,11 @@ def stem_file(name: str, path: Path) -> StemFile:
 
 
 class Slot:
-    """One chunk of every stem of a segment, in pyo tables (`size` frames and a silent one)."""
+    """One chunk of every stem of a segment, in pyo tables (its chunk and tail, silence, and the silent frame at
+    `rest`)."""
 
-    def __init__(self, p, stems: Iterable[StemFile], size: int):
-        self.tables = [p.DataTable(size=size + 1, chnls=s.channels) for s in stems]
+    def __init__(self, p, stems: Iterable[StemFile], rest: int):
+        self.tables = [p.DataTable(size=rest + 1, chnls=s.channels) for s in stems]
         self.chunk: int | None = None
 
 
@@ -80,23 +84,47 @@ class SegmentStream:
     block, `windows`, `loaded` and `failed` the reader."""
 
     def __init__(self, name: str, stems: list[StemFile], length: int, loop: bool, least: int = 1):
-        """`least`: the fewest frames a chunk may have (the audio block: decks are sized for chunks of a block
-        or more)."""
+        """`least`: the fewest frames a chunk may have, and its tail (the audio block: a deck then changes chunk
+        at most once a block, and a restart plays on at most a block past a chunk's end)."""
         self.name, self.stems, self.length, self.loop = name, stems, length, loop
-        # frames per table: a segment that fits one chunk is one table
-        self.size = min(max(CHUNK, least), max(length, 1))
-        self.chunks = -(-max(length, 1) // self.size)
+        length = max(length, 1)
+        self.size = min(max(CHUNK, least), length)  # frames per chunk (the last one excepted)
+        self.chunks = -(-length // self.size)
+        if self.chunks > 1 and length - (self.chunks - 1) * self.size < least:  # too short: joins the one before
+            self.chunks -= 1
+        if self.chunks == 1:  # a segment that fits one chunk is one table, played as a whole (a loop wraps in it)
+            self.size = length
+        self.tail = least if self.chunks > 1 else 0
+        self.rest = max(self.size, self.chunk_frames(self.chunks - 1)) + self.tail  # the silent frame's index
         self.playing: tuple[int, ...] = ()  # audio side: chunks on its decks and the next AHEAD, most urgent first
         self.windows: tuple[int, ...] = ()  # reader: chunks the plan wants resident
         self.loaded: dict[int, Slot] = {}  # reader publishes, audio side reads
         self.failed: dict[str, str] = {}  # stem -> why it is silent
         self.slots = 0  # reader: slots allocated (loaded and spare)
-        self.slot_bytes = 4 * (self.size + 1) * sum(s.channels for s in stems)  # float32 tables
+        self.slot_bytes = 4 * (self.rest + 1) * sum(s.channels for s in stems)  # float32 tables
         self.spare: list[Slot] = []
         self.files: dict[str, soundfile.SoundFile] = {}
 
     def chunk_frames(self, chunk: int) -> int:
-        return min(self.size, self.length - chunk * self.size)
+        return self.size if chunk + 1 < self.chunks else self.length - chunk * self.size
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """(chunk, frames into it) of a frame of the segment; (chunks, 0) past the end of audio that plays once."""
+        if offset >= self.length:
+            return self.chunks, 0
+        chunk = min(offset // self.size, self.chunks - 1)
+        return chunk, offset - chunk * self.size
+
+    def pieces(self, chunk: int) -> tuple[tuple[int, int], ...]:
+        """What a chunk's table holds, as (offset, frames) of the segment laid end to end: the chunk, then the
+        `tail` frames that follow it (the next chunk's first, the loop's start again; silence where the audio
+        ends)."""
+        start, frames = chunk * self.size, self.chunk_frames(chunk)
+        if not self.tail:
+            return ((start, frames),)
+        if chunk + 1 < self.chunks:  # the next chunk is a block or longer: the tail is all in it
+            return ((start, frames + self.tail),)
+        return ((start, frames), (0, self.tail)) if self.loop else ((start, frames),)
 
     def after(self, chunk: int) -> int | None:
         """The chunk that plays after `chunk` (the first again when a loop comes round)."""
@@ -111,7 +139,7 @@ class SegmentStream:
         pos = offset % self.length if self.loop else offset
         chunks: list[int] = []
         while frames > 0 and pos < self.length and len(chunks) < self.chunks:
-            chunk = pos // self.size
+            chunk = min(pos // self.size, self.chunks - 1)
             chunks.append(chunk)
             taken = self.chunk_frames(chunk) - (pos - chunk * self.size)
             frames -= taken
@@ -141,7 +169,7 @@ class Reader:
         self._windows: list[tuple[SegmentStream, int]] = []  # the plan's chunks, in its order
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._buffers: dict[int, np.ndarray] = {}  # channels -> CHUNK x channels, reused
+        self._buffers: dict[int, np.ndarray] = {}  # channels -> frames x channels, reused (grown when short)
         self._told: set[tuple[str, str]] = set()
         self.reads = 0  # chunks decoded (tests, benchmarks)
         self.budget = round(MEMORY_MB * 2 ** 20)  # bytes of slot tables across every segment
@@ -305,7 +333,7 @@ class Reader:
         stream.slots += 1
         self.bytes += stream.slot_bytes
         self.peak_bytes = max(self.peak_bytes, self.bytes)
-        return Slot(self._p, stream.stems, stream.size)
+        return Slot(self._p, stream.stems, stream.rest)
 
     def _take(self, stream: SegmentStream, rank: int) -> Slot | None:
         """Unload the loaded window the plan names last, after `rank` and not playing: its slot if it is
@@ -326,24 +354,36 @@ class Reader:
         return None
 
     def _fill(self, stream: SegmentStream, slot: Slot, chunk: int) -> None:
-        start, frames = chunk * stream.size, stream.chunk_frames(chunk)
+        pieces = stream.pieces(chunk)
         for stem, tables in zip(stream.stems, slot.tables):
-            got, data = 0, None
+            buf = self._buffer(stem.channels, stream.rest)
+            filled = 0  # frames of buf that hold the table's audio, from its start
             if stem.name not in stream.failed:
                 try:
-                    got, data = self._decode(stream, stem, start, frames)
+                    for start, frames in pieces:
+                        got = self._decode(stream, stem, start, buf[filled:filled + frames])
+                        buf[filled + got:filled + frames] = 0.0  # past the file's end: silence (a shorter stem)
+                        filled += frames
                 except Exception as exc:  # soundfile raises several types: a vanished, unreadable or corrupt file
                     self._fail(stream, stem, str(exc) or type(exc).__name__)
+                    filled = 0
             for c in range(stem.channels):
-                buf = np.asarray(tables.getBuffer(c))  # a view of the table: used here and dropped
-                if got:
-                    buf[:got] = data[:got, c]
-                buf[got:] = 0.0
-                del buf
+                table = np.asarray(tables.getBuffer(c))  # a view of the table: used here and dropped
+                table[:filled] = buf[:filled, c]
+                table[filled:] = 0.0
+                del table
         slot.chunk = chunk
         self.reads += 1
 
-    def _decode(self, stream: SegmentStream, stem: StemFile, start: int, frames: int) -> tuple[int, np.ndarray]:
+    def _buffer(self, channels: int, frames: int) -> np.ndarray:
+        buf = self._buffers.get(channels)
+        if buf is None or len(buf) < frames:
+            buf = self._buffers[channels] = np.empty((frames, channels), dtype=np.float32)
+        return buf
+
+    def _decode(self, stream: SegmentStream, stem: StemFile, start: int, out: np.ndarray) -> int:
+        """Read the stem from frame `start` into `out` (frames x channels), as far as the file goes; the frames
+        read."""
         if stem.error:
             raise ValueError(stem.error)
         f = stream.files.get(stem.name)
@@ -351,20 +391,17 @@ class Reader:
             f = stream.files[stem.name] = soundfile.SoundFile(str(stem.path))
             if f.channels != stem.channels:
                 raise ValueError(f"it has {f.channels} channels now, {stem.channels} at start")
-        want = max(0, min(frames, stem.frames - start))  # past the file's end: silence (a shorter stem)
+        want = max(0, min(len(out), stem.frames - start))
         if not want:
-            return 0, None
-        buf = self._buffers.get(stem.channels)
-        if buf is None:
-            buf = self._buffers[stem.channels] = np.empty((CHUNK, stem.channels), dtype=np.float32)
+            return 0
         f.seek(start)
-        data = f.read(want, dtype="float32", always_2d=True, out=buf[:want])  # libsndfile, outside the GIL
+        data = f.read(want, dtype="float32", always_2d=True, out=out[:want])  # libsndfile, outside the GIL
         if len(data) < want:
             raise ValueError(f"it ends at frame {start + len(data)}, {stem.frames} at start (truncated?)")
         if not np.isfinite(data).all():
             self._tell(stream.name, stem.name + ".nan",
                        f"{stem.path}: samples are NaN or infinite; they will play as silence")
-        return want, data
+        return want
 
     def _fail(self, stream: SegmentStream, stem: StemFile, why: str) -> None:
         """The stem goes silent: its chunks already in memory too (zeroed in place, under the GIL, so never

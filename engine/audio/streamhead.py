@@ -1,11 +1,16 @@
 """The audio side of a streamed segment: one position over its chunks, shared by every stem (sample-locked).
 
 A segment that fits one chunk is one table read through one Position, looping or once, as the whole segment
-always was. A longer one plays its chunks on DECKS decks: a deck is a Position over a table of CHUNK frames and
-every stem's read of it; Python starts the deck holding the next chunk on that chunk's exact sample (once per
-block, `advance`), the deck before rests on its silent last frame, and a deck at rest reads a one-frame silent
-table and is out of the block's computation (stopped) until it takes a chunk again. Four decks cover the worst
-block: the chunk ending, the one beginning, and a restart's chunk and the one after it.
+always was. A longer one plays its chunks on DECKS decks: a deck is a Position over a chunk's table and every
+stem's read of it; Python starts the deck holding the next chunk on that chunk's exact sample (once per block,
+`advance`) and sends the deck before to rest on its silent last frame on the same sample, and a deck at rest reads
+a one-frame silent table and is out of the block's computation (stopped) until it takes a chunk again. Four decks
+cover the worst block: the chunk ending, the one beginning, and a restart's chunk and the one after it.
+
+A Position takes one start per block (its trigger fires once). A restart in the block where the old run's next
+chunk began is the one block that would need two on the next chunk's deck (begin, then rest at the restart); so
+the deck before plays on past its chunk's end instead, into the tail its table holds (the next chunk's first
+frames), and both rest from the restart's sample (see stream.SegmentStream).
 
 Before a deck takes a chunk it names it in the stream's `playing` (with the AHEAD chunks after it), so the reader
 loads them ahead and never evicts them; a chunk not loaded when due plays silence (reported once) and, live, joins
@@ -21,6 +26,7 @@ from engine.audio import stream as streaming
 from engine.audio.stream import AHEAD, Reader, SegmentStream, Slot
 
 DECKS = 4
+PLAYING = 2 ** 62  # a deck's `until` while it plays: it rests only when its trigger sends it there
 
 
 class Deck:
@@ -31,7 +37,8 @@ class Deck:
         self.reads = [p.TableIndex(table, self.position.index) for table in self._silent]
         self.chunk: int | None = None  # the chunk on it; None: at rest on silence, stopped
         self.slot: Slot | None = None  # whose tables it reads
-        self.until = 0  # the sample from which it rests
+        self.until = 0  # the sample from which it rests (sent there by its trigger); PLAYING until then
+        self.started = -1  # the block in which it last started a chunk (its trigger takes one start a block)
 
     def load(self, slot: Slot, chunk: int, sounding: list[bool]) -> None:
         """Take `slot`'s tables (from the next block's start, while it still rests) and join the computation."""
@@ -62,7 +69,7 @@ class StreamHead:
         self.sample_rate, self.block = sample_rate, block
         self.single = stream.chunks == 1
         loop = stream.loop and self.single
-        self.decks = [Deck(p, stream.size, loop, stream, silent, sample_rate, block)
+        self.decks = [Deck(p, stream.rest, loop, stream, silent, sample_rate, block)
                       for _ in range(1 if self.single else DECKS)]
         self.sums = []  # kept: pyo runs an object only while Python holds it
         self.outs = []
@@ -81,6 +88,7 @@ class StreamHead:
         self.fail: Callable[[str], None] | None = None  # a chunk not read within `wait` fails the render
         self._next: tuple[int, int | None] | None = None  # (sample, chunk) to start next
         self._late: tuple[int, int] | None = None  # (sample it began, chunk) not loaded in time, or no deck free
+        self._on: Deck | None = None  # the deck playing the run's newest chunk (rested when the next one begins)
         self._told = False
         for deck in self.decks:
             deck.unload()
@@ -109,11 +117,12 @@ class StreamHead:
         self.origin, self.live, self._late = sample - offset, True, None
         if s.loop:
             offset %= s.length
-        chunk, local = divmod(offset, s.size)
-        for deck in self.decks:
-            if deck.chunk is not None and not self.single:
+        chunk, local = s.locate(offset)
+        for deck in self.decks:  # the old run rests from `sample`: a deck whose chunk ended earlier in this block
+            if deck.chunk is not None and not self.single:  # plays its tail until then (one start per block)
                 deck.position.silence(k)
                 deck.until = min(deck.until, sample)
+        self._on = None
         if chunk >= s.chunks:  # past the end of audio that plays once
             self._next = None
             if self.single and self.decks[0].chunk is not None:
@@ -127,8 +136,8 @@ class StreamHead:
         """Once per block: decks come to rest, the chunks due in the block start on their samples."""
         changed = False
         if not self.single:
-            for deck in self.decks:
-                if deck.chunk is not None and deck.until <= block_start:
+            for deck in self.decks:  # rested in an earlier block: stopped there, on its silent frame
+                if deck.chunk is not None and deck.until < block_start:
                     deck.unload()
                     changed = True
         if not self.live:
@@ -152,12 +161,12 @@ class StreamHead:
         for deck in self.decks:
             if deck.chunk is None:
                 continue
-            if self.single or deck.until <= block_start:
+            if self.single or deck.until < block_start:
                 deck.unload()
             else:
                 deck.position.silence(0)
                 deck.until = block_start + 1  # unloaded once this block has run the silence
-        self.live, self._next, self._late = False, None, None
+        self.live, self._next, self._late, self._on = False, None, None, None
         self._name(None)
 
     def resume(self, block_start: int) -> None:
@@ -172,18 +181,37 @@ class StreamHead:
         started = False
         while self._next is not None and self._next[0] < block_start + self.block:
             sample, chunk = self._next
-            if chunk is None:
-                self._next = None
+            if chunk is None:  # the audio ends: its last chunk's deck rests there (its tail is silence meanwhile)
+                if self._rest_on(max(sample - block_start, 0), sample, block_start):
+                    self._next = None
                 break
             self._begin(chunk, sample, max(sample - block_start, 0), 0, block_start)
             started = True
         return started
 
+    def _rest_on(self, k: int, sample: int, block_start: int) -> bool:
+        """The deck of the run's newest chunk rests from `sample` (`k` into the block), so its tail does not play
+        on. False if it started in this block (its one trigger is taken): it plays on into its tail, and rests at
+        the next block's start."""
+        deck = self._on
+        if deck is not None and deck.chunk is not None:
+            if deck.started == block_start:
+                return False
+            deck.position.silence(k)
+            deck.until = min(deck.until, sample)
+        self._on = None
+        return True
+
     def _begin(self, chunk: int, began: int, k: int, local: int, block_start: int) -> None:
-        """Chunk `chunk`, whose first frame plays at `began`, from `local` frames in, `k` samples into the block."""
+        """Chunk `chunk`, whose first frame plays at `began`, from `local` frames in, `k` samples into the block.
+        If the chunk before began in this same block, its deck plays on into its tail and this chunk joins at the
+        next block's start, from where it is then (as a late chunk does)."""
         s = self.stream
         self._next = (began + s.chunk_frames(chunk), s.after(chunk)) if not self.single else None
         self._name(chunk)
+        if not self._rest_on(k, began + local, block_start):
+            self._late = (began, chunk)
+            return
         slot = self._slot(chunk, began + local)
         if slot is None:
             self._late = (began, chunk)
@@ -199,15 +227,18 @@ class StreamHead:
             deck.load(slot, chunk, self.sounding)
         deck.chunk = chunk
         deck.position.start(k, local)
-        deck.until = began + self.stream.size
+        deck.until, deck.started = PLAYING, block_start
+        self._on = deck
 
     def _join(self, block_start: int) -> None:
-        """A chunk that was late (live) or found no deck plays from where it is now, if it is there and still due."""
+        """A chunk that was late (live), found no deck, or waited for the block after the one its deck before began
+        in plays from where it is now, if it is there and still due; the deck before rests as it starts."""
         began, chunk = self._late
+        self._rest_on(0, block_start, block_start)
         if block_start >= began + self.stream.chunk_frames(chunk) and not self.single:
             self._late = None
             return
-        slot = self.stream.loaded.get(chunk)
+        slot = self._slot(chunk, block_start)
         if slot is not None:
             self._late = None
             local = block_start - began
@@ -217,7 +248,7 @@ class StreamHead:
 
     def _free_deck(self) -> Deck | None:
         """A deck at rest since before this block (a deck taken mid-chunk would read its new table from the old
-        place until its start); with DECKS decks and chunks of two blocks or more there always is one."""
+        place until its start); with DECKS decks and chunks of a block or more there always is one."""
         for deck in self.decks:
             if deck.chunk is None:
                 return deck
