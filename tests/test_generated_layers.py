@@ -132,3 +132,40 @@ states:
     a_freq = TONES["calm"]["a"][0]
     assert abs(amplitude(x[6000:BAR - 6000], a_freq) - 0.2 * 10 ** (-6 / 20)) < 0.004  # the stem at its level
     assert np.abs(x[:BAR]).max() < 0.15 and np.abs(x[BAR:2 * BAR]).max() > 0.15  # the layer joins on bar 2
+
+
+def test_a_silent_layer_sleeps_and_wakes_sounding_as_if_it_never_had(tone_pack, tmp_path, monkeypatch):
+    """A generated layer whose notes have rung out is out of the block's computation, voices, gate and all (issue
+    #11: what does not sound costs nothing); leaving its state and coming back wakes it for the next phrase. Each
+    note starts its tone from phase 0, so a render where the layers sleep is the render where nothing sleeps."""
+    from engine.audio.instruments import NotePlayer, Voice
+
+    machine = write_machine(tone_pack.parent, MACHINE.replace("{generate}\n", ARP).replace(
+        "events: [go]", "events: [go, back]") + "  - {from: fight, to: calm, when: event back, sync: bar}\n",
+        "sleeps.yaml")
+    steps = [(BAR // 2, [osc_packet("/segue/event/go")]), (4 * BAR + 100, [osc_packet("/segue/event/back")]),
+             (6 * BAR + 100, [osc_packet("/segue/event/go")])]
+    asleep: list[bool] = []
+    settle = NotePlayer.settle
+
+    def watched(layer, block_start):
+        awake = settle(layer, block_start)
+        if not awake:  # nothing of it runs: its voices, its chain and its gate are stopped
+            parts = [part for voice in layer.voices for part in voice._parts] + layer._parts()
+            asleep.append(not any(part.isPlaying() if not isinstance(part.isPlaying(), list)
+                                  else any(part.isPlaying()) for part in parts if hasattr(part, "isPlaying")))
+        return awake
+
+    monkeypatch.setattr(NotePlayer, "settle", watched)
+    x, log = play(machine, tmp_path / "sleeping.wav", steps, 10 * BAR)
+    assert asleep and all(asleep)  # it slept (in calm, between the two visits to fight), wholly
+    assert [e["sample"] // BAR for e in log if e["action"] == "enter"] == [0, 1, 5, 7]
+    assert np.abs(x[8 * BAR:10 * BAR]).max() > 0.05  # fight again, its layer awake
+
+    monkeypatch.setattr(NotePlayer, "settle", lambda layer, block_start: True)  # nothing ever sleeps
+    monkeypatch.setattr(Voice, "sleep", lambda voice: None)
+    y, again = play(machine, tmp_path / "awake.wav", steps, 10 * BAR)
+    assert again == log
+    notes = [e for e in log if e["action"] == "layer"]
+    assert notes and notes[-1]["sample"] >= 8 * BAR  # phrases before the layer slept and after it woke
+    np.testing.assert_allclose(x, y, atol=1e-12, rtol=0)  # a sleeping filter kept what it had rung down to

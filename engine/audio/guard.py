@@ -26,9 +26,24 @@ class FiniteGate:
         self._counters = [p.Counter(self._bad[c], min=1, max=COUNTER_MAX) for c in range(len(self._bad))]
         self._streams = [c._base_objs[0]._getStream() for c in self._counters]
         self._seen = 0.0
+        self._parts = [self._zeroed, self._finite, self._low, self._bounded, self.out, self._bad, *self._counters]
+        self.awake = True
+
+    def stop(self) -> None:
+        """Out of the block with its source (a sleeping layer): it passes silence and counts nothing."""
+        for part in self._parts:
+            part.stop()
+        self.awake = False
+
+    def play(self) -> None:
+        for part in self._parts:
+            part.play()
+        self.awake = True
 
     def tripped(self) -> bool:
         """Whether a non-finite sample came in since the last call (one read per channel: cheap in the block)."""
+        if not self.awake:  # a stopped counter reads 0 until it next computes: nothing came in
+            return False
         total = sum(s.getValue() for s in self._streams)
         if total == self._seen:
             return False

@@ -1,5 +1,8 @@
 """Synth voices for generated layers. A note starts on its exact sample (a trigger delayed inside the
-block); its pitch is set at the start of that block, on a voice that has been silent since (round-robin).
+block); its pitch is set and its oscillator's phase reset to 0 at the start of that block, on a voice that has
+been silent since (round-robin), so a note sounds the same whatever the voice played before. That is what lets a
+voice sleep: once its note has ended and its filter rung out it is out of the block's computation (stopped), and
+so is the whole layer when none of its voices sounds; the next note wakes them before its block (issue #11).
 
 The tones are one-cycle wavetables read by pyo's Osc, whose phase is a double. pyo's own sine oscillators (FM,
 SineLoop) keep their phase in float32 and wrap a phase a hair below zero to exactly 512, one past their
@@ -26,6 +29,7 @@ SHAPES = {"pluck": (0.003, 0.18, 0.15, 0.12, 0.35), "bass": (0.004, 0.12, 0.6, 0
 
 
 WAVE_SIZE = 8192  # a power of two: the phase wraps exactly
+RING = 0.05  # seconds a voice's low-pass rings on after its envelope ends before it sleeps (by then < -300 dB)
 
 
 def mtof(note: float) -> float:
@@ -66,20 +70,40 @@ class Voice:
             self._source = p.Osc(table, freq=self.freq, mul=self.env)
             self.out = p.ButLP(self._source, freq=4500)
         else:
-            self.out = p.Osc(table, freq=self.freq, mul=self.env)
+            self.out = self._source = p.Osc(table, freq=self.freq, mul=self.env)
+        self._parts = [self.freq, self._trigger.out, self.env, self._source]
+        if self.out is not self._source:
+            self._parts.append(self.out)
+        self.until = 0  # the sample from which it is silent: its note's release over and its filter rung out
+        self.awake = True
+        self.sleep()
 
     def play(self, note: TimedNote, k: int) -> None:
         attack, decay, sustain, release, gain = self._shape
         length = max(note.samples / self._sr, attack + 0.01)
         peak = note.velocity * gain
+        if not self.awake:
+            for part in self._parts:
+                part.play()
+            self.awake = True
         self.freq.value = mtof(note.pitch)
+        self._source.reset()  # the note's tone from phase 0 (at the block's start: k samples before the note)
         self.env.setList([(0, 0.0), (attack, peak), (min(attack + decay, length), peak * sustain),
                           (length, peak * sustain), (length + release, 0.0)])
         self._trigger.fire(k)
+        self.until = note.sample + math.ceil((length + release + RING) * self._sr)
+
+    def sleep(self) -> None:
+        if self.awake:
+            for part in self._parts:
+                part.stop()
+            self.awake = False
 
 
 class NotePlayer:
-    """One generated layer: a few voices, a level, one place in the stereo field (`pan`, -1..1)."""
+    """One generated layer: a few voices, a level, one place in the stereo field (`pan`, -1..1). Asleep (out of
+    the block) while none of its voices sounds; `after` is what follows it in the mix (its gate), which sleeps
+    and wakes with it. Its level runs on meanwhile, so a ramp set while it sleeps arrives on time."""
 
     def __init__(self, instrument: str, sample_rate: int, block: int, pan: float = 0.0):
         p = pyo()
@@ -90,12 +114,38 @@ class NotePlayer:
         self._mono = p.Mix([v.out for v in self.voices], voices=1)
         self._sides = p.Sig(list(pan_gains(pan)), mul=self.level)
         self.out = self._mono * self._sides
+        self.after: list = []  # objects fed by `out` alone (its gate): asleep and awake with it
+        self.awake = True
+        self.sleep()
 
     def play(self, notes: list[TimedNote], block_start: int, block: int) -> None:
+        if notes and not self.awake:
+            for part in self._parts():
+                part.play()
+            self.awake = True
         for note in notes:
             voice = self.voices[self._next]
             self._next = (self._next + 1) % len(self.voices)
             voice.play(note, min(max(note.sample - block_start, 0), block - 1))
+
+    def settle(self, block_start: int) -> bool:
+        """Once per block while awake: voices whose note has rung out sleep, and the layer with the last of them.
+        Returns whether it is still awake."""
+        for voice in self.voices:
+            if voice.awake and voice.until <= block_start:
+                voice.sleep()
+        if not any(voice.awake for voice in self.voices):
+            self.sleep()
+        return self.awake
+
+    def sleep(self) -> None:
+        if self.awake:
+            for part in self._parts():
+                part.stop()
+            self.awake = False
+
+    def _parts(self) -> list:
+        return [self._mono, self._sides, self.out, *self.after]
 
 
 def render_phrase(layer: NoteLayer, clock: Clock, instrument: str) -> np.ndarray:

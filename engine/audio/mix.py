@@ -47,6 +47,10 @@ class Mix:
         self.ducks = {target: EnvelopePlayer(p, sr, block, idle=1.0) for target in DUCKS}
         # each generated layer behind its own gate: a voice gone bad is silenced alone, the rest plays on
         self.gates = {f"generated layer '{key}'": FiniteGate(p, n.out) for key, n in self.note_players.items()}
+        for player, gate in zip(self.note_players.values(), self.gates.values()):
+            player.after.append(gate)  # asleep with its layer
+            gate.stop()
+        self._layers_awake: dict[str, NotePlayer] = {}
         outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
         outs += [gate.out for gate in self.gates.values()]
         duck, stinger_duck = (self.ducks[target].out for target in DUCKS)
@@ -88,6 +92,9 @@ class Mix:
             player.playhead.advance(block_start)
             if player.idle():
                 del self._awake[name]
+        for key, layer in list(self._layers_awake.items()):
+            if not layer.settle(block_start):
+                del self._layers_awake[key]
 
     def start(self, segment: str, sample: int, k: int, offset: int) -> None:
         player = self.players[segment]
@@ -132,3 +139,4 @@ class Mix:
             notes = schedule.due(block_start, self.block)
             if notes:
                 self.note_players[key].play(notes, block_start, self.block)
+                self._layers_awake[key] = self.note_players[key]
