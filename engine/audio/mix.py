@@ -51,8 +51,7 @@ class Mix:
             player.after.append(gate)  # asleep with its layer
             gate.stop()
         self._layers_awake: dict[str, NotePlayer] = {}
-        outs = [v.out for pl in self.players.values() for v in pl.stems.values()]
-        outs += [gate.out for gate in self.gates.values()]
+        outs = [pl.out for pl in self.players.values()] + [gate.out for gate in self.gates.values()]
         duck, stinger_duck = (self.ducks[target].out for target in DUCKS)
         self._ducked = duck * stinger_duck  # kept on self: pyo runs an object only while Python holds it
         self.bed = p.Mix(outs, voices=2, mul=self._ducked)
@@ -92,19 +91,24 @@ class Mix:
             player.playhead.advance(block_start)
             if player.idle():
                 del self._awake[name]
+                player.out.stop()
         for key, layer in list(self._layers_awake.items()):
             if not layer.settle(block_start):
                 del self._layers_awake[key]
 
     def start(self, segment: str, sample: int, k: int, offset: int) -> None:
-        player = self.players[segment]
-        player.start(sample, k, offset)
-        self._awake[segment] = player
+        self._wake(segment).start(sample, k, offset)
 
     def fade(self, segment: str, stem: str, k: int, envelope, block_start: int) -> None:
-        player = self.players[segment]
-        player.fade(stem, k, envelope, block_start)
-        self._awake[segment] = player
+        self._wake(segment).fade(stem, k, envelope, block_start)
+
+    def _wake(self, segment: str) -> SegmentPlayer:
+        """The segment's player, awake (its sum in the block) until it is idle again."""
+        player = self._awake.get(segment)
+        if player is None:
+            player = self._awake[segment] = self.players[segment]
+            player.out.play()
+        return player
 
     def set_levels(self, levels: Mapping[StemLevel | LayerLevel, float]) -> None:
         for key, value in levels.items():
@@ -113,9 +117,8 @@ class Mix:
                 if isinstance(key, LayerLevel):
                     self.note_players[key.layer].level.value = value
                 else:
-                    player = self.players[key.segment]
+                    player = self._wake(key.segment)  # so that its level sleeps again once reached
                     player.stems[key.stem].set_level(value, self._block_start)
-                    self._awake[key.segment] = player  # so that its level sleeps again once reached
 
     def fade_gain(self, segment: str, stem: str) -> float:
         """Where a stem's fade envelope is now (0..1)."""

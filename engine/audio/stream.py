@@ -46,7 +46,7 @@ SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silen
 # ones, and a notice says so.
 MEMORY_MB = 96.0
 HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
-POLL = 0.02  # seconds the reader sleeps when nothing wakes it
+POLL = 0.25  # seconds the reader sleeps when nothing wakes it (a safety net: every change that gives it work wakes it)
 WAIT_SECONDS = 30.0  # offline: longest a render waits for one chunk before it fails
 READY_SECONDS = 0.5  # live: longest the start waits for the heads (then the first chunks may come a little late)
 

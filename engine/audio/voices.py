@@ -113,6 +113,9 @@ class SegmentPlayer:
         self._index = {name: i for i, name in enumerate(self.stems)}
         for i in range(len(self.stems)):
             self.playhead.stem_off(i)
+        # the segment's stems summed (the bed sums segments): out of the block with the segment, so the bed's
+        # cost follows the segments that sound, not the score's size
+        self.out = p.Mix([v.out for v in self.stems.values()], voices=2).stop()
 
     def start(self, sample: int, k: int, offset: int) -> None:
         self.playhead.start(sample, k, offset)
