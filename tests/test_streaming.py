@@ -160,8 +160,11 @@ def test_a_segment_neither_planned_nor_sounding_is_evicted_with_its_tables_and_f
         tables = [weakref.ref(t) for slot in long.loaded.values() for t in slot.tables]
         engine.queue.put(Telemetry("event", "go", sample=engine.sample + 10))
         mix.plan(Plan(engine.sample, (Window("other", 0, 400),)))
+        assert mix.players["long"].out.isPlaying() and not mix.players["other"].out.isPlaying()
         engine.process(-(-2 * BAR // engine.block))  # the fade out (a beat) and a little more
         assert not mix.players["long"].playhead.busy
+        # the silent segment's sum is out of the block as well, the sounding one's in it
+        assert not mix.players["long"].out.isPlaying() and mix.players["other"].out.isPlaying()
         wait_until(lambda: not long.loaded and not long.files and long.slots == 0, 5,
                    lambda: f"long evicted (loaded {sorted(long.loaded)}, slots {long.slots}, files {list(long.files)})")
         gc.collect()
