@@ -122,7 +122,7 @@ class Mix:
 
     def fade_gain(self, segment: str, stem: str) -> float:
         """Where a stem's fade envelope is now (0..1)."""
-        return self.players[segment].stems[stem].fade.value()
+        return self.players[segment].stems[stem].fade_gain()
 
     def start_layer(self, key: str, schedule: NoteSchedule) -> None:
         """A generated phrase takes over its layer from the schedule's start sample on."""

@@ -50,7 +50,10 @@ class StemVoice:
     """One stem: its fade (silent until the first plays) times its level (the runtime's, smoothed over a block).
     Silent and not fading, it is out of the block's computation (stopped); `wake` puts it back before the block
     in which a fade makes it audible, and the fade's trigger lands on its sample inside that block. Its level
-    sleeps too once a ramp in progress has arrived (a level stopped mid-ramp would finish the ramp late)."""
+    sleeps too once a ramp in progress has arrived (a level stopped mid-ramp would finish the ramp late).
+    Sounding at a gain that holds (its fade over, its level arrived), the stem is `held`: that gain, the float32
+    product the envelope and level would make, is its sum's constant multiplier, and the envelope, level and
+    product are out of the block until the next fade or level change (most of a stem's cost while it plays)."""
 
     def __init__(self, p, audio, sample_rate: int, block: int):
         self.reader = Reads(audio)
@@ -61,7 +64,10 @@ class StemVoice:
         self.out = p.Mix(self.reader.out, voices=2, mul=self._gain)  # mono stems play on both sides
         self._parts = self.fade.parts + [self._gain, self.out]
         self._ramp = math.ceil(ramp * sample_rate) + block  # samples until a level set between blocks is reached
+        self._block = block
         self.sounding = self.level_on = True
+        self.held = False
+        self._held_fade = 0.0  # the fade's gain while held (its envelope is stopped then)
         self.level_until = 0  # the sample from which the level holds its value
         self.rests_from = 0  # the sample from which the fade holds its last gain
         self.target = 0.0  # that gain
@@ -76,10 +82,38 @@ class StemVoice:
         self.sounding = True
 
     def sleep(self, block_start: int) -> None:
+        self.release()
         for part in self._parts:
             part.stop()
         self.sounding = False
         self.rest_level(block_start)
+
+    def hold(self, block_start: int) -> None:
+        """Sounding, its fade over and its level arrived: the gain they hold becomes a constant (read from the last
+        computed block, which must lie wholly after both)."""
+        if (self.held or not self.sounding or self.rests_from + self._block > block_start
+                or self.level_until > block_start):
+            return
+        self._held_fade = self.fade.value()
+        gain = np.float32(self._held_fade) * np.float32(self.level.get())  # as the product object makes it
+        self.out.mul = float(gain)
+        for part in self._parts[:-1]:  # all but the sum
+            part.stop()
+        self.level.stop()
+        self.level_on, self.held = False, True
+
+    def fade_gain(self) -> float:
+        """Where its fade envelope is now (0..1), held or playing."""
+        return self._held_fade if self.held else self.fade.value()
+
+    def release(self) -> None:
+        """Back from a held constant to the envelope and level, before a fade or level change plays."""
+        if self.held:
+            for part in self._parts[:-1]:
+                part.play()
+            self.level.play()
+            self.out.mul = self._gain
+            self.level_on, self.held = True, False
 
     def rest_level(self, block_start: int) -> None:
         """Asleep, the level stops as well once it holds its value."""
@@ -88,6 +122,7 @@ class StemVoice:
             self.level_on = False
 
     def set_level(self, value: float, block_start: int) -> None:
+        self.release()
         if not self.level_on:
             self.level.play()
             self.level_on = True
@@ -95,6 +130,7 @@ class StemVoice:
         self.level_until = block_start + self._ramp
 
     def fade_to(self, k: int, envelope) -> None:
+        self.release()
         self.fade.play(k, envelope)
         self.rests_from = envelope.start + envelope.points[-1][0]
         # the fade's exact target: a falling equal-power fade's last point is 1.1e-16, not 0, but a stem held
@@ -139,6 +175,8 @@ class SegmentPlayer:
                 self.playhead.stem_off(i)
             elif voice.level_on and not voice.sounding:
                 voice.rest_level(block_start)
+            elif not voice.held:
+                voice.hold(block_start)
             awake = awake or voice.sounding
         if not awake and self.playhead.live:
             self.playhead.release(block_start)

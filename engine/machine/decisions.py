@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from engine.fades import Envelope, FadeCurve
 from engine.machine.phrase import PhraseRequest
@@ -120,16 +121,15 @@ class Reloaded(Decision):
     action = "reload"
 
 
-@dataclass(frozen=True)
-class StemLevel:
-    """The level of one stem of a segment: a key of Runtime.levels()."""
+class StemLevel(NamedTuple):
+    """The level of one stem of a segment: a key of Runtime.levels() (a tuple: hashed and compared in C, every
+    block, for every stem that plays)."""
 
     segment: str
     stem: str
 
 
-@dataclass(frozen=True)
-class LayerLevel:
-    """The level of one generated layer ('state.name'): its own type, so no segment name can collide with it."""
+class LayerLevel(NamedTuple):
+    """The level of one generated layer ('state.name'): a key of its own length, so no stem's can equal it."""
 
     layer: str

@@ -60,6 +60,9 @@ class Playback:
         self.previous: str | None = None
         self.pending: Pending | None = None
         self.bridging = False
+        self._curves_for: tuple = ()  # (state, segment, bridging) that _curves was made for
+        self._curves_machine: Machine | None = None  # and the machine (a reload replaces it)
+        self._curves: list = []  # (key, its layer's curve or None) of each stem of that segment
         self.entered = False
         self.left_at: dict[str, int] = {}  # state -> position in its segment when it was last left
         self.cooldown_until: dict[int, int] = {}  # rule index -> sample
@@ -224,17 +227,14 @@ class Playback:
 
     def levels(self, values: Mapping[str, float]) -> dict[StemLevel, float]:
         """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed: its gain is in
-        its fade envelope)."""
-        stems = self.machine.pack.segments[self.segment].stems
-        if self.bridging:
-            return {StemLevel(self.segment, s): 1.0 for s in stems}
-        layers = self.machine.states[self.state].layers
-        out: dict[StemLevel, float] = {}
-        for stem in stems:
-            layer = layers.get(stem)
-            curve = layer.curve if layer else None
-            out[StemLevel(self.segment, stem)] = curve.gain(values[curve.param]) if curve else 1.0
-        return out
+        its fade envelope). Every block: each stem's key and curve are looked up once per state and segment."""
+        where = (self.state, self.segment, self.bridging)
+        if where != self._curves_for or self.machine is not self._curves_machine:  # a reload brings new curves
+            stems = self.machine.pack.segments[self.segment].stems
+            layers = {} if self.bridging else self.machine.states[self.state].layers
+            self._curves_for, self._curves_machine = where, self.machine
+            self._curves = [(StemLevel(self.segment, s), layers[s].curve if s in layers else None) for s in stems]
+        return {key: curve.gain(values[curve.param]) if curve else 1.0 for key, curve in self._curves}
 
     # -- segments and stem fades ---------------------------------------------------------------
     def _start_segment(self, at: int, seg: str, offset: int, state: str, why: str) -> list[Decision]:
