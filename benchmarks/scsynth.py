@@ -99,6 +99,13 @@ class Scsynth:
         time.sleep(0.2)
         return int(self.ask("/status", expect="/status.reply")[2])
 
+    def run(self, synths, running: bool) -> None:
+        """Pause (False) or resume the synths play() started, by their index (`/n_run`; a paused DiskIn reads
+        nothing), then wait for the server to have done it."""
+        for i in synths:
+            self.sock.sendto(_message("/n_run", 1000 + i, int(running)), ("127.0.0.1", self.port))
+        self.ask("/sync", 1, expect="/synced")
+
     def __exit__(self, *exc) -> None:
         if self.sock:
             try:

@@ -170,6 +170,10 @@ class Reader:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._buffers: dict[int, np.ndarray] = {}  # channels -> frames x channels, reused (grown when short)
+        # (segment, stem) -> (the frame it starts at, the last `tail` frames decoded): a chunk's table ends with the
+        # next chunk's first frames, which the next read then takes from here instead of seeking back for them
+        # (a backward seek in a FLAC file decodes again from the frame before)
+        self._carry: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
         self._told: set[tuple[str, str]] = set()
         self.reads = 0  # chunks decoded (tests, benchmarks)
         self.budget = round(MEMORY_MB * 2 ** 20)  # bytes of slot tables across every segment
@@ -306,6 +310,8 @@ class Reader:
         for f in stream.files.values():
             f.close()
         stream.files.clear()
+        for stem in stream.stems:
+            self._carry.pop((stream.name, stem.name), None)
 
     def _slot(self, stream: SegmentStream, rank: int) -> Slot | None:
         """A slot for a chunk of `stream` wanted at `rank` (-1: it plays): a spare, a new one within SLOTS and the
@@ -394,10 +400,20 @@ class Reader:
         want = max(0, min(len(out), stem.frames - start))
         if not want:
             return 0
-        f.seek(start)
-        data = f.read(want, dtype="float32", always_2d=True, out=out[:want])  # libsndfile, outside the GIL
-        if len(data) < want:
-            raise ValueError(f"it ends at frame {start + len(data)}, {stem.frames} at start (truncated?)")
+        key = (stream.name, stem.name)
+        carry = self._carry.pop(key, None)
+        got = 0
+        if carry is not None and carry[0] == start and len(carry[1]) <= want and f.tell() == start + len(carry[1]):
+            got = len(carry[1])
+            out[:got] = carry[1]
+        elif f.tell() != start:
+            f.seek(start)
+        read = f.read(want - got, dtype="float32", always_2d=True, out=out[got:want])  # libsndfile, outside the GIL
+        if len(read) < want - got:
+            raise ValueError(f"it ends at frame {start + got + len(read)}, {stem.frames} at start (truncated?)")
+        data = out[:want]
+        if stream.tail and want > stream.tail:
+            self._carry[key] = (start + want - stream.tail, data[want - stream.tail:].copy())
         if not np.isfinite(data).all():
             self._tell(stream.name, stem.name + ".nan",
                        f"{stem.path}: samples are NaN or infinite; they will play as silence")
