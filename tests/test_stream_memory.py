@@ -148,3 +148,20 @@ def test_the_global_budget_holds_and_what_plays_still_streams(tmp_path, monkeypa
     assert engine.graph.mix.reader.peak_bytes <= 14 * slot
     notices = [n for n in engine.outbox.take_notices() if "not resident" in n]
     assert len(notices) == 1, notices  # told once
+
+
+def test_what_plays_streams_even_when_it_alone_is_over_the_budget(tmp_path, monkeypatch):
+    """A segment so wide that the chunks it plays need more than the whole budget (64 stereo stems of 2^16-frame
+    chunks are 34 MB a chunk): it plays every sample all the same, told once; its own slots bound it."""
+    machine = score(tmp_path)
+    slot = 4 * (CHUNK + 1) * 4
+    monkeypatch.setattr(stream, "MEMORY_MB", slot / 2 ** 20)  # one chunk of one segment: what plays needs more
+
+    def check(engine, mix, reader):
+        wait_until(lambda: all(c in s.loaded for s in mix.streams.values() for c in s.playing), 2.0,
+                   lambda: str({s.name: (s.playing, sorted(s.loaded)) for s in mix.streams.values()}))
+
+    engine = run(machine, 12, check, settle=0.01)
+    streams = engine.graph.mix.streams.values()
+    assert engine.graph.mix.reader.peak_bytes <= 2 * stream.SLOTS * max(s.slot_bytes for s in streams)
+    assert len([n for n in engine.outbox.take_notices() if "not resident" in n]) == 1

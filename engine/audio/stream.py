@@ -43,7 +43,8 @@ SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silen
 # transitions visit. What plays and the plan's windows fit well inside it (the one-hour score of issue #11, a
 # transition every two bars: at most 21 chunks of 2^16 frames x 6 stereo stems, 66 MB); past it, spares are
 # reclaimed, then the least likely windows (the plan's last) give their slots to what plays and to likelier
-# ones, and a notice says so.
+# ones, and a notice says so. What plays is never refused a slot (a segment of 64 stereo stems needs 34 MB a
+# chunk): past the budget it still gets its own, SLOTS at most per segment.
 MEMORY_MB = 96.0
 HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
 POLL = 0.25  # seconds the reader sleeps when nothing wakes it (a safety net: every change that gives it work wakes it)
@@ -332,7 +333,9 @@ class Reader:
                 self._tell("", "budget", f"streamed stems: what plays and the plan's windows need more than "
                                          f"{self.budget / 2 ** 20:.0f} MB of tables (stream.MEMORY_MB); the "
                                          "least likely windows are not resident")
-                return None
+                if rank >= 0:
+                    return None
+                break  # what plays is never refused: the budget gives way to it (SLOTS still bound a segment)
             if taken.chunk is not None:  # the same segment's: reused as it is
                 taken.chunk = None
                 return taken
