@@ -86,8 +86,8 @@ def two_states(score, folder: Path) -> Path:
     pack = folder / "pack"
     (pack / "all").mkdir(parents=True)
     stems = [score.stem(k) for k in range(AUDIBLE)]
-    for stem in stems:
-        os.link(score.path(0, int(stem[2:])), pack / "all" / f"{stem}.flac")
+    for k, stem in enumerate(stems):
+        os.link(score.path(0, k), pack / "all" / f"{stem}.flac")
     bars = score.bars
     (pack / "pack.yaml").write_text(
         f"name: two-states\nsample_rate: 48000\ntempo: 120\nmeter: 4/4\nkey: C major\nsegments:\n"

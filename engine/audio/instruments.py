@@ -102,8 +102,8 @@ class Voice:
 
 class NotePlayer:
     """One generated layer: a few voices, a level, one place in the stereo field (`pan`, -1..1). Asleep (out of
-    the block) while none of its voices sounds; `after` is what follows it in the mix (its gate), which sleeps
-    and wakes with it. Its level runs on meanwhile, so a ramp set while it sleeps arrives on time."""
+    the block) while none of its voices sounds; what `follow`s it in the mix (its gate) sleeps and wakes with it.
+    Its level runs on meanwhile, so a ramp set while it sleeps arrives on time."""
 
     def __init__(self, instrument: str, sample_rate: int, block: int, pan: float = 0.0):
         p = pyo()
@@ -114,9 +114,15 @@ class NotePlayer:
         self._mono = p.Mix([v.out for v in self.voices], voices=1)
         self._sides = p.Sig(list(pan_gains(pan)), mul=self.level)
         self.out = self._mono * self._sides
-        self.after: list = []  # objects fed by `out` alone (its gate): asleep and awake with it
+        self._after: list = []  # objects fed by `out` alone (its gate): asleep and awake with it
         self.awake = True
         self.sleep()
+
+    def follow(self, part) -> None:
+        """`part` (fed by `out` alone) sleeps and wakes with the layer from now on, starting as the layer is."""
+        self._after.append(part)
+        if not self.awake:
+            part.stop()
 
     def play(self, notes: list[TimedNote], block_start: int, block: int) -> None:
         if notes and not self.awake:
@@ -145,7 +151,7 @@ class NotePlayer:
             self.awake = False
 
     def _parts(self) -> list:
-        return [self._mono, self._sides, self.out, *self.after]
+        return [self._mono, self._sides, self.out, *self._after]
 
 
 def render_phrase(layer: NoteLayer, clock: Clock, instrument: str) -> np.ndarray:

@@ -48,8 +48,7 @@ class Mix:
         # each generated layer behind its own gate: a voice gone bad is silenced alone, the rest plays on
         self.gates = {f"generated layer '{key}'": FiniteGate(p, n.out) for key, n in self.note_players.items()}
         for player, gate in zip(self.note_players.values(), self.gates.values()):
-            player.after.append(gate)  # asleep with its layer
-            gate.stop()
+            player.follow(gate)
         self._layers_awake: dict[str, NotePlayer] = {}
         outs = [pl.out for pl in self.players.values()] + [gate.out for gate in self.gates.values()]
         duck, stinger_duck = (self.ducks[target].out for target in DUCKS)
