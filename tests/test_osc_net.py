@@ -222,7 +222,9 @@ def test_osc_is_received_in_its_own_process_which_is_restarted_if_it_dies(tone_p
         playing = engine.sample
         send(port, osc_packet("/segue/event/go"))
         # the new receiver's first message still reached the machine
-        wait_until(lambda: engine.runtime.state == "fight", 5, "the move to fight after the restart")
+        # (the heartbeat changes state inside a block and counts the block's samples after it: wait for both)
+        wait_until(lambda: engine.runtime.state == "fight" and engine.sample > playing, 5,
+                   "the move to fight after the restart, and the music going on")
         assert engine.sample > playing and engine.health()["faults"] == 0
 
 
