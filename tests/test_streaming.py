@@ -55,22 +55,26 @@ def small_chunks(monkeypatch):
 
 
 def noise(seed: int, shape) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-0.1, 0.1, shape).astype(np.float32)
+    """24-bit values, so that a FLAC file holds them exactly too."""
+    return (np.round(np.random.default_rng(seed).uniform(-0.1, 0.1, shape) * 2 ** 23) / 2 ** 23).astype(np.float32)
 
 
 WIDE, MONO, OTHER = noise(1, (LOOP, 2)), noise(2, LOOP), noise(3, 2 * BAR)
 LONG = WIDE + MONO[:, None]  # what the long segment sounds like: the mono stem plays on both sides
 
 
-def score(folder: Path, initial: str = "a") -> Path:
+KINDS = {"wav": "FLOAT", "flac": "PCM_24"}  # each read its own way (engine/audio/decode.py)
+
+
+def score(folder: Path, initial: str = "a", kind: str = "wav") -> Path:
     pack = folder / "p"
     for name, data in (("long/wide", WIDE), ("long/mono", MONO), ("other/tone", OTHER)):
         (pack / name).parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(str(pack / f"{name}.wav"), data, RATE, subtype="FLOAT")
+        soundfile.write(str(pack / f"{name}.{kind}"), data, RATE, subtype=KINDS[kind])
     (pack / "pack.yaml").write_text(
         "name: p\nsample_rate: 8000\ntempo: 400\nmeter: 1/4\nkey: A minor\nsegments:\n"
-        "  long: {bars: 3, loop: true, stems: {wide: long/wide.wav, mono: long/mono.wav}}\n"
-        "  other: {bars: 2, loop: true, stems: {tone: other/tone.wav}}\n")
+        f"  long: {{bars: 3, loop: true, stems: {{wide: long/wide.{kind}, mono: long/mono.{kind}}}}}\n"
+        f"  other: {{bars: 2, loop: true, stems: {{tone: other/tone.{kind}}}}}\n")
     machine = folder / "m.yaml"
     machine.write_text(MACHINE.replace("INITIAL", initial))
     return machine
@@ -83,9 +87,10 @@ def render(machine: Path, out: Path, seconds: float, cues=()) -> np.ndarray:
     return soundfile.read(str(out), dtype="float32", always_2d=True)[0]
 
 
-def test_a_long_multi_stem_segment_plays_every_sample_of_its_files_over_many_loops(tmp_path):
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_long_multi_stem_segment_plays_every_sample_of_its_files_over_many_loops(tmp_path, kind):
     loops = 40
-    x = render(score(tmp_path), tmp_path / "long.wav", loops * LOOP / RATE)[:loops * LOOP]
+    x = render(score(tmp_path, kind=kind), tmp_path / "long.wav", loops * LOOP / RATE)[:loops * LOOP]
     played = x[LOOP:].reshape(loops - 1, LOOP, 2)  # after the first loop, which fades in
     np.testing.assert_allclose(played, np.broadcast_to(LONG, played.shape), atol=1e-7, rtol=0)
     assert np.abs(np.roll(LONG, 1, axis=0) - LONG).max() > 0.01  # a sample early or late would show
@@ -299,25 +304,26 @@ def test_a_plan_makes_its_windows_resident_so_a_start_there_lands_at_once_live(t
     np.testing.assert_array_equal(wide[100:768], WIDE[800:1468])  # across a chunk boundary
 
 
-def test_a_file_cut_short_while_it_plays_is_told_once_and_the_rest_plays(tmp_path):
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_file_cut_short_while_it_plays_is_told_once_and_the_rest_plays(tmp_path, kind):
     """The mono stem's file loses its second half while the segment plays (its file open in the reader): the
     chunks past the cut are told once as unreadable, that stem goes silent, the wide stem plays on exactly."""
-    machine = score(tmp_path)
-    mono = tmp_path / "p" / "long" / "mono.wav"
+    machine = score(tmp_path, kind=kind)
+    mono = tmp_path / "p" / "long" / f"mono.{kind}"
     with Engine(machine) as engine:
         long = engine.graph.mix.streams["long"]
         engine.process(2)
         wait_until(lambda: "mono" in long.files, 5, "the mono stem's file open")
-        with open(mono, "r+b") as f:  # a WAV of float32 mono: the header, then 4 bytes a frame
-            f.truncate(mono.stat().st_size - 4 * (LOOP // 2))
+        with open(mono, "r+b") as f:  # about half its frames (a WAV of float32 mono: 4 bytes a frame)
+            f.truncate(mono.stat().st_size - 4 * (LOOP // 2) if kind == "wav" else mono.stat().st_size // 2)
         out = tmp_path / "cut.wav"
         first = engine.sample
         with engine.recording(out):
             engine.process(-(-3 * LOOP // engine.block))
         notices = engine.outbox.take_notices()
     x = soundfile.read(str(out), dtype="float32", always_2d=True)[0]
-    cut = [n for n in notices if "mono.wav" in n]
-    assert len(cut) == 1 and "segment 'long', stem 'mono'" in cut[0] and "truncated?" in cut[0], notices
+    cut = [n for n in notices if f"mono.{kind}" in n]
+    assert len(cut) == 1 and "segment 'long', stem 'mono'" in cut[0] and "cut short or corrupt?" in cut[0], notices
     late = np.arange(LOOP - first, 3 * LOOP - first)  # from the second loop on, mono is silent throughout
     np.testing.assert_allclose(x[late], WIDE[(late + first) % LOOP], atol=1e-7, rtol=0)
 
@@ -367,13 +373,14 @@ def restart_points(block: int) -> list[int]:
     return points
 
 
-def test_a_restart_lands_on_its_sample_wherever_it_falls_against_chunks_and_blocks(tmp_path):
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_restart_lands_on_its_sample_wherever_it_falls_against_chunks_and_blocks(tmp_path, kind):
     """A state that starts its own segment again (`start: start`) cuts the old run on the restart's sample and
     plays the segment from its beginning there, however the restart falls against the old run's chunks and the
     audio blocks: in the block where the old run's next chunk began (that chunk's deck could not both begin and
     stop in one block; the deck before plays on into its table's tail), just before a boundary, on one, on a
     block's first sample, and as the loop comes round. Every sample is the files'."""
-    machine = score(tmp_path)
+    machine = score(tmp_path, kind=kind)
     machine.write_text(RESTARTS)
     with Engine(machine) as engine:
         block = engine.block

@@ -90,7 +90,7 @@ class Mix:
             player.playhead.advance(block_start)
             if player.idle():
                 del self._awake[name]
-                player.out.stop()
+                player.rest()
         for key, layer in list(self._layers_awake.items()):
             if not layer.settle(block_start):
                 del self._layers_awake[key]
@@ -106,7 +106,7 @@ class Mix:
         player = self._awake.get(segment)
         if player is None:
             player = self._awake[segment] = self.players[segment]
-            player.out.play()
+            player.wake()
         return player
 
     def set_levels(self, levels: Mapping[StemLevel | LayerLevel, float]) -> None:

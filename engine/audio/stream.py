@@ -15,8 +15,8 @@ table (see streamhead.StreamHead.start).
     loaded.get(chunk) -> a slot to read, or None       evicts chunks nobody names; frees silent segments
 
 The audio side never waits, locks or decodes (offline excepted: there it waits for a chunk, with a deadline, so a
-render is deterministic). The reader decodes with libsndfile through soundfile (cffi releases the GIL during
-sf_readf) into a preallocated buffer, then copies it into the slot's tables (one copy per channel, no numpy view
+render is deterministic). The reader decodes (engine/audio/decode.py: cffi releases the GIL while it
+decodes) into a preallocated buffer, then copies it into the slot's tables (one copy per channel, no numpy view
 of a table kept). Hand-over without locks: a slot is only written while it is in no `loaded` entry, and the audio
 side names a chunk in `playing` before it looks it up, so the reader, which unpublishes a chunk and then checks
 that nobody names it, can never write a slot that plays.
@@ -33,6 +33,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import soundfile
 
+from engine.audio.decode import Stem, open_stem
 from engine.machine.residency import Plan, Window
 
 CHUNK = 2 ** 16  # frames per streamed chunk (1.37 s at 48 kHz); at most playhead.CHUNK, exact in float32
@@ -59,6 +60,8 @@ class StemFile:
     channels: int
     frames: int  # in the file (a loop plays at most its length of them; a shorter file pads with silence)
     error: str | None = None  # why its header could not be read
+    kind: str = ""  # soundfile's name for its format (decode.open_stem)
+    floats: bool = False  # its samples are floats, which can be NaN or infinite (integer formats cannot)
 
 
 def stem_file(name: str, path: Path) -> StemFile:
@@ -66,7 +69,8 @@ def stem_file(name: str, path: Path) -> StemFile:
     when its first chunk is due."""
     try:
         info = soundfile.info(str(path))
-        return StemFile(name, Path(path), info.channels, info.frames)
+        return StemFile(name, Path(path), info.channels, info.frames, kind=info.format,
+                        floats=info.subtype in ("FLOAT", "DOUBLE"))
     except Exception as exc:  # soundfile raises several types for a missing or corrupt file
         return StemFile(name, Path(path), 1, 0, str(exc) or type(exc).__name__)
 
@@ -104,7 +108,7 @@ class SegmentStream:
         self.slots = 0  # reader: slots allocated (loaded and spare)
         self.slot_bytes = 4 * (self.rest + 1) * sum(s.channels for s in stems)  # float32 tables
         self.spare: list[Slot] = []
-        self.files: dict[str, soundfile.SoundFile] = {}
+        self.files: dict[str, Stem] = {}
 
     def chunk_frames(self, chunk: int) -> int:
         return self.size if chunk + 1 < self.chunks else self.length - chunk * self.size
@@ -397,7 +401,7 @@ class Reader:
             raise ValueError(stem.error)
         f = stream.files.get(stem.name)
         if f is None:
-            f = stream.files[stem.name] = soundfile.SoundFile(str(stem.path))
+            f = stream.files[stem.name] = open_stem(stem.path, stem.kind)
             if f.channels != stem.channels:
                 raise ValueError(f"it has {f.channels} channels now, {stem.channels} at start")
         want = max(0, min(len(out), stem.frames - start))
@@ -411,13 +415,13 @@ class Reader:
             out[:got] = carry[1]
         elif f.tell() != start:
             f.seek(start)
-        read = f.read(want - got, dtype="float32", always_2d=True, out=out[got:want])  # libsndfile, outside the GIL
-        if len(read) < want - got:
-            raise ValueError(f"it ends at frame {start + got + len(read)}, {stem.frames} at start (truncated?)")
+        read = f.read(out[got:want])  # outside the GIL
+        if read < want - got:
+            raise ValueError(f"it ends at frame {start + got + read}, {stem.frames} at start (cut short or corrupt?)")
         data = out[:want]
         if stream.tail and want > stream.tail:
             self._carry[key] = (start + want - stream.tail, data[want - stream.tail:].copy())
-        if not np.isfinite(data).all():
+        if stem.floats and not np.isfinite(data).all():
             self._tell(stream.name, stem.name + ".nan",
                        f"{stem.path}: samples are NaN or infinite; they will play as silence")
         return want

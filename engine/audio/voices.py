@@ -61,7 +61,9 @@ class StemVoice:
         ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
         self._gain = self.fade.out * self.level
-        self.out = p.Mix(self.reader.out, voices=2, mul=self._gain)  # mono stems play on both sides
+        # the read times the gain: pyo arithmetic (a Mix looks each input up through Python every block, four
+        # times the cost); a mono stem stays one channel here and its segment's sum puts it on both sides
+        self.out = audio * self._gain
         self._parts = self.fade.parts + [self._gain, self.out]
         self._ramp = math.ceil(ramp * sample_rate) + block  # samples until a level set between blocks is reached
         self._block = block
@@ -149,9 +151,30 @@ class SegmentPlayer:
         self._index = {name: i for i, name in enumerate(self.stems)}
         for i in range(len(self.stems)):
             self.playhead.stem_off(i)
-        # the segment's stems summed (the bed sums segments): out of the block with the segment, so the bed's
-        # cost follows the segments that sound, not the score's size
-        self.out = p.Mix([v.out for v in self.stems.values()], voices=2).stop()
+        # the segment's stems summed, in order, by pyo arithmetic (one cheap link per stem, see StemVoice), to two
+        # channels (a mono stem on both sides); out of the block with the segment (`rest`), so the bed's cost
+        # follows the segments that sound, not the score's size
+        outs = [v.out for v in self.stems.values()]
+        self._links = []  # the sum's own objects (kept: pyo runs an object only while Python holds it)
+        out = outs[0]
+        if len(out) == 1:  # a mono first stem, on both sides
+            out = p.Mix(out, voices=2)
+            self._links.append(out)
+        for o in outs[1:]:
+            out = out + o
+            self._links.append(out)
+        self.out = out
+        self.rest()
+
+    def wake(self) -> None:
+        """Its sum into the block (the bed reads it)."""
+        for link in self._links:
+            link.play()
+
+    def rest(self) -> None:
+        """Its sum out of the block: the bed reads silence from it."""
+        for link in self._links:
+            link.stop()
 
     def start(self, sample: int, k: int, offset: int) -> None:
         self.playhead.start(sample, k, offset)
