@@ -120,16 +120,18 @@ def script(engine: Engine, seconds: float) -> list[tuple[int, object]]:
 
 
 def end_checks(engine: Engine, p) -> tuple[int, int, int]:
-    """Play on to one second past the current segment's next loop boundary, recording each stem's own read and
-    every generated note's trigger; return (stem samples off their ideal, notes off their ideal, notes)."""
+    """Play on to one second past the current segment's next loop boundary, recording each stem's reads (at its
+    held gain) and every generated note's trigger; return (stem samples off their ideal, notes off their ideal, notes)."""
     graph, runtime, block, sr = engine.graph, engine.runtime, engine.block, engine.sample_rate
     player = graph.mix.players[runtime.segment]
     length = engine.machine.pack.segment_samples(runtime.segment)
     start = engine.sample
     to_wrap = length - (start - runtime.origin) % length
     frames = math.ceil((to_wrap + sr) / block) * block
-    stems = {name: (v, p.NewTable(length=frames / sr, chnls=len(v.reader.out))) for name, v in player.stems.items()}
-    recorders = [p.TableRec(v.reader.out, table).play() for v, table in stems.values()]
+    # each stem's reads (one a deck, at most one sounding on any sample) at its gain, summed
+    reads = {name: p.Mix(v.reads, voices=len(v.reads[0])) for name, v in player.stems.items()}
+    stems = {name: (v, p.NewTable(length=frames / sr, chnls=len(reads[name]))) for name, v in player.stems.items()}
+    recorders = [p.TableRec(reads[name], table).play() for name, (v, table) in stems.items()]
     triggers = p.Mix([voice._trigger.out for n in graph.mix.note_players.values() for voice in n.voices], voices=1)
     trigger_table = p.NewTable(length=frames / sr, chnls=1)
     recorders.append(p.TableRec(triggers, trigger_table).play())
@@ -150,11 +152,13 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
         got = np.array(table.getBuffer(0), dtype=np.float32)[:frames]
         if not voice.sounding:  # asleep (faded out to silence in this state): nothing of it is read
             continue
+        assert voice.held, f"stem '{name}' still fading at the end check"
+        gain = np.float32(voice.reads[0].mul)  # its held gain, the reads' constant multiplier
         path = engine.machine.pack.segments[segment].stems[name]  # streamed: the file is the truth
         data = soundfile.read(str(path), dtype="float32", always_2d=True)[0][:, 0]
         loop = engine.machine.pack.segments[segment].loop
         phase = start - origin + np.arange(frames)
-        ideal = data[phase % length] if loop else data[np.minimum(phase, len(data) - 1)]
+        ideal = (data[phase % length] if loop else data[np.minimum(phase, len(data) - 1)]) * gain
         off += int(np.count_nonzero(got != ideal))
         compared += 1
     assert compared, f"no stem of '{segment}' sounds at the end check: nothing to compare"
@@ -162,7 +166,7 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     wanted = sorted(n.sample for n in played)
     for r in recorders:
         r.stop()
-    del recorders, stems, triggers, trigger_table  # pyo objects must go before their server does
+    del recorders, reads, stems, triggers, trigger_table  # pyo objects must go before their server does
     return off, len(set(wanted) ^ set(fired.tolist())), len(wanted)
 
 

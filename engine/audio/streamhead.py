@@ -34,7 +34,19 @@ class Deck:
                  sample_rate: int, block: int):
         self.position = Position(p, size, loop, sample_rate, block)
         self._silent = [silent[s.channels] for s in stream.stems]
+        # each stem's read, its gain as its multiplier (see voices.StemVoice), summed in the stems' order by pyo
+        # arithmetic (a Mix looks each input up through Python every block, several times the cost) to two
+        # channels (a mono first stem on both sides): per stem one read and one link, and nothing of a deck at rest
         self.reads = [p.TableIndex(table, self.position.index) for table in self._silent]
+        self.links = []  # kept: pyo runs an object only while Python holds it
+        out = self.reads[0]
+        if len(out) == 1:
+            out = p.Mix(out, voices=2)
+            self.links.append(out)
+        for read in self.reads[1:]:
+            out = out + read
+            self.links.append(out)
+        self.out = out
         self.chunk: int | None = None  # the chunk on it; None: at rest on silence, stopped
         self.slot: Slot | None = None  # whose tables it reads
         self.until = 0  # the sample from which it rests (sent there by its trigger); PLAYING until then
@@ -46,6 +58,8 @@ class Deck:
             read.table = table
         if self.chunk is None:
             self.position.play()
+            for link in self.links:
+                link.play()
         for read, on in zip(self.reads, sounding):
             if on:
                 read.play()
@@ -56,12 +70,15 @@ class Deck:
         for read, table in zip(self.reads, self._silent):
             read.table = table
             read.stop()
+        for link in self.links:
+            link.stop()
         self.position.stop()
         self.chunk = self.slot = None
 
 
 class StreamHead:
-    """Where a segment plays, over its streamed chunks. `outs[i]` is stem i's audio."""
+    """Where a segment plays, over its streamed chunks. `out` is its stems' audio, each at its gain (two channels);
+    `reads[i]` are stem i's reads, one a deck, whose multiplier is the stem's gain."""
 
     def __init__(self, p, stream: SegmentStream, reader: Reader, silent: Mapping[int, object], sample_rate: int,
                  block: int, notices: deque):
@@ -71,16 +88,13 @@ class StreamHead:
         loop = stream.loop and self.single
         self.decks = [Deck(p, stream.rest, loop, stream, silent, sample_rate, block)
                       for _ in range(1 if self.single else DECKS)]
-        self.sums = []  # kept: pyo runs an object only while Python holds it
-        self.outs = []
-        for i in range(len(stream.stems)):
-            out = self.decks[0].reads[i]
-            sums = []
-            for deck in self.decks[1:]:
-                sums.append(out + deck.reads[i])
-                out = sums[-1]
-            self.sums.append(sums)
-            self.outs.append(out)
+        self.reads = [[deck.reads[i] for deck in self.decks] for i in range(len(stream.stems))]
+        self.links = []  # the decks' sums added (at most one deck sounds on any sample)
+        out = self.decks[0].out
+        for deck in self.decks[1:]:
+            out = out + deck.out
+            self.links.append(out)
+        self.out = out
         self.sounding = [False] * len(stream.stems)
         self.origin: int | None = None  # the sample at which offset 0 played (None: never started)
         self.live = False  # started and not released
@@ -96,16 +110,12 @@ class StreamHead:
     # -- voices ---------------------------------------------------------------------------------
     def stem_on(self, i: int) -> None:
         self.sounding[i] = True
-        for sum_ in self.sums[i]:
-            sum_.play()
         for deck in self.decks:
             if deck.chunk is not None:
                 deck.reads[i].play()
 
     def stem_off(self, i: int) -> None:
         self.sounding[i] = False
-        for sum_ in self.sums[i]:
-            sum_.stop()
         for deck in self.decks:
             deck.reads[i].stop()
 

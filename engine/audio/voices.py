@@ -39,32 +39,25 @@ class OneShot:
         self.playhead.start(sample, k, 0)
 
 
-class Reads:
-    """A stem's audio as its segment's head reads it (`out`)."""
-
-    def __init__(self, out):
-        self.out = out
-
-
 class StemVoice:
     """One stem: its fade (silent until the first plays) times its level (the runtime's, smoothed over a block).
     Silent and not fading, it is out of the block's computation (stopped); `wake` puts it back before the block
     in which a fade makes it audible, and the fade's trigger lands on its sample inside that block. Its level
     sleeps too once a ramp in progress has arrived (a level stopped mid-ramp would finish the ramp late).
-    Sounding at a gain that holds (its fade over, its level arrived), the stem is `held`: that gain, the float32
-    product the envelope and level would make, is its sum's constant multiplier, and the envelope, level and
-    product are out of the block until the next fade or level change (most of a stem's cost while it plays)."""
+    Its gain is the multiplier of its reads (one a deck of its segment's head, which sums them). Sounding at a gain
+    that holds (its fade over, its level arrived), the stem is `held`: that gain, the float32 product the envelope
+    and level would make, is the reads' constant multiplier, and the envelope, level and product are out of the
+    block until the next fade or level change (most of a stem's cost while it plays)."""
 
-    def __init__(self, p, audio, sample_rate: int, block: int):
-        self.reader = Reads(audio)
+    def __init__(self, p, sample_rate: int, block: int):
+        """Made before its reads (`attach`): pyo computes objects in the order they were made, and the reads
+        must multiply by this block's gain, not the last one's."""
+        self.reads: list = []
         self.fade = EnvelopePlayer(p, sample_rate, block, idle=0.0)
         ramp = max(block / sample_rate, MIN_RAMP_SECONDS)
         self.level = p.SigTo(1.0, time=ramp, init=1.0)
         self._gain = self.fade.out * self.level
-        # the read times the gain: pyo arithmetic (a Mix looks each input up through Python every block, four
-        # times the cost); a mono stem stays one channel here and its segment's sum puts it on both sides
-        self.out = audio * self._gain
-        self._parts = self.fade.parts + [self._gain, self.out]
+        self._parts = self.fade.parts + [self._gain]
         self._ramp = math.ceil(ramp * sample_rate) + block  # samples until a level set between blocks is reached
         self._block = block
         self.sounding = self.level_on = True
@@ -98,8 +91,8 @@ class StemVoice:
             return
         self._held_fade = self.fade.value()
         gain = np.float32(self._held_fade) * np.float32(self.level.get())  # as the product object makes it
-        self.out.mul = float(gain)
-        for part in self._parts[:-1]:  # all but the sum
+        self._multiply(float(gain))
+        for part in self._parts:
             part.stop()
         self.level.stop()
         self.level_on, self.held = False, True
@@ -111,11 +104,20 @@ class StemVoice:
     def release(self) -> None:
         """Back from a held constant to the envelope and level, before a fade or level change plays."""
         if self.held:
-            for part in self._parts[:-1]:
+            for part in self._parts:
                 part.play()
             self.level.play()
-            self.out.mul = self._gain
+            self._multiply(self._gain)
             self.level_on, self.held = True, False
+
+    def attach(self, reads: list) -> None:
+        """Its reads, one a deck of its segment's head: their multiplier is its gain."""
+        self.reads = reads
+        self._multiply(self._gain)
+
+    def _multiply(self, gain) -> None:
+        for read in self.reads:
+            read.mul = gain
 
     def rest_level(self, block_start: int) -> None:
         """Asleep, the level stops as well once it holds its value."""
@@ -145,35 +147,24 @@ class SegmentPlayer:
 
     def __init__(self, p, stream, reader, silent, sample_rate: int, block: int, notices):
         self.name = stream.name
+        self.stems = {stem.name: StemVoice(p, sample_rate, block) for stem in stream.stems}
         self.playhead = StreamHead(p, stream, reader, silent, sample_rate, block, notices)
-        self.stems = {stem.name: StemVoice(p, out, sample_rate, block)
-                      for stem, out in zip(stream.stems, self.playhead.outs)}
+        for voice, reads in zip(self.stems.values(), self.playhead.reads):
+            voice.attach(reads)
         self._index = {name: i for i, name in enumerate(self.stems)}
         for i in range(len(self.stems)):
             self.playhead.stem_off(i)
-        # the segment's stems summed, in order, by pyo arithmetic (one cheap link per stem, see StemVoice), to two
-        # channels (a mono stem on both sides); out of the block with the segment (`rest`), so the bed's cost
-        # follows the segments that sound, not the score's size
-        outs = [v.out for v in self.stems.values()]
-        self._links = []  # the sum's own objects (kept: pyo runs an object only while Python holds it)
-        out = outs[0]
-        if len(out) == 1:  # a mono first stem, on both sides
-            out = p.Mix(out, voices=2)
-            self._links.append(out)
-        for o in outs[1:]:
-            out = out + o
-            self._links.append(out)
-        self.out = out
+        self.out = self.playhead.out  # the stems at their gains (the bed sums segments)
         self.rest()
 
     def wake(self) -> None:
         """Its sum into the block (the bed reads it)."""
-        for link in self._links:
+        for link in self.playhead.links:
             link.play()
 
     def rest(self) -> None:
-        """Its sum out of the block: the bed reads silence from it."""
-        for link in self._links:
+        """Its sum out of the block, so the bed's cost follows the segments that sound, not the score's size."""
+        for link in self.playhead.links:
             link.stop()
 
     def start(self, sample: int, k: int, offset: int) -> None:
