@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -159,16 +160,35 @@ class JackServer:
 
 
 def wait_line(proc: subprocess.Popen, word: str, timeout: float = 20.0) -> str:
-    """Read the process's stdout until a line containing `word` (or fail, showing its stderr)."""
+    """Read the process's stdout until a line containing `word`, `timeout` seconds at most (or fail, showing its
+    stderr). A byte at a time behind select(): a process that stops talking without exiting (a JACK client stuck
+    in jack_deactivate once hung a benchmark here for 25 minutes) cannot block the read past the deadline, and
+    nothing after the line is consumed (a later readline or communicate gets it)."""
+    fd, line = proc.stdout.fileno(), b""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if word in line:
-            return line
-        if not line and proc.poll() is not None:
+    while (left := deadline - time.monotonic()) > 0 and select.select([fd], [], [], left)[0]:
+        byte = os.read(fd, 1)
+        if not byte:
             break
+        line += byte
+        if byte == b"\n":
+            if word in line.decode(errors="replace"):
+                return line.decode(errors="replace")
+            line = b""
     proc.kill()
-    raise RuntimeError(f"no '{word}' from {proc.args}: {proc.stderr.read()[-2000:]}")
+    raise RuntimeError(f"no '{word}' within {timeout:g} s from {proc.args}: {tail(proc.stderr, 5.0)}")
+
+
+def tail(stream, seconds: float) -> str:
+    """The last 2,000 characters a pipe gives within `seconds` (a helper holding it open must not block us)."""
+    fd, data = stream.fileno(), b""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0 and select.select([fd], [], [], left)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data = (data + chunk)[-2000:]
+    return data.decode(errors="replace")
 
 
 CLIENTS = {"sine": "segue-sine", "engine": "segue"}  # JACK client names: the trivial baseline, the engine

@@ -22,6 +22,7 @@ from collections import deque
 from typing import Callable, Mapping
 
 from engine.audio.playhead import Position
+from engine.audio.sums import chain
 from engine.audio import stream as streaming
 from engine.audio.stream import AHEAD, Reader, SegmentStream, Slot
 
@@ -34,19 +35,10 @@ class Deck:
                  sample_rate: int, block: int):
         self.position = Position(p, size, loop, sample_rate, block)
         self._silent = [silent[s.channels] for s in stream.stems]
-        # each stem's read, its gain as its multiplier (see voices.StemVoice), summed in the stems' order by pyo
-        # arithmetic (a Mix looks each input up through Python every block, several times the cost) to two
-        # channels (a mono first stem on both sides): per stem one read and one link, and nothing of a deck at rest
+        # each stem's read, its gain as its multiplier (see voices.StemVoice), summed in the stems' order to two
+        # channels: per stem one read and one link, and nothing of a deck at rest
         self.reads = [p.TableIndex(table, self.position.index) for table in self._silent]
-        self.links = []  # kept: pyo runs an object only while Python holds it
-        out = self.reads[0]
-        if len(out) == 1:
-            out = p.Mix(out, voices=2)
-            self.links.append(out)
-        for read in self.reads[1:]:
-            out = out + read
-            self.links.append(out)
-        self.out = out
+        self.out, self.links = chain(p, self.reads, stereo=True)
         self.chunk: int | None = None  # the chunk on it; None: at rest on silence, stopped
         self.slot: Slot | None = None  # whose tables it reads
         self.until = 0  # the sample from which it rests (sent there by its trigger); PLAYING until then
@@ -89,12 +81,7 @@ class StreamHead:
         self.decks = [Deck(p, stream.rest, loop, stream, silent, sample_rate, block)
                       for _ in range(1 if self.single else DECKS)]
         self.reads = [[deck.reads[i] for deck in self.decks] for i in range(len(stream.stems))]
-        self.links = []  # the decks' sums added (at most one deck sounds on any sample)
-        out = self.decks[0].out
-        for deck in self.decks[1:]:
-            out = out + deck.out
-            self.links.append(out)
-        self.out = out
+        self.out, self.links = chain(p, [deck.out for deck in self.decks])  # at most one deck sounds on a sample
         self.sounding = [False] * len(stream.stems)
         self.origin: int | None = None  # the sample at which offset 0 played (None: never started)
         self.live = False  # started and not released
