@@ -18,6 +18,13 @@ def test_equal_counts_are_noise_and_a_clear_excess_is_not():
     assert xruns.xruns_above_baseline(10, 0) < 0.001  # 1/1024
 
 
+def test_thousands_of_xruns_are_judged_too():
+    """At 64 frames on a noisy VM both clients had over a thousand: the exact sum of binomial terms overflowed a
+    float (a benchmark failed with OverflowError instead of a verdict)."""
+    assert xruns.xruns_above_baseline(1500, 1400, engine_seconds=8, baseline_seconds=3) == 1.0
+    assert xruns.xruns_above_baseline(3000, 1000) < 1e-6
+
+
 def test_a_longer_engine_run_is_allowed_proportionally_more():
     same = xruns.xruns_above_baseline(20, 10)
     assert same < 0.05

@@ -430,6 +430,7 @@ class Reader:
         """The stem goes silent: its chunks already in memory too (zeroed in place, under the GIL, so never
         half-way through a block), the chunks read from now on hold silence for it."""
         stream.failed[stem.name] = why
+        self._carry.pop((stream.name, stem.name), None)
         f = stream.files.pop(stem.name, None)
         if f is not None:
             f.close()
