@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.audio.sums import chain
 from engine.audio.trigger import Trigger
 
 CHUNK = 2 ** 22  # frames per table: a position plus its offset stays below 2^23, exact in float32
@@ -116,4 +115,8 @@ class TableReader:
     def __init__(self, p, audio: np.ndarray, playhead: Playhead):
         self.tables = [audio_table(p, audio[s:s + CHUNK]) for s in range(0, max(len(audio), 1), CHUNK)]
         self._reads = [p.TableIndex(t, pos.index) for t, pos in zip(self.tables, playhead.positions)]
-        self.out, self._sums = chain(p, self._reads)  # the sums kept: pyo runs an object only while Python holds it
+        self.out = self._reads[0]
+        self._sums = []  # kept: pyo runs an object only while Python holds it
+        for read in self._reads[1:]:
+            self._sums.append(self.out + read)
+            self.out = self._sums[-1]

@@ -22,7 +22,6 @@ from collections import deque
 from typing import Callable, Mapping
 
 from engine.audio.playhead import Position
-from engine.audio.sums import chain
 from engine.audio import stream as streaming
 from engine.audio.stream import AHEAD, Reader, SegmentStream, Slot
 
@@ -34,24 +33,26 @@ class Deck:
     def __init__(self, p, size: int, loop: bool, stream: SegmentStream, silent: Mapping[int, object],
                  sample_rate: int, block: int):
         self.position = Position(p, size, loop, sample_rate, block)
-        self._silent = [silent[s.channels] for s in stream.stems]
-        # each stem's read, its gain as its multiplier (see voices.StemVoice), summed in the stems' order to two
-        # channels: per stem one read and one link, and nothing of a deck at rest
+        self._mono = [s.channels == 1 for s in stream.stems]
+        self._silent = self._both([silent[s.channels] for s in stream.stems])
+        # each stem's read, two channels (a mono stem's one, twice), its gain as its multiplier (voices.StemVoice);
+        # each adds the reads sounding before it (StreamHead._chain): a stem costs one read, nothing else
         self.reads = [p.TableIndex(table, self.position.index) for table in self._silent]
-        self.out, self.links = chain(p, self.reads, stereo=True)
         self.chunk: int | None = None  # the chunk on it; None: at rest on silence, stopped
         self.slot: Slot | None = None  # whose tables it reads
         self.until = 0  # the sample from which it rests (sent there by its trigger); PLAYING until then
         self.started = -1  # the block in which it last started a chunk (its trigger takes one start a block)
 
+    def _both(self, tables: list) -> list:
+        """A mono stem's table on both channels."""
+        return [[table, table] if mono else table for table, mono in zip(tables, self._mono)]
+
     def load(self, slot: Slot, chunk: int, sounding: list[bool]) -> None:
         """Take `slot`'s tables (from the next block's start, while it still rests) and join the computation."""
-        for read, table in zip(self.reads, slot.tables):
+        for read, table in zip(self.reads, self._both(slot.tables)):
             read.table = table
         if self.chunk is None:
             self.position.play()
-            for link in self.links:
-                link.play()
         for read, on in zip(self.reads, sounding):
             if on:
                 read.play()
@@ -62,8 +63,6 @@ class Deck:
         for read, table in zip(self.reads, self._silent):
             read.table = table
             read.stop()
-        for link in self.links:
-            link.stop()
         self.position.stop()
         self.chunk = self.slot = None
 
@@ -81,7 +80,9 @@ class StreamHead:
         self.decks = [Deck(p, stream.rest, loop, stream, silent, sample_rate, block)
                       for _ in range(1 if self.single else DECKS)]
         self.reads = [[deck.reads[i] for deck in self.decks] for i in range(len(stream.stems))]
-        self.out, self.links = chain(p, [deck.out for deck in self.decks])  # at most one deck sounds on a sample
+        # the last read of the chain (made after every read: pyo computes objects in the order they were made)
+        self.out = p.Sig([0.0, 0.0])
+        self._adds = [[None] * len(stream.stems) for _ in self.decks]  # what each read adds now
         self.sounding = [False] * len(stream.stems)
         self.origin: int | None = None  # the sample at which offset 0 played (None: never started)
         self.live = False  # started and not released
@@ -93,6 +94,7 @@ class StreamHead:
         self._told = False
         for deck in self.decks:
             deck.unload()
+        self._chain()
 
     # -- voices ---------------------------------------------------------------------------------
     def stem_on(self, i: int) -> None:
@@ -100,11 +102,31 @@ class StreamHead:
         for deck in self.decks:
             if deck.chunk is not None:
                 deck.reads[i].play()
+        self._chain()
 
     def stem_off(self, i: int) -> None:
         self.sounding[i] = False
         for deck in self.decks:
             deck.reads[i].stop()
+        self._chain()
+
+    def _chain(self) -> None:
+        """Each running read (its deck loaded, its stem sounding) adds the one before it, decks and stems in order,
+        and `out` is the last: the segment's sum without a mixing object per stem (a Mix looks each input up
+        through Python every block; a link `a + b` is one more object a stem). At most one deck sounds on any
+        sample (the others read silence), so the sum is what each stem's reads would sum to. Called after every
+        change of what runs, before the block; it touches only the links that change."""
+        before = 0.0
+        for d, deck in enumerate(self.decks):
+            if deck.chunk is None:
+                continue
+            for i, (read, on) in enumerate(zip(deck.reads, self.sounding)):
+                if on:
+                    if self._adds[d][i] is not before:
+                        read.add = self._adds[d][i] = before
+                    before = read
+        if self.out.value is not before:
+            self.out.value = before
 
     # -- from the heartbeat, before the block is computed ------------------------------------
     def start(self, sample: int, k: int, offset: int) -> None:
@@ -137,6 +159,8 @@ class StreamHead:
                 if deck.chunk is not None and deck.until < block_start:
                     deck.unload()
                     changed = True
+            if changed:
+                self._chain()
         if not self.live:
             if changed:
                 self._name(None)
@@ -160,6 +184,7 @@ class StreamHead:
                 continue
             if self.single or deck.until < block_start:
                 deck.unload()
+                self._chain()
             else:
                 deck.position.silence(0)
                 deck.until = block_start + 1  # unloaded once this block has run the silence
@@ -222,6 +247,7 @@ class StreamHead:
             return
         if deck.chunk is None or deck.slot is not slot:
             deck.load(slot, chunk, self.sounding)
+            self._chain()
         deck.chunk = chunk
         deck.position.start(k, local)
         deck.until, deck.started = PLAYING, block_start

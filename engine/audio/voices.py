@@ -159,13 +159,11 @@ class SegmentPlayer:
 
     def wake(self) -> None:
         """Its sum into the block (the bed reads it)."""
-        for link in self.playhead.links:
-            link.play()
+        self.out.play()
 
     def rest(self) -> None:
         """Its sum out of the block, so the bed's cost follows the segments that sound, not the score's size."""
-        for link in self.playhead.links:
-            link.stop()
+        self.out.stop()
 
     def start(self, sample: int, k: int, offset: int) -> None:
         self.playhead.start(sample, k, offset)
