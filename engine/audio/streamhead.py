@@ -27,6 +27,7 @@ from engine.audio.stream import AHEAD, Reader, SegmentStream, Slot
 
 DECKS = 4
 PLAYING = 2 ** 62  # a deck's `until` while it plays: it rests only when its trigger sends it there
+NOTHING = 0.0  # what the first read of a chain adds (one object: StreamHead._chain compares links by identity)
 
 
 class Deck:
@@ -116,7 +117,7 @@ class StreamHead:
         through Python every block; a link `a + b` is one more object a stem). At most one deck sounds on any
         sample (the others read silence), so the sum is what each stem's reads would sum to. Called after every
         change of what runs, before the block; it touches only the links that change."""
-        before = 0.0
+        before = NOTHING
         for d, deck in enumerate(self.decks):
             if deck.chunk is None:
                 continue
@@ -184,10 +185,10 @@ class StreamHead:
                 continue
             if self.single or deck.until < block_start:
                 deck.unload()
-                self._chain()
             else:
                 deck.position.silence(0)
                 deck.until = block_start + 1  # unloaded once this block has run the silence
+        self._chain()
         self.live, self._next, self._late, self._on = False, None, None, None
         self._name(None)
 
