@@ -203,6 +203,22 @@ def test_layer_levels_follow_the_param_curve(tone_pack):
     assert abs(levels[StemLevel("calm", "b")] - 10 ** (-30 / 20)) < 1e-9  # half way from -60 dB (silence) to 0 dB
 
 
+def test_levels_cost_only_what_follows_a_param(tone_pack):
+    """Every block asks for the levels: without a curve it is one dict handed back as it is, with one only the
+    curved stem moves; either way every stem of the playing segment is there, in the pack's order."""
+    d = driver(tone_pack)
+    d.step(intensity=0.5)
+    first = d.runtime.levels(d.params.values())
+    assert list(first) == [StemLevel("calm", "a"), StemLevel("calm", "b")]
+    d.step(intensity=1.0)
+    second = d.runtime.levels(d.params.values())
+    assert second is not first and second[StemLevel("calm", "b")] == pytest.approx(1.0)
+    assert first[StemLevel("calm", "b")] == pytest.approx(10 ** (-30 / 20))  # what was handed out is kept
+    d.runtime.playback.bridging = True  # a bridge plays every stem at full level: no curve
+    fixed = d.runtime.levels(d.params.values())
+    assert fixed == dict.fromkeys(first, 1.0) and d.runtime.levels(d.params.values()) is fixed
+
+
 def test_a_block_input_is_one_frozen_record_and_its_at_places_an_immediate_move(tone_pack):
     machine = load_machine(write_machine(tone_pack.parent, """\
         pack: tones

@@ -155,6 +155,32 @@ def test_a_voice_stopped_while_silent_comes_back_on_its_exact_sample(tmp_path, m
     np.testing.assert_allclose(x[after], LONG[(after - again) % LOOP], atol=1e-7, rtol=0)
 
 
+def test_a_stem_held_at_its_gain_costs_the_block_no_python_until_it_changes(tmp_path, monkeypatch):
+    """Once its fade is over, a stem's gain is a constant of its reads and the block's bookkeeping passes it by
+    (the block costs what changes, not how many stems sound); a fade brings it back until it holds again."""
+    looked = []
+    hold = StemVoice.hold
+
+    def counted(voice, block_start):
+        looked.append(block_start)
+        hold(voice, block_start)
+
+    monkeypatch.setattr(StemVoice, "hold", counted)
+    with Engine(score(tmp_path)) as engine:
+        player = engine.graph.mix.players["long"]
+        engine.process(-(-2 * BAR // engine.block))  # the first fade in (a beat) is long over
+        assert all(v.held for v in player.stems.values())
+        looked.clear()
+        engine.process(-(-3 * LOOP // engine.block))
+        assert looked == [] and engine.graph.mix.players["long"].out.isPlaying()
+        engine.queue.put(Telemetry("event", "half", sample=engine.sample))
+        engine.process(-(-2 * BAR // engine.block))
+        assert looked and player.stems["wide"].held and not player.stems["mono"].sounding  # mono faded out
+        looked.clear()
+        engine.process(-(-LOOP // engine.block))
+        assert looked == []
+
+
 def test_a_segment_neither_planned_nor_sounding_is_evicted_with_its_tables_and_files(tmp_path):
     machine = score(tmp_path)
     with Engine(machine, residency=Plans()) as engine:  # only this test's plan reaches the mix
@@ -162,7 +188,8 @@ def test_a_segment_neither_planned_nor_sounding_is_evicted_with_its_tables_and_f
         long = mix.streams["long"]
         engine.process(8)
         wait_until(lambda: long.loaded and long.files, 5, "the long segment loaded")
-        tables = [weakref.ref(t) for slot in long.loaded.values() for t in slot.tables]
+        # list() copies the dict in one step: the reader may still be publishing chunks
+        tables = [weakref.ref(t) for slot in list(long.loaded.values()) for t in slot.tables]
         engine.queue.put(Telemetry("event", "go", sample=engine.sample + 10))
         mix.plan(Plan(engine.sample, (Window("other", 0, 400),)))
         assert mix.players["long"].out.isPlaying() and not mix.players["other"].out.isPlaying()

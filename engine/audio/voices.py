@@ -143,7 +143,9 @@ class StemVoice:
 
 
 class SegmentPlayer:
-    """A segment's stems, read through its one streamed head (so they cannot drift)."""
+    """A segment's stems, read through its one streamed head (so they cannot drift). Once a block it looks only at
+    the stems in `_watch`, those whose fade or level still moves or has yet to come to rest: a stem held at a
+    steady gain, or asleep, costs the block nothing, so its cost follows what changes, not how many stems sound."""
 
     def __init__(self, p, stream, reader, silent, sample_rate: int, block: int, notices):
         self.name = stream.name
@@ -152,6 +154,9 @@ class SegmentPlayer:
         for voice, reads in zip(self.stems.values(), self.playhead.reads):
             voice.attach(reads)
         self._index = {name: i for i, name in enumerate(self.stems)}
+        self._voices = list(self.stems.values())
+        self._watch: set[int] = set()  # stems to look at in the next block (see settle)
+        self._on: set[int] = set()  # stems sounding
         for i in range(len(self.stems)):
             self.playhead.stem_off(i)
         self.out = self.playhead.out  # the stems at their gains (the bed sums segments)
@@ -170,30 +175,40 @@ class SegmentPlayer:
 
     def fade(self, stem: str, k: int, envelope, block_start: int) -> None:
         """A stem's fade from `k` samples into the block: woken first if it slept, the head resumed if it rested."""
-        voice = self.stems[stem]
+        i = self._index[stem]
+        voice = self._voices[i]
         if not voice.sounding:
             voice.wake()
-            self.playhead.stem_on(self._index[stem])
+            self.playhead.stem_on(i)
+            self._on.add(i)
         self.playhead.resume(block_start)
         voice.fade_to(k, envelope)
+        self._watch.add(i)
+
+    def set_level(self, stem: str, value: float, block_start: int) -> None:
+        i = self._index[stem]
+        self._voices[i].set_level(value, block_start)
+        self._watch.add(i)
 
     def settle(self, block_start: int) -> bool:
-        """Once per block: stems whose fade rests at silence sleep; with none sounding, the head rests too.
-        Returns whether anything still sounds."""
-        awake = False
-        for i, voice in enumerate(self.stems.values()):
+        """Once per block: stems whose fade rests at silence sleep, stems whose gain holds become constants; with
+        none sounding, the head rests too. Returns whether anything still sounds."""
+        for i in list(self._watch):
+            voice = self._voices[i]
             if voice.sounding and voice.target == 0.0 and voice.rests_from <= block_start:
                 voice.sleep(block_start)
                 self.playhead.stem_off(i)
+                self._on.discard(i)
             elif voice.level_on and not voice.sounding:
                 voice.rest_level(block_start)
-            elif not voice.held:
+            else:
                 voice.hold(block_start)
-            awake = awake or voice.sounding
-        if not awake and self.playhead.live:
+            if voice.held or not (voice.sounding or voice.level_on):  # nothing left to do until it changes
+                self._watch.discard(i)
+        if not self._on and self.playhead.live:
             self.playhead.release(block_start)
-        return awake
+        return bool(self._on)
 
     def idle(self) -> bool:
         """Nothing of it runs: every stem and level asleep, the head at rest."""
-        return not self.playhead.busy and not any(v.sounding or v.level_on for v in self.stems.values())
+        return not self.playhead.busy and not self._on and not self._watch

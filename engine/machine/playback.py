@@ -62,7 +62,8 @@ class Playback:
         self.bridging = False
         self._curves_for: tuple = ()  # (state, segment, bridging) that _curves was made for
         self._curves_machine: Machine | None = None  # and the machine (a reload replaces it)
-        self._curves: list = []  # (key, its layer's curve or None) of each stem of that segment
+        self._curves: list = []  # (key, its layer's curve) of each param-driven stem of that segment
+        self._unit: dict[StemLevel, float] = {}  # 1.0 for each of its stems, in its order
         self.entered = False
         self.left_at: dict[str, int] = {}  # state -> position in its segment when it was last left
         self.cooldown_until: dict[int, int] = {}  # rule index -> sample
@@ -227,14 +228,23 @@ class Playback:
 
     def levels(self, values: Mapping[str, float]) -> dict[StemLevel, float]:
         """Param-driven gain of each stem in the playing segment (1.0 where the layer is fixed: its gain is in
-        its fade envelope). Every block: each stem's key and curve are looked up once per state and segment."""
+        its fade envelope). Every block, so only the param-driven stems cost anything: the keys and curves are
+        looked up once per state and segment, and without a curve the one dict of 1.0s is returned as it is
+        (callers read it, never change it)."""
         where = (self.state, self.segment, self.bridging)
         if where != self._curves_for or self.machine is not self._curves_machine:  # a reload brings new curves
             stems = self.machine.pack.segments[self.segment].stems
             layers = {} if self.bridging else self.machine.states[self.state].layers
             self._curves_for, self._curves_machine = where, self.machine
-            self._curves = [(StemLevel(self.segment, s), layers[s].curve if s in layers else None) for s in stems]
-        return {key: curve.gain(values[curve.param]) if curve else 1.0 for key, curve in self._curves}
+            self._unit = {StemLevel(self.segment, s): 1.0 for s in stems}
+            self._curves = [(key, layers[key.stem].curve) for key in self._unit
+                            if key.stem in layers and layers[key.stem].curve is not None]
+        if not self._curves:
+            return self._unit
+        out = dict(self._unit)
+        for key, curve in self._curves:
+            out[key] = curve.gain(values[curve.param])
+        return out
 
     # -- segments and stem fades ---------------------------------------------------------------
     def _start_segment(self, at: int, seg: str, offset: int, state: str, why: str) -> list[Decision]:

@@ -101,9 +101,13 @@ class Runtime:
         return self.playback.bar_beat(sample)
 
     def levels(self, values: Mapping[str, float]) -> dict[StemLevel | LayerLevel, float]:
-        """Param-driven gain of each generated layer and of each stem in the playing segment."""
-        out: dict[StemLevel | LayerLevel, float] = dict(self.layers.levels(values))
-        out.update(self.playback.levels(values))
+        """Param-driven gain of each generated layer and of each stem in the playing segment (read it, never change
+        it: without layers it is Playback's own)."""
+        stems = self.playback.levels(values)
+        if not self.layers.active:
+            return stems
+        out: dict[StemLevel | LayerLevel, float] = self.layers.levels(values)
+        out.update(stems)
         return out
 
     def set_lock(self, name: str, locked: bool) -> None:
