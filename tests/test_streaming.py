@@ -118,22 +118,29 @@ def test_a_live_start_has_every_head_resident_before_its_first_block(tmp_path):
         assert not [n for n in engine.outbox.take_notices() if "in time" in n]
 
 
+def calls(monkeypatch, method: str) -> list:
+    """(voice, block start) of every call of a StemVoice method (which still does its work)."""
+    seen = []
+    wrapped = getattr(StemVoice, method)
+
+    def counted(voice, block_start):
+        seen.append((voice, block_start))
+        wrapped(voice, block_start)
+
+    monkeypatch.setattr(StemVoice, method, counted)
+    return seen
+
+
 def test_a_voice_stopped_while_silent_comes_back_on_its_exact_sample(tmp_path, monkeypatch):
     """`half` fades the mono stem out (it then sleeps: out of the block), `back` fades it in again from a sample in
     the middle of a block; then `go` fades the whole segment out (its head rests, mid-chunk) and `back` starts it
     again. The render must be bit-identical to one where nothing ever sleeps, and play the files exactly."""
     machine = score(tmp_path)
     cues = [(2 * LOOP + 77, "half"), (4 * LOOP + 1001, "back"), (6 * LOOP + 333, "go"), (7 * LOOP + 1777, "back")]
-    slept = []
-    sleep = StemVoice.sleep
-
-    def counted(voice, block_start):
-        slept.append(voice)
-        sleep(voice, block_start)
-
-    monkeypatch.setattr(StemVoice, "sleep", counted)
+    slept = calls(monkeypatch, "sleep")
     x = render(machine, tmp_path / "sleeping.wav", 10 * LOOP / RATE, cues)
-    assert len(slept) > len(set(slept))  # besides the first sleep of every voice at start: mono slept in `half`
+    voices = [voice for voice, _ in slept]
+    assert len(voices) > len(set(voices))  # besides the first sleep of every voice at start: mono slept in `half`
 
     def awake(voice, block_start):
         voice.sounding = False  # the bookkeeping only: every pyo object keeps running
@@ -158,14 +165,7 @@ def test_a_voice_stopped_while_silent_comes_back_on_its_exact_sample(tmp_path, m
 def test_a_stem_held_at_its_gain_costs_the_block_no_python_until_it_changes(tmp_path, monkeypatch):
     """Once its fade is over, a stem's gain is a constant of its reads and the block's bookkeeping passes it by
     (the block costs what changes, not how many stems sound); a fade brings it back until it holds again."""
-    looked = []
-    hold = StemVoice.hold
-
-    def counted(voice, block_start):
-        looked.append(block_start)
-        hold(voice, block_start)
-
-    monkeypatch.setattr(StemVoice, "hold", counted)
+    looked = calls(monkeypatch, "hold")
     with Engine(score(tmp_path)) as engine:
         player = engine.graph.mix.players["long"]
         engine.process(-(-2 * BAR // engine.block))  # the first fade in (a beat) is long over
