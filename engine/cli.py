@@ -172,6 +172,10 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a state machine and its stem pack")
     validate.add_argument("machine", type=Path, nargs="+")
+    validate.add_argument("--decode", action="store_true",
+                          help="also decode every stem and one-shot from end to end, as the engine plays them (a "
+                               "pre-show check: without it only headers are read, and a file damaged in its middle "
+                               "is told when it plays)")
     validate.set_defaults(func=cmd_validate)
     return ap
 
@@ -303,9 +307,10 @@ def cmd_validate(args) -> int:
     problems = []
     for path in args.machine:
         try:
-            m = load_machine(path)
+            m = load_machine(path, decode=args.decode)
             print(f"{path}: ok ({len(m.states)} states, {len(m.transitions)} transitions, "
-                  f"pack '{m.pack.name}' with {len(m.pack.segments)} segments)")
+                  f"pack '{m.pack.name}' with {len(m.pack.segments)} segments"
+                  f"{'; every audio file decodes whole' if args.decode else ''})")
             for note in m.notes:
                 print(note)
         except ValidationError as exc:

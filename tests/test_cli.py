@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import time
 
 import numpy as np
+import soundfile
 
 from engine.events import Telemetry
 from engine.session import Engine
@@ -63,6 +65,37 @@ def test_validate_reports_problems_as_file_line_column(tmp_path):
     assert r.stderr.startswith(f"{bad}:{line}:")
     assert "no event named 'enemy_spoted'" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_validate_decode_finds_a_stem_damaged_in_its_middle_and_one_holding_nan(tone_pack, tmp_path):
+    """Headers alone pass both files: only decoding them whole, as the engine will, finds the damage."""
+    pack = tmp_path / "tones"
+    shutil.copytree(tone_pack, pack)
+    rate = soundfile.info(str(pack / "calm" / "a.wav")).samplerate
+    noise = np.round(np.random.default_rng(0).uniform(-0.5, 0.5, (5 * rate, 2)) * 2 ** 23) / 2 ** 23
+    soundfile.write(str(pack / "calm" / "a.flac"), noise, rate, subtype="PCM_24")
+    data = bytearray((pack / "calm" / "a.flac").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 2000] = np.random.default_rng(1).integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    (pack / "calm" / "a.flac").write_bytes(bytes(data))
+    yaml = pack / "pack.yaml"
+    yaml.write_text(yaml.read_text().replace("calm/a.wav", "calm/a.flac"))
+    b, _ = soundfile.read(str(pack / "calm" / "b.wav"), always_2d=True)
+    b[len(b) // 2] = np.nan
+    soundfile.write(str(pack / "calm" / "b.wav"), b, rate, subtype="FLOAT")
+    machine = write_machine(tmp_path)
+    assert segue("validate", machine).returncode == 0
+    r = segue("validate", "--decode", machine)
+    assert r.returncode == 1 and r.stdout == ""
+    lines = yaml.read_text().splitlines()
+    where = {stem: next(i for i, t in enumerate(lines, 1) if f"calm/{stem}." in t) for stem in "ab"}
+    problems = r.stderr.strip().splitlines()
+    assert len(problems) == 2
+    assert problems[0].startswith(f"{yaml}:{where['a']}:") and "calm/a.flac decodes to" in problems[0]
+    assert "cut short or damaged" in problems[0]
+    assert problems[1].startswith(f"{yaml}:{where['b']}:") and "NaN or infinite samples" in problems[1]
+    ok = segue("validate", "--decode", DEMO)
+    assert ok.returncode == 0 and "every audio file decodes whole" in ok.stdout
 
 
 LONELY = """\
@@ -189,8 +222,6 @@ def test_generate_refuses_what_it_cannot_do(tmp_path):
 
 
 def test_graph_draws_the_machine_as_mermaid_and_as_png_or_says_what_is_missing(tmp_path):
-    import shutil
-
     r = segue("graph", ROOT / "statemachines" / "broadcast.yaml")
     assert r.returncode == 0
     lines = r.stdout.splitlines()

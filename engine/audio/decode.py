@@ -12,6 +12,7 @@ import soundfile
 from miniaudio import ffi, lib
 
 FLAC = "FLAC"  # soundfile's name for the format (StemFile.format)
+FLOATS = ("FLOAT", "DOUBLE")  # soundfile's names for float samples, which can be NaN or infinite (integers cannot)
 
 
 class FlacStem:
@@ -70,3 +71,32 @@ Stem = FlacStem | SoundFileStem
 def open_stem(path: Path, kind: str) -> Stem:
     """`kind`: soundfile's name for its format, from its header (`FLAC`, `WAV`...)."""
     return FlacStem(path) if kind == FLAC else SoundFileStem(path)
+
+
+def damage(path: Path) -> str | None:
+    """Decode the file from end to end, as the stem reader will: what would keep it from playing whole, or None.
+    Streaming meets damage only where it plays (a FLAC frame that fails its check is skipped, and the file then
+    ends early, told when it does), so this is the pre-show check (`segue validate --decode`)."""
+    info = soundfile.info(str(path))
+    rate, frames = info.samplerate, 0
+    try:
+        stem = open_stem(path, info.format)
+    except Exception as exc:  # dr_flac and soundfile raise several types for a corrupt file
+        return f"cannot be decoded ({exc})"
+    buf = np.empty((2 ** 16, stem.channels), dtype=np.float32)
+    try:
+        while frames < info.frames:
+            got = stem.read(buf)
+            if info.subtype in FLOATS and not np.isfinite(buf[:got]).all():
+                return f"holds NaN or infinite samples (from about {frames / rate:.2f} s); they would play as silence"
+            frames += got
+            if got < len(buf):
+                break
+    except Exception as exc:
+        return f"fails to decode after {frames / rate:.2f} s ({exc})"
+    finally:
+        stem.close()
+    if frames < info.frames:
+        return (f"decodes to {frames / rate:.2f} s of the {info.frames / rate:.2f} s its header says (cut short or "
+                "damaged; it would go silent there)")
+    return None

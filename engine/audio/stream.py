@@ -33,7 +33,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import soundfile
 
-from engine.audio.decode import Stem, open_stem
+from engine.audio.decode import FLOATS, Stem, open_stem
 from engine.machine.residency import Plan, Window
 
 CHUNK = 2 ** 16  # frames per streamed chunk (1.37 s at 48 kHz); at most playhead.CHUNK, exact in float32
@@ -70,7 +70,7 @@ def stem_file(name: str, path: Path) -> StemFile:
     try:
         info = soundfile.info(str(path))
         return StemFile(name, Path(path), info.channels, info.frames, kind=info.format,
-                        floats=info.subtype in ("FLOAT", "DOUBLE"))
+                        floats=info.subtype in FLOATS)
     except Exception as exc:  # soundfile raises several types for a missing or corrupt file
         return StemFile(name, Path(path), 1, 0, str(exc) or type(exc).__name__)
 

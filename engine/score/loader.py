@@ -44,11 +44,12 @@ CUE_OPTION_KEYS = {"sync", "time", "attack", "release"}
 SIDECHAIN_KEYS = {"input", "threshold", "depth", "attack", "release"}
 
 
-def load_machine(path: Path | str) -> Machine:
-    """The machine, or ValidationError (file:line:column problems), whatever is wrong with the files."""
+def load_machine(path: Path | str, decode: bool = False) -> Machine:
+    """The machine, or ValidationError (file:line:column problems), whatever is wrong with the files. `decode`:
+    every audio file of its pack decoded from end to end too (a pre-show check), not just its header read."""
     path = Path(path)
     try:
-        return _load(path)
+        return _load(path, decode)
     except SegueError:
         raise
     except Exception as exc:  # a gap in the checks: still one designer-readable line, never a traceback
@@ -56,16 +57,16 @@ def load_machine(path: Path | str) -> Machine:
             from exc
 
 
-def _load(path: Path) -> Machine:
+def _load(path: Path, decode: bool) -> Machine:
     doc = Doc.load(path)
     top = doc.mapping(doc.root, "state machine", TOP_KEYS, ("pack", "initial", "states"))
     doc.raise_if_problems()
     assert top is not None
-    pack = _pack(doc, path, top["pack"][1])
+    pack = _pack(doc, path, top["pack"][1], decode)
     return _Builder(doc, pack, top).build(path)
 
 
-def _pack(doc: Doc, path: Path, node: Node) -> Pack:
+def _pack(doc: Doc, path: Path, node: Node, decode: bool) -> Pack:
     rel = doc.string(node, "pack")
     doc.raise_if_problems()
     try:
@@ -76,7 +77,7 @@ def _pack(doc: Doc, path: Path, node: Node) -> Pack:
     if not (folder / "pack.yaml").is_file():
         doc.error(node, f"pack: no stem pack at {folder} (expected a folder with pack.yaml)")
         doc.raise_if_problems()
-    return load_pack(folder)
+    return load_pack(folder, decode)
 
 
 def _duration(doc: Doc, node: Node, what: str, musical: bool = True) -> Duration | None:

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from types import MappingProxyType
 
+from engine.audio.decode import damage
 from engine.clock import Clock
 from engine.errors import ValidationError
 from engine.harmony import HarmonyError, chord, parse_key
@@ -19,7 +20,8 @@ _METER = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _BARBEAT = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 
-def load_pack(folder: Path | str) -> Pack:
+def load_pack(folder: Path | str, decode: bool = False) -> Pack:
+    """`decode`: also decode every audio file from end to end (`segue validate --decode`), not just its header."""
     folder = Path(folder)
     manifest = folder / "pack.yaml"
     if not manifest.is_file():
@@ -46,14 +48,14 @@ def load_pack(folder: Path | str) -> Pack:
         doc.error(top["key"][1], f"key: {exc} (write it like 'C minor' or 'F# major')")
     segments: dict[str, Segment] = {}
     for seg_name, key_node, node in items(doc.mapping(top["segments"][1], "segments")):
-        seg = _segment(doc, folder, seg_name, node, beats, sr, tempo or 120)
+        seg = _segment(doc, folder, seg_name, node, beats, sr, tempo or 120, decode)
         if seg:
             segments[seg_name] = seg
     if not segments and not doc.problems:
         doc.error(top["segments"][1], "a pack needs at least one segment")
     oneshots: dict[str, Path] = {}
     for shot, _, file_node in items(doc.mapping(top["oneshots"][1], "oneshots") if "oneshots" in top else {}):
-        path = _stem_file(doc, folder, f"one-shot '{shot}'", file_node, sr, 1)
+        path = _stem_file(doc, folder, f"one-shot '{shot}'", file_node, sr, 1, decode)
         if path:
             oneshots[shot] = path
     doc.raise_if_problems()
@@ -62,7 +64,8 @@ def load_pack(folder: Path | str) -> Pack:
                 MappingProxyType(oneshots))
 
 
-def _segment(doc: Doc, folder: Path, name: str, node, beats: int, sr: int, tempo: float) -> Segment | None:
+def _segment(doc: Doc, folder: Path, name: str, node, beats: int, sr: int, tempo: float,
+             decode: bool) -> Segment | None:
     where = f"segment '{name}'"
     m = doc.mapping(node, where, {"bars", "loop", "stems", "chords", "cues"}, ("bars", "stems"))
     if m is None or "bars" not in m or "stems" not in m:
@@ -92,7 +95,7 @@ def _segment(doc: Doc, folder: Path, name: str, node, beats: int, sr: int, tempo
     need = Clock(sr, tempo, beats).bar_sample(bars) if bars else 0
     stems: dict[str, Path] = {}
     for stem, _, file_node in items(doc.mapping(m["stems"][1], f"{where}: stems")):
-        path = _stem_file(doc, folder, f"{where}: stem '{stem}'", file_node, sr, need)
+        path = _stem_file(doc, folder, f"{where}: stem '{stem}'", file_node, sr, need, decode)
         if path:
             stems[stem] = path
     if bars is None or loop is None:
@@ -100,7 +103,7 @@ def _segment(doc: Doc, folder: Path, name: str, node, beats: int, sr: int, tempo
     return Segment(name, bars, loop, MappingProxyType(stems), tuple(chords), MappingProxyType(cue_points))
 
 
-def _stem_file(doc: Doc, folder: Path, what: str, node, sr: int, need: int) -> Path | None:
+def _stem_file(doc: Doc, folder: Path, what: str, node, sr: int, need: int, decode: bool) -> Path | None:
     rel = doc.string(node, what)
     if rel is None:
         return None
@@ -124,6 +127,8 @@ def _stem_file(doc: Doc, folder: Path, what: str, node, sr: int, need: int) -> P
         doc.error(node, f"{what}: {rel} has {info.channels} channels (stems are mono or stereo)")
     elif info.frames < need:
         doc.error(node, f"{what}: {rel} lasts {info.frames / sr:.3f} s, shorter than its segment ({need / sr:.3f} s)")
+    elif decode and (why := damage(path)):
+        doc.error(node, f"{what}: {rel} {why}")
     else:
         return path
     return None
