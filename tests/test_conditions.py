@@ -1,7 +1,7 @@
 import pytest
 
 from engine.machine.conditions import (All, Any_, Compare, ConditionError, EventRaised, Latches, Not, evaluate,
-                                       parse_condition)
+                                       may_hold_without_events, parse_condition)
 
 
 def test_precedence_and_before_or():
@@ -62,3 +62,12 @@ def test_no_hysteresis_is_a_plain_comparison():
     assert _truth(cond, latches, {"x": 0.5}, {"go"})
     assert not _truth(cond, latches, {"x": 0.5})
     assert not _truth(cond, latches, {"x": 0.51}, {"go"})
+
+
+@pytest.mark.parametrize("text, holds", [
+    ("x > 0.5", True), ("event a", False), ("not event a", True), ("event a and x > 1", False),
+    ("event a or x > 1", True), ("not (event a or x > 1)", True), ("not (event a or not event b)", False),
+    ("x > 1 and not event a", True), ("not (x > 1 or not x > 1)", True),  # each comparison free: over-reaching
+])
+def test_a_rule_may_fire_in_a_block_without_events_only_if_its_condition_can_hold_then(text, holds):
+    assert may_hold_without_events(parse_condition(text)) is holds

@@ -18,6 +18,7 @@ from engine.session import Engine
 from engine.telemetry import Cue, load_script
 
 from conftest import REACH, REACH_RATE as RATE, REACH_SEGMENTS, ROOT, write_machine
+from test_reach import CHAINS
 from parts import Plans
 
 BLOCK = 256
@@ -35,9 +36,9 @@ class Run:
         self.starts: list[StartSegment] = []
         self.sample = 0
 
-    def step(self, events=(), force=None, cues=()):
+    def step(self, events=(), force=None, cues=(), values=None):
         b0 = self.sample
-        out = self.runtime.step(BlockInput(b0, BLOCK, {}, frozenset(events), force, tuple(cues)))
+        out = self.runtime.step(BlockInput(b0, BLOCK, values or {}, frozenset(events), force, tuple(cues)))
         self.starts += [d for d in out if isinstance(d, StartSegment)]
         plan = self.planner.after(b0, b0 + BLOCK)
         if plan is not None:
@@ -45,9 +46,9 @@ class Run:
         self.sample += BLOCK
         return plan
 
-    def until(self, sample):
+    def until(self, sample, values=None):
         while self.sample < sample:
-            self.step()
+            self.step(values=values)
 
 
 def in_effect(plans, sample, block=BLOCK):
@@ -158,6 +159,20 @@ def test_a_reload_plans_with_the_new_machines_reach(run, reach_folder):
     plan = run.step()
     assert plan is not None and Window("f", 0, LONG) in plan.windows  # a rule reaches gone now
     assert len(run.plans) == 2 and run.step() is None
+
+
+def test_a_param_jump_through_two_rules_resumes_where_the_plan_kept_it(reach_folder):
+    """calm -> fight -> far in one block, far resuming where it was left: that place was resident in calm's plan
+    (before, only far's head from its beginning was)."""
+    run = Run(load_machine(write_machine(reach_folder, CHAINS, "planner_chains.yaml")))
+    run.until(BAR, {"x": 0.0})
+    run.until(BAR + 6000, {"x": 0.9})  # to far, from its beginning (never left)
+    run.until(2 * BAR, {"x": 0.1})  # back to calm, far left some 6,000 samples in
+    run.until(3 * BAR, {"x": 0.9})  # and again: far from where it was left
+    far = [s for s in run.starts if s.segment == "c"]
+    assert len(far) == 2 and SHORT < far[1].offset < BAR - SHORT
+    assert run.runtime.state == "far"
+    assert_every_start_covered(run, SHORT)
 
 
 def test_the_engine_plans_every_segment_that_starts_before_it_starts(tmp_path):

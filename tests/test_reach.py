@@ -63,6 +63,44 @@ def test_any_rules_reach_from_every_state_and_forced_moves_give_every_segment_a_
         assert reach.segments() | {state.segment} == set(SEGMENTS)
 
 
+CHAINS = """\
+pack: reach
+params: {x: {range: [0, 1], default: 0}}
+events: [go]
+initial: calm
+states:
+  calm: {segment: a}
+  fight: {segment: b}
+  far: {segment: c}
+  hurt: {segment: d}
+  gone: {segment: e}
+transitions:
+  - {from: calm, to: fight, when: "x > 0.5", sync: immediate}
+  - {from: fight, to: far, when: "x > 0.8", sync: immediate, start: resume}
+  - {from: far, to: calm, when: "x < 0.2", sync: immediate}
+  - {from: calm, to: hurt, when: event go, sync: immediate}
+  - {from: hurt, to: gone, when: event go or x > 2, start: same_position}
+"""
+
+
+def test_a_param_jump_that_chains_rules_is_placed_where_its_last_rule_starts(reach_folder):
+    """calm -> fight -> far in one block when x jumps past 0.8: far resumes where it was left, so calm keeps
+    that place resident too (a short head); hurt -> gone needs an event (x > 2 never holds but is not known
+    to), which the step into hurt consumed, yet its `or` could hold, so it is placed from calm as well."""
+    machine = load_machine(write_machine(reach_folder, CHAINS, "chains.yaml"))
+    calm = machine.reach.of("calm")
+    assert calm.resume == (Entry("c", StartMode.RESUME, SHORT, "far"),)
+    assert calm.follow == (Entry("e", StartMode.SAME_POSITION, SHORT),)
+    assert machine.reach.of("fight").resume == (Entry("c", StartMode.RESUME, LONG, "far"),)  # its own rule
+    assert machine.reach.of("far").resume == () and machine.reach.of("far").follow == ()  # calm starts from 0
+
+
+def test_a_rule_that_needs_an_event_never_ends_a_chain(reach_folder):
+    machine = load_machine(write_machine(reach_folder, CHAINS.replace("event go or x > 2", "event go"),
+                                         "chains_event.yaml"))
+    assert machine.reach.of("calm").follow == ()  # hurt -> gone takes a second event: a block raises it once
+
+
 def test_arrival_says_where_a_destination_starts():
     assert arrival(None, same=False) == StartMode.START
     assert arrival(None, same=True) is None  # the segment plays on

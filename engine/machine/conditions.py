@@ -210,6 +210,29 @@ class Latches:
                 state[key] = op(x, threshold)
 
 
+def may_hold_without_events(cond: Condition) -> bool:
+    """Whether some values of the params make `cond` true in a block that raises no event: a rule a param jump
+    can follow after the step an event took (Playback.choose consumes an event with its first step)."""
+    return _possible(cond)[0]
+
+
+def _possible(cond: Condition) -> tuple[bool, bool]:
+    """(can be true, can be false) with no event raised and every comparison free to go either way."""
+    if isinstance(cond, EventRaised):
+        return False, True
+    if isinstance(cond, Compare):
+        return True, True
+    if isinstance(cond, Const):
+        return cond.value, not cond.value
+    if isinstance(cond, Not):
+        true, false = _possible(cond.item)
+        return false, true
+    parts = [_possible(c) for c in cond.items]
+    if isinstance(cond, All):
+        return all(t for t, _ in parts), any(f for _, f in parts)
+    return any(t for t, _ in parts), all(f for _, f in parts)
+
+
 def evaluate(cond: Condition, latches: Latches, events: frozenset[str] | set[str]) -> bool:
     if isinstance(cond, Compare):
         return latches.state[id(cond)]

@@ -12,10 +12,9 @@ A new plan is made when a state is entered or a segment starts, when a move is s
 reload, and on every bar line while a `same_position` start is reachable (its window moves with the music). At
 most one plan per block, and the check costs a few comparisons when nothing changed.
 
-One step means one rule: a param jump that follows several rules at once (playback.Playback.choose) lands in a
-state further away, whose segment has at least the short head from its beginning, and a long one once the move
-is scheduled; only such a chain ending in a `resume` or `same_position` rule with `sync: immediate` can start
-where nothing is resident.
+A param jump can follow several rules in one block (playback.Playback.choose) and land in a state further away:
+its segment has at least the short head from its beginning, the place a chain's last `resume` or `same_position`
+rule starts it at is placed as well (reach.py), and a scheduled move gets a long head.
 """
 from __future__ import annotations
 

@@ -3,7 +3,10 @@
 From a state, a segment can start through its rules and the `any` rules (the target's segment, and a rule's
 `bridge`), its `then` (`then: previous`: the previous state's segment, known only while it plays), the desk's
 `go` cues and the forced `/segue/state/<name>` moves, which reach every state (and borrow the sync, start and
-bridge of a rule leading there, if any). Each reachable segment starts at one of three places: its beginning,
+bridge of a rule leading there, if any). A param jump can follow several rules in one block (Playback.choose):
+the state it lands in starts where the chain's last rule says, so a `resume` or `same_position` rule that can
+fire without an event, from a state one or more rules away, is placed too (a short head: such a chain is
+immediate, or its target gets a long head once it is scheduled). Each reachable segment starts at one of three places: its beginning,
 where its state was last left (`resume`), or the playing position mapped into it (`same_position`). Only the
 beginning is known before the music plays; the planner (planner.py) places the other two.
 
@@ -17,6 +20,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping, Protocol, Sequence
 
+from engine.machine.conditions import Condition, may_hold_without_events
 from engine.machine.residency import Window
 from engine.machine.table import TransitionTable
 from engine.stems.pack import Pack
@@ -53,6 +57,7 @@ class State(Protocol):
 
 class Rule(Protocol):
     target: str
+    when: Condition
     start: StartMode | None
     bridge: str | None
 
@@ -106,6 +111,25 @@ class ReachTable:
             yield target, table.rule(source, target), self.long
         for target in self._states:  # forced moves reach every state
             yield target, table.rule(source, target), self.short
+        for rule in self._chained(source, table):
+            yield rule.target, rule, self.short
+
+    def _chained(self, source: str, table: TransitionTable) -> Iterator[Rule]:
+        """The rules that can end a chain of two or more (a param jump in one block): those that can fire without
+        an event (the first step consumes it), from any state the source's rules lead to, step after step, and
+        not back to the source. Only where they start the target matters: from its beginning is covered by the
+        forced moves' heads."""
+        seen, todo = set(), [rule.target for rule in table.candidates(source)]
+        while todo:
+            state = todo.pop()
+            if state in seen or state == source:
+                continue
+            seen.add(state)
+            for rule in table.candidates(state):
+                if may_hold_without_events(rule.when):
+                    todo.append(rule.target)
+                    if rule.target != source and rule.start in (StartMode.RESUME, StartMode.SAME_POSITION):
+                        yield rule
 
     def _of(self, source: str, table: TransitionTable, go: Sequence[str]) -> Reach:
         playing = self._states[source].segment
