@@ -95,6 +95,13 @@ def test_a_param_jump_that_chains_rules_is_placed_where_its_last_rule_starts(rea
     assert machine.reach.of("far").resume == () and machine.reach.of("far").follow == ()  # calm starts from 0
 
 
+def test_a_chain_starts_its_target_where_its_last_rule_says_even_past_that_rules_bridge(reach_folder):
+    text = CHAINS.replace("x > 0.8\", sync: immediate, start: resume}", "x > 0.8\", start: resume, bridge: f}")
+    machine = load_machine(write_machine(reach_folder, text, "chains_bridge.yaml"))
+    assert machine.reach.of("calm").resume == (Entry("c", StartMode.RESUME, SHORT, "far"),)
+    assert heads(machine, "fight")["f"] == LONG and machine.reach.of("fight").resume == ()  # its own rule: bridged
+
+
 def test_a_rule_that_needs_an_event_never_ends_a_chain(reach_folder):
     machine = load_machine(write_machine(reach_folder, CHAINS.replace("event go or x > 2", "event go"),
                                          "chains_event.yaml"))

@@ -15,7 +15,7 @@ scans the rules.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Iterable, Iterator, Mapping, Protocol, Sequence
@@ -111,8 +111,8 @@ class ReachTable:
             yield target, table.rule(source, target), self.long
         for target in self._states:  # forced moves reach every state
             yield target, table.rule(source, target), self.short
-        for rule in self._chained(source, table):
-            yield rule.target, rule, self.short
+        for rule in self._chained(source, table):  # a chain takes its first rule's bridge, never its last's
+            yield rule.target, replace(rule, bridge=None), self.short
 
     def _chained(self, source: str, table: TransitionTable) -> Iterator[Rule]:
         """The rules that can end a chain of two or more (a param jump in one block): those that can fire without
