@@ -120,18 +120,19 @@ def script(engine: Engine, seconds: float) -> list[tuple[int, object]]:
 
 
 def end_checks(engine: Engine, p) -> tuple[int, int, int]:
-    """Play on to one second past the current segment's next loop boundary, recording each stem's reads (at its
-    held gain) and every generated note's trigger; return (stem samples off their ideal, notes off their ideal, notes)."""
+    """Play on to one second past the current segment's next loop boundary, recording the segment's sum (its
+    stems at their held gains) and every generated note's trigger; return (samples of the sum off their ideal, made
+    from the files, notes off their ideal, notes)."""
     graph, runtime, block, sr = engine.graph, engine.runtime, engine.block, engine.sample_rate
     player = graph.mix.players[runtime.segment]
     length = engine.machine.pack.segment_samples(runtime.segment)
     start = engine.sample
     to_wrap = length - (start - runtime.origin) % length
     frames = math.ceil((to_wrap + sr) / block) * block
-    # each stem's reads (one a deck, at most one sounding on any sample) at its gain, summed
-    reads = {name: p.Mix(v.reads, voices=len(v.reads[0])) for name, v in player.stems.items()}
-    stems = {name: (v, p.NewTable(length=frames / sr, chnls=len(reads[name]))) for name, v in player.stems.items()}
-    recorders = [p.TableRec(reads[name], table).play() for name, (v, table) in stems.items()]
+    # the segment's sum: each sounding stem's read at its gain adds the one before it (streamhead.StreamHead._chain)
+    out = player.out
+    table = p.NewTable(length=frames / sr, chnls=2)
+    recorders = [p.TableRec(out, table).play()]
     triggers = p.Mix([voice._trigger.out for n in graph.mix.note_players.values() for voice in n.voices], voices=1)
     trigger_table = p.NewTable(length=frames / sr, chnls=1)
     recorders.append(p.TableRec(triggers, trigger_table).play())
@@ -146,27 +147,28 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     origin, segment = runtime.origin, runtime.segment
     engine.process(frames // block)
     assert (runtime.origin, runtime.segment) == (origin, segment), "the segment changed during the end check"
-    off, compared = 0, 0
-    for name, (voice, table) in stems.items():
-        # copies (np.array), not views: a view that outlives its pyo table would read freed memory
-        got = np.array(table.getBuffer(0), dtype=np.float32)[:frames]
+    got = np.stack([np.array(table.getBuffer(c), dtype=np.float32)[:frames] for c in range(2)], axis=1)  # copies
+    ideal = np.zeros((frames, 2), dtype=np.float32)
+    compared = 0
+    for name, voice in player.stems.items():  # in the chain's order, summed as pyo sums them: x * gain, then + sum
         if not voice.sounding:  # asleep (faded out to silence in this state): nothing of it is read
             continue
         assert voice.held, f"stem '{name}' still fading at the end check"
         gain = np.float32(voice.reads[0].mul)  # its held gain, the reads' constant multiplier
         path = engine.machine.pack.segments[segment].stems[name]  # streamed: the file is the truth
-        data = soundfile.read(str(path), dtype="float32", always_2d=True)[0][:, 0]
+        data = soundfile.read(str(path), dtype="float32", always_2d=True)[0]
+        data = np.repeat(data, 2, axis=1) if data.shape[1] == 1 else data  # a mono stem plays on both sides
         loop = engine.machine.pack.segments[segment].loop
         phase = start - origin + np.arange(frames)
-        ideal = (data[phase % length] if loop else data[np.minimum(phase, len(data) - 1)]) * gain
-        off += int(np.count_nonzero(got != ideal))
+        ideal = data[phase % length if loop else np.minimum(phase, len(data) - 1)] * gain + ideal
         compared += 1
+    off = int(np.count_nonzero((got != ideal).any(axis=1)))
     assert compared, f"no stem of '{segment}' sounds at the end check: nothing to compare"
     fired = np.flatnonzero(np.array(trigger_table.getBuffer(0))[:frames] > 0.5) + start
     wanted = sorted(n.sample for n in played)
     for r in recorders:
         r.stop()
-    del recorders, reads, stems, triggers, trigger_table  # pyo objects must go before their server does
+    del recorders, out, table, triggers, trigger_table  # pyo objects must go before their server does
     return off, len(set(wanted) ^ set(fired.tolist())), len(wanted)
 
 
