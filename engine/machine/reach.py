@@ -6,9 +6,10 @@ From a state, a segment can start through its rules and the `any` rules (the tar
 bridge of a rule leading there, if any). A param jump can follow several rules in one block (Playback.choose):
 the state it lands in starts where the chain's last rule says, so a `resume` or `same_position` rule that can
 fire without an event, from a state one or more rules away, is placed too (a short head: such a chain is
-immediate, or its target gets a long head once it is scheduled). Each reachable segment starts at one of three places: its beginning,
-where its state was last left (`resume`), or the playing position mapped into it (`same_position`). Only the
-beginning is known before the music plays; the planner (planner.py) places the other two.
+immediate, or its target gets a long head once it is scheduled). Each reachable segment starts at one of three
+places: its beginning, where its state was last left (`resume`), or the playing position mapped into it
+(`same_position`). Only the beginning is known before the music plays; the planner (planner.py) places the
+other two.
 
 Pure data, immutable, built with the Machine like its TransitionTable: the planner looks states up and never
 scans the rules.
