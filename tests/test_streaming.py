@@ -18,6 +18,7 @@ import soundfile
 
 import engine.audio.stream as stream
 from engine.audio.backend import pyo
+from engine.audio.streamhead import Deck
 from engine.audio.voices import StemVoice
 from engine.errors import SegueError
 from engine.events import Telemetry
@@ -179,6 +180,54 @@ def test_a_stem_held_at_its_gain_costs_the_block_no_python_until_it_changes(tmp_
         looked.clear()
         engine.process(-(-LOOP // engine.block))
         assert looked == []
+
+
+def test_stems_holding_their_gains_play_their_chunks_premix_bit_identical_to_their_reads(tmp_path, monkeypatch):
+    """While every sounding stem holds its gain, a deck reads its chunk's premix (one read for all stems) instead
+    of each stem; a fade or a level change goes back to the stems' reads from its block. The render through
+    the premix must be bit-identical to one that never reads it, over fades in, out, a sleeping stem and restarts,
+    and the premix must carry most of the music (otherwise this test would compare the stems' reads with
+    themselves)."""
+    machine = score(tmp_path)
+    cues = [(2 * LOOP + 77, "half"), (4 * LOOP + 1001, "back"), (6 * LOOP + 333, "go"), (7 * LOOP + 1777, "back")]
+    mixing = []
+    decide = Deck.mixes
+
+    def counted(deck, held):
+        mixing.append(decide(deck, held))
+        return mixing[-1]
+
+    monkeypatch.setattr(Deck, "mixes", counted)
+    x = render(machine, tmp_path / "premix.wav", 10 * LOOP / RATE, cues)
+    assert mixing.count(True) > 10
+    monkeypatch.setattr(Deck, "mixes", lambda deck, held: False)
+    y = render(machine, tmp_path / "reads.wav", 10 * LOOP / RATE, cues)
+    assert hashlib.sha256(x.tobytes()).digest() == hashlib.sha256(y.tobytes()).digest()
+    np.testing.assert_allclose(x[LOOP:2 * LOOP], LONG, atol=1e-7, rtol=0)  # and it is the files' sum
+
+
+def test_a_premix_is_written_again_only_when_no_block_can_be_reading_it(tmp_path):
+    """The reader mixes a playing chunk again for new gains only once the segment holds other gains than the
+    chunk's mix (Reader._mix): while they are its mix's, the mix is left as it is."""
+    with Engine(score(tmp_path)) as engine:
+        engine.process(-(-2 * BAR // engine.block))
+        long = engine.graph.mix.streams["long"]
+        reader = engine.graph.mix.reader
+        wait_until(lambda: all(s.mixed == long.held for s in long.loaded.values() if s.chunk in long.playing), 5,
+                   "the playing chunks mixed")
+        slot = long.loaded[long.playing[0]]
+        table = np.asarray(slot.mix.getBuffer(0))
+        before = table.copy()
+        reader._mix(long, slot)  # gains unchanged: nothing written
+        assert slot.mixed == long.held and np.array_equal(table, before)
+        long.held = (0.5, 1.0)  # as the heartbeat sets it (no block runs meanwhile)
+        reader._mix(long, slot)
+        assert slot.mixed == (0.5, 1.0)
+        wide = np.asarray(slot.tables[0].getBuffer(0))
+        mono = np.asarray(slot.tables[1].getBuffer(0))
+        expected = (wide * np.float32(0.5) + np.float32(0)) + mono * np.float32(1.0)
+        assert np.array_equal(table, expected)
+        del table, wide, mono
 
 
 def test_a_segment_neither_planned_nor_sounding_is_evicted_with_its_tables_and_files(tmp_path):

@@ -35,7 +35,7 @@ class Mix:
             length = pack.segment_samples(name) if seg.loop else max(s.frames for s in stems)
             self.streams[name] = SegmentStream(name, stems, max(length, 1), seg.loop, least=block)
         self._silent = {ch: p.DataTable(size=1, chnls=ch)  # what a deck at rest reads
-                        for ch in sorted({s.channels for st in self.streams.values() for s in st.stems})}
+                        for ch in sorted({2} | {s.channels for st in self.streams.values() for s in st.stems})}
         self.reader = Reader(p, self.streams, self.notices)
         self.players = {name: SegmentPlayer(p, stream, self.reader, self._silent, sr, block, self.notices)
                         for name, stream in self.streams.items()}

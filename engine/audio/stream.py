@@ -19,7 +19,9 @@ render is deterministic). The reader decodes (engine/audio/decode.py: cffi relea
 decodes) into a preallocated buffer, then copies it into the slot's tables (one copy per channel, no numpy view
 of a table kept). Hand-over without locks: a slot is only written while it is in no `loaded` entry, and the audio
 side names a chunk in `playing` before it looks it up, so the reader, which unpublishes a chunk and then checks
-that nobody names it, can never write a slot that plays.
+that nobody names it, can never write a slot that plays. A slot's premix (the stems at the gains they hold, one
+table for a deck to read instead of every stem) is written before the slot is published, or again, for new gains,
+only once no block can be reading it (Reader._mix).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import weakref
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import numpy as np
 import soundfile
@@ -75,12 +77,19 @@ def stem_file(name: str, path: Path) -> StemFile:
         return StemFile(name, Path(path), 1, 0, str(exc) or type(exc).__name__)
 
 
+STALE = object()  # a slot's `mixed` once a stem of it failed: its mix is never read again nor rewritten in place
+
+
 class Slot:
     """One chunk of every stem of a segment, in pyo tables (its chunk and tail, silence, and the silent frame at
-    `rest`)."""
+    `rest`); with two stems or more, also their premix: the two channels of the stems that sound, each times the
+    gain it holds, summed in the stems' order as the audio block sums their reads (so it is the same float32
+    samples), for the gains in `mixed` (see SegmentStream.held)."""
 
-    def __init__(self, p, stems: Iterable[StemFile], rest: int):
+    def __init__(self, p, stems: list[StemFile], rest: int):
         self.tables = [p.DataTable(size=rest + 1, chnls=s.channels) for s in stems]
+        self.mix = p.DataTable(size=rest + 1, chnls=2) if len(stems) > 1 else None
+        self.mixed: tuple | object | None = None  # the gains the mix holds; None: none yet (see Reader._mix)
         self.chunk: int | None = None
 
 
@@ -105,8 +114,12 @@ class SegmentStream:
         self.windows: tuple[int, ...] = ()  # reader: chunks the plan wants resident
         self.loaded: dict[int, Slot] = {}  # reader publishes, audio side reads
         self.failed: dict[str, str] = {}  # stem -> why it is silent
+        # audio side: each stem's gain (None: silent) while every stem that sounds holds its gain; None otherwise.
+        # Then a deck whose slot's mix holds these gains reads it instead of every stem (Reader._mix)
+        self.held: tuple[float | None, ...] | None = None
         self.slots = 0  # reader: slots allocated (loaded and spare)
-        self.slot_bytes = 4 * (self.rest + 1) * sum(s.channels for s in stems)  # float32 tables
+        channels = sum(s.channels for s in stems) + (2 if len(stems) > 1 else 0)
+        self.slot_bytes = 4 * (self.rest + 1) * channels  # float32 tables
         self.spare: list[Slot] = []
         self.files: dict[str, Stem] = {}
 
@@ -239,6 +252,10 @@ class Reader:
         for stream in self.streams.values():
             self._evict(stream)
         job = self._urgent()
+        unmixed = self._unmixed() if job is None or job[2] >= 0 else None  # after what plays, before windows
+        if unmixed is not None:
+            self._mix(*unmixed)
+            return True
         if job is None:
             with self.loaded:  # nothing left to load: whoever settles may go on
                 self.loaded.notify_all()
@@ -285,6 +302,46 @@ class Reader:
             if chunk not in stream.loaded:
                 return stream, chunk, rank
         return None
+
+    def _unmixed(self) -> tuple[SegmentStream, Slot] | None:
+        """A playing chunk whose mix does not hold the gains its segment holds."""
+        for stream in self.streams.values():
+            held = stream.held
+            if held is None:
+                continue
+            for chunk in stream.playing:
+                slot = stream.loaded.get(chunk)
+                if slot is not None and slot.mix is not None and slot.mixed is not STALE and slot.mixed != held:
+                    return stream, slot
+        return None
+
+    def _mix(self, stream: SegmentStream, slot: Slot) -> None:
+        """Mix a published slot again for the gains its segment holds now. The audio block reads a mix only when
+        its `mixed` equals the segment's `held`, decided in the heartbeat after it sets `held`; so with `mixed`
+        cleared first and `held` read after, a `held` other than the old gains means no block reads this mix now
+        or will until it is set again (`held` changes only in the heartbeat, between blocks)."""
+        old, slot.mixed = slot.mixed, None
+        held = stream.held
+        if held is None or held == old:
+            slot.mixed = old
+            return
+        self._premix(stream, slot, held)
+
+    def _premix(self, stream: SegmentStream, slot: Slot, held: tuple) -> None:
+        """Write the slot's mix for the gains `held`: per channel, 0, then each sounding stem's samples times its
+        gain added in the stems' order, all in float32, as the block's chained reads compute x * gain + sum."""
+        tmp = self._buffer(1, stream.rest + 1)[:stream.rest + 1, 0]
+        for c in range(2):
+            acc = np.asarray(slot.mix.getBuffer(c))  # views of the tables: used here and dropped
+            acc[:] = 0.0
+            for stem, tables, gain in zip(stream.stems, slot.tables, held):
+                if gain is not None:
+                    x = np.asarray(tables.getBuffer(c if stem.channels > 1 else 0))
+                    np.multiply(x, np.float32(gain), out=tmp)
+                    np.add(tmp, acc, out=acc)
+                    del x
+            del acc
+        slot.mixed = held
 
     def _evict(self, stream: SegmentStream) -> None:
         for chunk in list(stream.loaded):
@@ -385,7 +442,10 @@ class Reader:
                 table[:filled] = buf[:filled, c]
                 table[filled:] = 0.0
                 del table
-        slot.chunk = chunk
+        slot.chunk, slot.mixed = chunk, None
+        held = stream.held
+        if held is not None and slot.mix is not None:  # not published yet: no block reads its mix
+            self._premix(stream, slot, held)
         self.reads += 1
 
     def _buffer(self, channels: int, frames: int) -> np.ndarray:
@@ -436,6 +496,8 @@ class Reader:
             f.close()
         index = stream.stems.index(stem)
         for slot in list(stream.loaded.values()):
+            if slot.mix is not None:  # the mix holds the stem: read no more (a block may be reading it now)
+                slot.mixed = STALE
             table = slot.tables[index]
             for c in range(stem.channels):
                 buf = np.asarray(table.getBuffer(c))

@@ -12,6 +12,11 @@ chunk began is the one block that would need two on the next chunk's deck (begin
 the deck before plays on past its chunk's end instead, into the tail its table holds (the next chunk's first
 frames), and both rest from the restart's sample (see stream.SegmentStream).
 
+While every stem that sounds holds its gain (no fade or level moving), a deck reads its chunk's premix, the
+stems at those gains summed by the reader in the same float32 order as the block's chained reads, so one read
+stands for all of them, bit for bit; from the block in which a fade or a level change comes it reads the stems
+again (`hold`, stream.Reader._mix).
+
 Before a deck takes a chunk it names it in the stream's `playing` (with the AHEAD chunks after it), so the reader
 loads them ahead and never evicts them; a chunk not loaded when due plays silence (reported once) and, live, joins
 on its sample as soon as it arrives; offline the block waits for it (see SegmentStream, Reader).
@@ -39,6 +44,10 @@ class Deck:
         # each stem's read, two channels (a mono stem's one, twice), its gain as its multiplier (voices.StemVoice);
         # each adds the reads sounding before it (StreamHead._chain): a stem costs one read, nothing else
         self.reads = [p.TableIndex(table, self.position.index) for table in self._silent]
+        # its slot's mix (stream.Slot), read instead of every stem's read while the stems hold the gains it holds
+        self._silent_mix = silent[2]
+        self.premix = p.TableIndex(self._silent_mix, self.position.index)
+        self.mixing = False
         self.chunk: int | None = None  # the chunk on it; None: at rest on silence, stopped
         self.slot: Slot | None = None  # whose tables it reads
         self.until = 0  # the sample from which it rests (sent there by its trigger); PLAYING until then
@@ -48,24 +57,43 @@ class Deck:
         """A mono stem's table on both channels."""
         return [[table, table] if mono else table for table, mono in zip(tables, self._mono)]
 
-    def load(self, slot: Slot, chunk: int, sounding: list[bool]) -> None:
-        """Take `slot`'s tables (from the next block's start, while it still rests) and join the computation."""
+    def load(self, slot: Slot, chunk: int, sounding: list[bool], held) -> None:
+        """Take `slot`'s tables (from the next block's start, while it still rests) and join the computation,
+        reading its mix if it holds the gains `held`."""
         for read, table in zip(self.reads, self._both(slot.tables)):
             read.table = table
+        if slot.mix is not None:
+            self.premix.table = slot.mix
         if self.chunk is None:
             self.position.play()
-        for read, on in zip(self.reads, sounding):
-            if on:
-                read.play()
         self.chunk, self.slot = chunk, slot
+        self.mixing = self.mixes(held)
+        self.run(sounding)
+
+    def mixes(self, held) -> bool:
+        """Whether its slot's mix stands for its stems' reads now (the segment's stems hold the gains `held`)."""
+        mixed = self.slot.mixed
+        return held is not None and mixed is not None and mixed == held
+
+    def run(self, sounding: list[bool]) -> None:
+        """What it computes: its mix, or the reads of the stems that sound."""
+        for read, on in zip(self.reads, sounding):
+            if on and not self.mixing:
+                read.play()
+            else:
+                read.stop()
+        self.premix.play() if self.mixing else self.premix.stop()
 
     def unload(self) -> None:
         """Back to silence, out of the computation; the slot's tables are no longer held."""
         for read, table in zip(self.reads, self._silent):
             read.table = table
             read.stop()
+        self.premix.table = self._silent_mix
+        self.premix.stop()
         self.position.stop()
         self.chunk = self.slot = None
+        self.mixing = False
 
 
 class StreamHead:
@@ -83,7 +111,7 @@ class StreamHead:
         self.reads = [[deck.reads[i] for deck in self.decks] for i in range(len(stream.stems))]
         # the last read of the chain (made after every read: pyo computes objects in the order they were made)
         self.out = p.Sig([0.0, 0.0])
-        self._adds = [[None] * len(stream.stems) for _ in self.decks]  # what each read adds now
+        self._adds = [[None] * (len(stream.stems) + 1) for _ in self.decks]  # what each read (its mix last) adds
         self.sounding = [False] * len(stream.stems)
         self.origin: int | None = None  # the sample at which offset 0 played (None: never started)
         self.live = False  # started and not released
@@ -99,11 +127,32 @@ class StreamHead:
 
     # -- voices ---------------------------------------------------------------------------------
     def stem_on(self, i: int) -> None:
+        """After hold(None): no deck reads a mix then."""
         self.sounding[i] = True
         for deck in self.decks:
             if deck.chunk is not None:
                 deck.reads[i].play()
         self._chain()
+
+    def hold(self, held: tuple[float | None, ...] | None) -> None:
+        """The gains every sounding stem holds (None: one moves, or is about to): a deck whose slot's mix holds
+        them reads it instead of each stem, from this block; the reader mixes the playing chunks for them."""
+        self.stream.held = held  # set before any deck looks at its mix (see Reader._mix)
+        self._modes()
+        if held is not None:
+            self.reader.wake()
+
+    def _modes(self) -> None:
+        """Each loaded deck reads its mix or its stems, as its slot's mix holds the segment's gains or not (once a
+        block while they hold: the reader publishes mixes at any time)."""
+        held, changed = self.stream.held, False
+        for deck in self.decks:
+            if deck.chunk is not None and deck.mixes(held) != deck.mixing:
+                deck.mixing = not deck.mixing
+                deck.run(self.sounding)
+                changed = True
+        if changed:
+            self._chain()
 
     def stem_off(self, i: int) -> None:
         self.sounding[i] = False
@@ -121,11 +170,12 @@ class StreamHead:
         for d, deck in enumerate(self.decks):
             if deck.chunk is None:
                 continue
-            for i, (read, on) in enumerate(zip(deck.reads, self.sounding)):
-                if on:
-                    if self._adds[d][i] is not before:
-                        read.add = self._adds[d][i] = before
-                    before = read
+            links = [(len(deck.reads), deck.premix)] if deck.mixing else \
+                [(i, read) for i, (read, on) in enumerate(zip(deck.reads, self.sounding)) if on]
+            for i, read in links:
+                if self._adds[d][i] is not before:
+                    read.add = self._adds[d][i] = before
+                before = read
         if self.out.value is not before:
             self.out.value = before
 
@@ -170,6 +220,8 @@ class StreamHead:
             self._join(block_start)
         if self._due(block_start) or changed:
             self._name(self._current())
+        if self.stream.held is not None:
+            self._modes()
 
     @property
     def busy(self) -> bool:
@@ -247,7 +299,7 @@ class StreamHead:
             self._late = (began, chunk)
             return
         if deck.chunk is None or deck.slot is not slot:
-            deck.load(slot, chunk, self.sounding)
+            deck.load(slot, chunk, self.sounding, self.stream.held)
             self._chain()
         deck.chunk = chunk
         deck.position.start(k, local)

@@ -62,6 +62,7 @@ class StemVoice:
         self._block = block
         self.sounding = self.level_on = True
         self.held = False
+        self.constant = 0.0  # the gain it holds (while held)
         self._held_fade = 0.0  # the fade's gain while held (its envelope is stopped then)
         self.level_until = 0  # the sample from which the level holds its value
         self.rests_from = 0  # the sample from which the fade holds its last gain
@@ -91,7 +92,8 @@ class StemVoice:
             return
         self._held_fade = self.fade.value()
         gain = np.float32(self._held_fade) * np.float32(self.level.get())  # as the product object makes it
-        self._multiply(float(gain))
+        self.constant = float(gain)
+        self._multiply(self.constant)
         for part in self._parts:
             part.stop()
         self.level.stop()
@@ -177,6 +179,7 @@ class SegmentPlayer:
         """A stem's fade from `k` samples into the block: woken first if it slept, the head resumed if it rested."""
         i = self._index[stem]
         voice = self._voices[i]
+        self.playhead.hold(None)  # its reads, not a mix, from this block
         if not voice.sounding:
             voice.wake()
             self.playhead.stem_on(i)
@@ -187,24 +190,29 @@ class SegmentPlayer:
 
     def set_level(self, stem: str, value: float, block_start: int) -> None:
         i = self._index[stem]
+        self.playhead.hold(None)
         self._voices[i].set_level(value, block_start)
         self._watch.add(i)
 
     def settle(self, block_start: int) -> bool:
-        """Once per block: stems whose fade rests at silence sleep, stems whose gain holds become constants; with
-        none sounding, the head rests too. Returns whether anything still sounds."""
-        for i in list(self._watch):
-            voice = self._voices[i]
-            if voice.sounding and voice.target == 0.0 and voice.rests_from <= block_start:
-                voice.sleep(block_start)
-                self.playhead.stem_off(i)
-                self._on.discard(i)
-            elif voice.level_on and not voice.sounding:
-                voice.rest_level(block_start)
-            else:
-                voice.hold(block_start)
-            if voice.held or not (voice.sounding or voice.level_on):  # nothing left to do until it changes
-                self._watch.discard(i)
+        """Once per block: stems whose fade rests at silence sleep, stems whose gain holds become constants (and,
+        all of them held, the head may read its chunks' premix); with none sounding, the head rests too. Returns
+        whether anything still sounds."""
+        if self._watch:
+            for i in list(self._watch):
+                voice = self._voices[i]
+                if voice.sounding and voice.target == 0.0 and voice.rests_from <= block_start:
+                    voice.sleep(block_start)
+                    self.playhead.stem_off(i)
+                    self._on.discard(i)
+                elif voice.level_on and not voice.sounding:
+                    voice.rest_level(block_start)
+                else:
+                    voice.hold(block_start)
+                if voice.held or not (voice.sounding or voice.level_on):  # nothing left to do until it changes
+                    self._watch.discard(i)
+            if not self._watch and self._on:  # every sounding stem holds its gain: decks may read their mixes
+                self.playhead.hold(tuple(v.constant if i in self._on else None for i, v in enumerate(self._voices)))
         if not self._on and self.playhead.live:
             self.playhead.release(block_start)
         return bool(self._on)
