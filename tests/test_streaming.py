@@ -206,9 +206,10 @@ def test_stems_holding_their_gains_play_their_chunks_premix_bit_identical_to_the
     np.testing.assert_allclose(x[LOOP:2 * LOOP], LONG, atol=1e-7, rtol=0)  # and it is the files' sum
 
 
-def test_a_premix_is_written_again_only_when_no_block_can_be_reading_it(tmp_path):
+def test_a_premix_is_written_again_only_when_no_block_can_be_reading_it_and_the_gains_hold(tmp_path):
     """The reader mixes a playing chunk again for new gains only once the segment holds other gains than the
-    chunk's mix (Reader._mix): while they are its mix's, the mix is left as it is."""
+    chunk's mix (Reader._mix): while they are its mix's, the mix is left as it is. And only once they have held
+    for MIX_AFTER: a level that moves all the time costs no mix a move."""
     with Engine(score(tmp_path)) as engine:
         engine.process(-(-2 * BAR // engine.block))
         long = engine.graph.mix.streams["long"]
@@ -227,6 +228,14 @@ def test_a_premix_is_written_again_only_when_no_block_can_be_reading_it(tmp_path
         mono = np.asarray(slot.tables[1].getBuffer(0))
         expected = (wide * np.float32(0.5) + np.float32(0)) + mono * np.float32(1.0)
         assert np.array_equal(table, expected)
+        playing = [long.loaded[c] for c in long.playing if c in long.loaded]
+        since = time.monotonic()
+        long.held = (0.25, 1.0)
+        reader.wake()
+        time.sleep(stream.MIX_AFTER / 2)
+        assert all(s.mixed != long.held for s in playing)  # too young to mix
+        wait_until(lambda: all(s.mixed == long.held for s in playing), 5, "the playing chunks mixed again")
+        assert time.monotonic() - since >= stream.MIX_AFTER
         del table, wide, mono
 
 

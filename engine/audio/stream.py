@@ -26,6 +26,7 @@ only once no block can be reading it (Reader._mix).
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
@@ -44,12 +45,14 @@ SLOTS = 10  # chunks a segment may hold at once (the plan's windows, what plays 
 SPARES = 2  # emptied slots a playing segment keeps for its next chunks (a silent one keeps none)
 # Every segment's slots together: the memory bound whatever the score's size and however many segments the
 # transitions visit. What plays and the plan's windows fit well inside it (the one-hour score of issue #11, a
-# transition every two bars: at most 21 chunks of 2^16 frames x 6 stereo stems, 66 MB); past it, spares are
-# reclaimed, then the least likely windows (the plan's last) give their slots to what plays and to likelier
-# ones, and a notice says so. What plays is never refused a slot (a segment of 64 stereo stems needs 34 MB a
+# transition every two bars: at most 21 chunks of 2^16 frames x 6 stereo stems and their premix, 77 MB); past
+# it, spares are reclaimed, then the least likely windows (the plan's last) give their slots to what plays and to
+# likelier ones, and a notice says so. What plays is never refused a slot (a segment of 64 stereo stems needs 34 MB a
 # chunk): past the budget it still gets its own, SLOTS at most per segment.
 MEMORY_MB = 96.0
 HEAD_SECONDS = 1.0  # before the first plan: every segment's head, so any start lands at once
+MIX_AFTER = 0.25  # seconds a segment's gains must hold before the reader mixes its playing chunks again for them
+# (a level a param moves all the time would otherwise cost a mix a move; a chunk read meanwhile is mixed at once)
 POLL = 0.25  # seconds the reader sleeps when nothing wakes it (a safety net: every change that gives it work wakes it)
 WAIT_SECONDS = 30.0  # offline: longest a render waits for one chunk before it fails
 READY_SECONDS = 0.5  # live: longest the start waits for the heads (then the first chunks may come a little late)
@@ -193,6 +196,7 @@ class Reader:
         # (a backward seek in a FLAC file decodes again from the frame before)
         self._carry: dict[tuple[str, str], tuple[int, np.ndarray]] = {}
         self._told: set[tuple[str, str]] = set()
+        self._steady: dict[str, tuple[tuple, float]] = {}  # segment -> (the gains it holds, since when)
         self.reads = 0  # chunks decoded (tests, benchmarks)
         self.budget = round(MEMORY_MB * 2 ** 20)  # bytes of slot tables across every segment
         self.bytes = 0  # bytes of slot tables allocated now (loaded and spare)
@@ -304,10 +308,17 @@ class Reader:
         return None
 
     def _unmixed(self) -> tuple[SegmentStream, Slot] | None:
-        """A playing chunk whose mix does not hold the gains its segment holds."""
+        """A playing chunk whose mix does not hold the gains its segment has held for MIX_AFTER seconds."""
+        now = time.monotonic()
         for stream in self.streams.values():
             held = stream.held
             if held is None:
+                continue
+            seen = self._steady.get(stream.name)
+            if seen is None or seen[0] != held:
+                self._steady[stream.name] = (held, now)
+                continue
+            if now - seen[1] < MIX_AFTER:
                 continue
             for chunk in stream.playing:
                 slot = stream.loaded.get(chunk)

@@ -211,7 +211,7 @@ class SegmentPlayer:
                     voice.hold(block_start)
                 if voice.held or not (voice.sounding or voice.level_on):  # nothing left to do until it changes
                     self._watch.discard(i)
-            if not self._watch and self._on:  # every sounding stem holds its gain: decks may read their mixes
+            if not self._watch and len(self._on) > 1:  # every sounding stem holds its gain: decks may read mixes
                 self.playhead.hold(tuple(v.constant if i in self._on else None for i, v in enumerate(self._voices)))
         if not self._on and self.playhead.live:
             self.playhead.release(block_start)
