@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.errors import SegueError
 from engine.generate.encoding import COND, HOLD, REST, STEPS_PER_BAR, VOCAB, Note, condition, pitch, tokens_to_notes
-from engine.harmony import chord, parse_key, scale
+from engine.harmony import Key, parse_chord, parse_key
 from engine.machine.phrase import PhraseRequest  # the model's input is the core's phrase request
 from engine.roles import DEFAULTS as ROLE_DEFAULTS
 
@@ -61,34 +61,34 @@ class LayerModel:
         return logits[0], h
 
     @staticmethod
-    def _plan(req: PhraseRequest, tonic: int, minor: bool, shift: int, density: float,
-              steps: int) -> tuple[np.ndarray, np.ndarray]:
+    def _plan(req: PhraseRequest, key: Key, shift: int, density: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """Every step's conditions and logit adjustments, worked out before the model runs."""
         pitches = np.array([pitch(t) + shift for t in range(2, VOCAB)])
         base = np.zeros(VOCAB)
         base[2:][(pitches < req.register[0]) | (pitches > req.register[1])] = -np.inf
-        base[2:][np.array([p % 12 not in scale(tonic, minor) for p in pitches])] -= req.key_push
+        scale = key.pcs
+        base[2:][np.array([p % 12 not in scale for p in pitches])] -= req.key_push
         conds = np.zeros((steps, COND), dtype=np.float32)
         bias = np.repeat(base[None, :], steps, axis=0)
         for bar in range(req.bars):
-            root, pcs = chord(req.chords[bar % len(req.chords)])
-            rel = frozenset((pc - tonic) % 12 for pc in pcs)
-            tones = np.array([p % 12 in pcs for p in pitches])
+            chord = parse_chord(req.chords[bar % len(req.chords)])
+            rel = frozenset((pc - key.tonic) % 12 for pc in chord.tones)
+            tones = np.array([p % 12 in chord.tones for p in pitches])
             for position in range(req.steps_per_bar):
                 step = bar * req.steps_per_bar + position
-                conds[step] = condition(rel, (root - tonic) % 12, position, density, minor, req.role)
+                conds[step] = condition(rel, (chord.root - key.tonic) % 12, position, density, key.minor, req.role)
                 if position % 8 == 0:
                     bias[step, 2:][tones] += req.chord_push
         return conds, bias
 
     def generate(self, req: PhraseRequest) -> NoteLayer:
-        tonic, minor = parse_key(req.key)
+        key = parse_key(req.key)
         # the model thinks in C; move its line to the key, choosing the octave shift that keeps the register
-        shift = tonic if tonic <= 6 else tonic - 12
+        shift = key.tonic if key.tonic <= 6 else key.tonic - 12
         lo_d, hi_d = ROLE_DEFAULTS[req.role].density  # what 0..1 asks of the model
         density = lo_d + (hi_d - lo_d) * min(1.0, max(0.0, req.density))
         steps = req.bars * req.steps_per_bar
-        conds, bias = self._plan(req, tonic, minor, shift, density, steps)
+        conds, bias = self._plan(req, key, shift, density, steps)
         rng = np.random.default_rng(req.seed)
         h = np.zeros(self._hidden_shape, dtype=np.float32)
         feed = {"token": np.zeros(1, dtype=np.int64), "cond": None, "h": h}

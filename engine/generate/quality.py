@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.generate.encoding import STEPS_PER_BAR
-from engine.harmony import chord, parse_key, scale
+from engine.harmony import parse_chord, parse_key
 from engine.generate.model import LayerModel
 from engine.machine.phrase import PhraseRequest
 from engine.roles import DEFAULTS
@@ -21,8 +21,7 @@ class Musicality:
 
 def musicality(model: LayerModel, key: str, progressions: list[tuple[str, ...]], role: str, seeds: int = 6,
                **sampling) -> Musicality:
-    tonic, minor = parse_key(key)
-    key_pcs = scale(tonic, minor)
+    key_pcs = parse_key(key).pcs
     in_key = total = strong = on_chord = 0
     for chords in progressions:
         for seed in range(seeds):
@@ -33,5 +32,5 @@ def musicality(model: LayerModel, key: str, progressions: list[tuple[str, ...]],
                 in_key += n.pitch % 12 in key_pcs
                 if n.step % 8 == 0:
                     strong += 1
-                    on_chord += n.pitch % 12 in chord(chords[n.step // STEPS_PER_BAR])[1]
+                    on_chord += n.pitch % 12 in parse_chord(chords[n.step // STEPS_PER_BAR]).tones
     return Musicality(in_key / max(total, 1), on_chord / max(strong, 1), total)

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from engine.audio.decode import damage
 from engine.clock import Clock
 from engine.errors import ValidationError
-from engine.harmony import HarmonyError, chord, parse_key
+from engine.harmony import HarmonyError, parse_chord, parse_key
 from engine.score.audio_info import audio_info
 from engine.stems.pack import CuePoint, Pack, PathLoop, Segment, resolve_inside
 from engine.yamldoc import Doc, items
@@ -45,7 +45,7 @@ def load_pack(folder: Path | str, decode: bool = False) -> Pack:
     try:
         parse_key(key or "C major")
     except HarmonyError as exc:
-        doc.error(top["key"][1], f"key: {exc} (write it like 'C minor' or 'F# major')")
+        doc.error(top["key"][1], f"key: {exc} (write it like 'C minor', 'F# major' or 'D dorian')")
     segments: dict[str, Segment] = {}
     for seg_name, key_node, node in items(doc.mapping(top["segments"][1], "segments")):
         seg = _segment(doc, folder, seg_name, node, beats, sr, tempo or 120, decode)
@@ -76,10 +76,12 @@ def _segment(doc: Doc, folder: Path, name: str, node, beats: int, sr: int, tempo
     if "chords" in m:
         for chord_node in doc.sequence(m["chords"][1], f"{where}: chords") or []:
             name = doc.string(chord_node, f"{where}: chord")
-            if name and not _is_chord(name):
-                doc.error(chord_node, f"{where}: chord '{name}' is not a chord name like C, Am, F#m, Bb7")
-            elif name:
-                chords.append(name)
+            if name:
+                try:
+                    parse_chord(name)
+                    chords.append(name)
+                except HarmonyError as exc:
+                    doc.error(chord_node, f"{where}: {exc}")
         if bars and chords and len(chords) != bars:
             doc.error(m["chords"][1], f"{where}: {len(chords)} chords for {bars} bars (one chord per bar)")
     cue_points: dict[str, CuePoint] = {}
@@ -132,11 +134,3 @@ def _stem_file(doc: Doc, folder: Path, what: str, node, sr: int, need: int, deco
     else:
         return path
     return None
-
-
-def _is_chord(name: str) -> bool:
-    try:
-        chord(name)
-    except HarmonyError:
-        return False
-    return True
