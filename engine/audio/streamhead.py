@@ -136,7 +136,10 @@ class StreamHead:
 
     def hold(self, held: tuple[float | None, ...] | None) -> None:
         """The gains every sounding stem holds (None: one moves, or is about to): a deck whose slot's mix holds
-        them reads it instead of each stem, from this block; the reader mixes the playing chunks for them."""
+        them reads it instead of each stem, from this block; the reader mixes the playing chunks for them. A fade
+        or level change each block (a param) calls it with None block after block: nothing to do then."""
+        if held is None and self.stream.held is None:
+            return
         self.stream.held = held  # set before any deck looks at its mix (see Reader._mix)
         self._modes()
         if held is not None:
