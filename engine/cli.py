@@ -144,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--pack", type=Path, help="stem pack for key, tempo and chords")
     gen.add_argument("--segment", help="the pack segment whose chords to follow (default: the first with chords)")
     gen.add_argument("--role", default="arpeggio", help="bass, melody, counter or arpeggio")
+    gen.add_argument("--style", default="chorale", help="chorale, folk or fiddle (what the model writes like)")
+    gen.add_argument("--meter", help="e.g. 3/4 or 6/8 (default: the pack's, else 4/4)")
     gen.add_argument("--bars", type=int, default=4)
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--temperature", type=float, default=0.9)
@@ -326,11 +328,12 @@ def cmd_generate(args) -> int:
     from engine.wavfile import write_wav
     from engine.generate.model import LayerModel
     from engine.machine.phrase import PhraseRequest
+    from engine.meter import COMMON_TIME, Meter, parse_meter
     from engine.roles import DEFAULTS, role_named
     from engine.score.packfile import load_pack
 
     key, chords, bpm, sample_rate = args.key, args.chords.split(",") if args.chords else None, args.bpm, 48000
-    beats, steps_per_bar = 4, 16
+    meter = parse_meter(args.meter) if args.meter else COMMON_TIME
     if args.pack:
         pack = load_pack(args.pack)
         with_chords = [s for s in pack.segments.values() if s.chords]
@@ -338,7 +341,7 @@ def cmd_generate(args) -> int:
         if args.segment and segment is None:
             raise SegueError(f"the pack has no segment '{args.segment}' (segments: {', '.join(pack.segments)})")
         key, bpm, sample_rate = key or pack.key, bpm or pack.tempo, pack.sample_rate
-        beats, steps_per_bar = pack.beats_per_bar, pack.steps_per_bar
+        meter = meter if args.meter else Meter(pack.beats_per_bar, pack.beat_unit)
         chords = chords or (list(segment.chords) if segment else None)
     if not (key and chords and bpm):
         raise SegueError("give --pack, or all of --key, --chords and --bpm")
@@ -348,15 +351,15 @@ def cmd_generate(args) -> int:
     register = tuple(args.register) if args.register else None  # None: the role's own
     chords = tuple(chords[i % len(chords)] for i in range(args.bars))  # one per bar
     request = PhraseRequest(role, key, chords, args.bars, args.density, register, args.seed, args.temperature,
-                      steps_per_bar=steps_per_bar)
+                            meter=(meter.beats, meter.unit), style=args.style)
     layer = LayerModel().generate(request)
     instrument = args.instrument or DEFAULTS[role].instrument
     if args.out.suffix.lower() == ".wav":
         from engine.audio.instruments import render_phrase
 
-        write_wav(render_phrase(layer, Clock(sample_rate, bpm, beats), instrument), sample_rate, args.out)
+        write_wav(render_phrase(layer, Clock(sample_rate, bpm, meter.beats), instrument), sample_rate, args.out)
     else:
-        write_midi(layer, bpm, args.out)
+        write_midi(layer, bpm, args.out, meter)
     sidecar = write_provenance(layer, args.out, bpm=bpm, instrument=instrument)
     print(f"{len(layer.notes)} notes over {args.bars} bars ({role}, {key}, {' '.join(request.chords)}), seed {args.seed}")
     print(f"written: {args.out}")

@@ -15,10 +15,6 @@ from enum import Enum
 from engine.errors import SegueError
 
 NOTE_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-# the chord templates a sounding pitch-class set is matched against (engine/generate/corpus.py): fixed, so that
-# training stays reproducible whatever chord symbols packs may use
-TEMPLATES = ((0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 8), (0, 2, 7), (0, 5, 7), (0, 4, 7, 10), (0, 4, 7, 11),
-             (0, 3, 7, 10))
 
 
 class Mode(Enum):
@@ -138,15 +134,3 @@ def parse_chord(name: str) -> Chord:
     tones = {root} | {(root + semis) % 12 for semis in degrees.values() if semis is not None}
     bass = note_pc(slash.group("bass")) if slash else root
     return Chord(root, frozenset(tones | {bass}), bass)
-
-
-def estimate_root(pcs: frozenset[int]) -> int | None:
-    """Root of a sounding pitch-class set, by the best-matching triad or seventh template."""
-    best, best_score = None, 0.0
-    for root in range(12):
-        for intervals in TEMPLATES:
-            tones = {(root + i) % 12 for i in intervals}
-            score = len(tones & pcs) - 0.5 * len(pcs - tones) - 0.25 * len(tones - pcs)
-            if score > best_score:
-                best, best_score = root, score
-    return best

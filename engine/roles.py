@@ -19,6 +19,13 @@ class Role(StrEnum):
     ARPEGGIO = "arpeggio"
 
 
+class Style(StrEnum):
+    """What the model has learnt to write like, from its corpus (engine/generate/corpus.py)."""
+    CHORALE = "chorale"  # Bach's four-part chorales: every role
+    FOLK = "folk"  # the Essen folk songs: melodies
+    FIDDLE = "fiddle"  # reels, jigs and hornpipes from Ryan's Mammoth and O'Neill's collections: melodies
+
+
 class Instrument(StrEnum):
     PLUCK = "pluck"
     BASS = "bass"
@@ -43,6 +50,7 @@ DEFAULTS = {
     Role.ARPEGGIO: RoleDefaults(Instrument.PLUCK, (60, 84), (0.3, 1.0)),
 }
 DENSITY = 0.5  # a layer's density (0..1) when the machine names none
+STYLE = Style.CHORALE  # a layer's style when the machine names none
 
 
 def role_named(name: str) -> Role | None:

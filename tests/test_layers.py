@@ -40,7 +40,7 @@ def test_entering_a_state_asks_for_each_layers_first_phrase_for_the_next_bar(par
     assert (line.layer, line.start, line.variation, line.instrument) == ("calm.line", BAR // 2 + BAR, 0, "keys")
     # the segment started half a bar in: its second bar (F) is the next bar line
     assert line.request == PhraseRequest(Role.MELODY, "A minor", ("F", "Am"), 2, 0.25, DEFAULTS[Role.MELODY].register,
-                                         seed=4, steps_per_bar=16)
+                                         seed=4, meter=(4, 4))
     assert (arp.request.role, arp.instrument, arp.request.register) == (Role.ARPEGGIO, Instrument.PLUCK, (60, 84))
     assert arp.request.bars == 4 and arp.request.chords == ("F", "Am", "F", "Am")  # the segment's, round again
     assert layers.levels({"x": 0.0}) == {LayerLevel("calm.line"): pytest.approx(0.501, abs=0.001),

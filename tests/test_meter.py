@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 
 from engine.clock import Clock
+from engine.errors import SegueError
+from engine.meter import parse_meter
 from engine.generate.model import LayerModel
 from engine.machine.phrase import PhraseRequest
 from engine.generate.schedule import NoteSchedule
@@ -20,7 +23,7 @@ STEPS = 12  # 16ths in a bar of 3/4 or 6/8
 def test_a_phrase_in_three_four_repeats_on_every_bar_line():
     clock = Clock(SR, 100, 3)  # a bar of 86,400 samples
     layer = LayerModel().generate(PhraseRequest("arpeggio", "A minor", ("Am", "F"), 2, 0.9, (60, 84), seed=5,
-                                          steps_per_bar=12))
+                                          meter=(3, 4)))
     assert layer.steps == 24 and all(n.step < 24 for n in layer.notes)
     first = min(n.step for n in layer.notes)
     start = clock.bar_sample(3)
@@ -73,3 +76,38 @@ def test_every_generated_phrase_lands_on_a_bar_line_in_three_four_and_six_eight(
                 ideal = phrase["sample"] + k * bar + head * bar // STEPS
                 assert np.abs(found - ideal).min() <= 128, f"{meter}: phrase at {phrase['sample']}, repeat {k}"
             assert max(step for step, _, _ in phrase["notes"]) < STEPS
+
+
+@pytest.mark.parametrize("text, steps, beat, felt, strong", [
+    ("2/4", 8, 4, 2, [0]), ("3/4", 12, 4, 3, [0]), ("4/4", 16, 4, 4, [0, 8]), ("C", 16, 4, 4, [0, 8]),
+    ("C|", 16, 8, 2, [0]), ("6/8", 12, 6, 2, [0]), ("9/8", 18, 6, 3, [0]), ("12/8", 24, 6, 4, [0, 12]),
+    ("5/4", 20, 4, 5, [0]), ("7/8", 14, 2, 7, [0]),
+])
+def test_a_meter_groups_its_sixteenths_into_the_beats_a_player_feels(text, steps, beat, felt, strong):
+    meter = parse_meter(text)
+    assert (meter.steps_per_bar, meter.beat_steps, meter.beats_felt) == (steps, beat, felt)
+    assert [s for s in range(steps) if meter.strong(s)] == strong
+    assert meter.position(steps + beat + 1) == (1, 1)  # the next bar's second beat, one 16th in
+
+
+@pytest.mark.parametrize("text", ["", "4", "x/4", "3/5", "0/4", "4/0"])
+def test_a_meter_that_cannot_be_read_says_so(text):
+    with pytest.raises(SegueError, match="meter"):
+        parse_meter(text)
+
+
+def test_the_model_writes_in_the_meter_it_is_given():
+    """Three-four and six-eight both hold 12 16ths a bar; the model groups them as the meter says. Over the same
+    chords and seeds, a folk melody in 3/4 starts notes on its third beat (16th 8), one in 6/8 on its second
+    dotted-quarter beat (16th 6)."""
+    model = LayerModel()
+
+    def share_at(meter: tuple[int, int], step: int) -> float:
+        notes = [n for s in range(12) for n in model.generate(PhraseRequest(
+            "melody", "D major", ("D", "G", "A7", "D"), 4, 0.5, (62, 86), seed=s, meter=meter, style="folk",
+            chord_push=0, key_push=0)).notes]
+        assert max(n.step for n in notes) < 48
+        return sum(n.step % 12 == step for n in notes) / len(notes)
+
+    assert share_at((3, 4), 8) > 3 * share_at((6, 8), 8)
+    assert share_at((6, 8), 6) > 1.5 * share_at((3, 4), 6)

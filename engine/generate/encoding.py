@@ -1,8 +1,12 @@
 """How note lines become model inputs: one token per 16th note, plus a conditioning vector per step.
 
-Tokens: 0 rest, 1 hold (the previous note goes on), 2 + (pitch - LOW) a new note.
-Conditioning: chord tones (12) and chord root (12) relative to the tonic, position in the bar (16),
-density (1), minor key (1), role (4). Training and generation share this file, so they cannot disagree.
+Tokens: 0 rest, 1 hold (the previous note goes on), 2 + (pitch - LOW) a new note. Pitches are relative to the
+key's tonic moved to C, as the model thinks.
+
+Conditioning is what a player reads off a lead sheet and a conductor, never the notes being played: the bar's
+chord symbol (root and bass relative to the tonic, the chord's intervals above its root) and the next bar's,
+the key's scale, the meter and where the step falls in it, and the role, style, density and register asked
+for. Training (corpus.py) and generation (model.py) both build it here, so they cannot disagree.
 """
 from __future__ import annotations
 
@@ -10,13 +14,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.roles import HIGH, LOW, Role
+from engine.meter import Meter
+from engine.roles import HIGH, LOW, Role, Style
 
 REST, HOLD = 0, 1
 VOCAB = 2 + HIGH - LOW + 1
-STEPS_PER_BAR = 16
 ROLES = tuple(Role)  # the order of the role one-hot in the conditioning vector
-COND = 12 + 12 + STEPS_PER_BAR + 1 + 1 + len(ROLES)
+STYLES = tuple(Style)
+BEAT_STEPS, BEATS = 8, 4  # one-hot sizes: the 16th within a beat (up to a half note), the beat within a bar
+# offsets of each field in the conditioning vector
+ROOT, INTERVALS, BASS, NEXT_ROOT, NEXT_INTERVALS, SCALE = 0, 12, 24, 36, 48, 60
+SIXTEENTH = 72
+BEAT = SIXTEENTH + BEAT_STEPS
+FELT = BEAT + BEATS  # felt beats in the bar: 2, 3, 4 or more
+COMPOUND = FELT + 3
+DENSITY = COMPOUND + 1
+REGISTER = DENSITY + 1  # low and high note, (midi - 60) / 24
+ROLE = REGISTER + 2
+STYLE = ROLE + len(ROLES)
+COND = STYLE + len(STYLES)
 
 
 def token(pitch: int) -> int:
@@ -35,19 +51,41 @@ class Note:
     velocity: float  # 0..1
 
 
-def condition(chord_pcs: frozenset[int], root: int | None, position: int, density: float, minor: bool,
-              role: str) -> np.ndarray:
-    """The conditioning vector for one step; pitch classes are relative to the tonic (tonic = 0)."""
+@dataclass(frozen=True)
+class BarChord:
+    """A chord symbol relative to the key's tonic: what the pack (or the corpus's reading of a bar) says."""
+    root: int  # semitones above the tonic
+    intervals: frozenset[int]  # semitones above the root, 0 included
+    bass: int  # semitones above the tonic: the root, or a slash chord's bass
+
+    @property
+    def tones(self) -> frozenset[int]:
+        """Pitch classes relative to the tonic, the bass included."""
+        return frozenset((self.root + i) % 12 for i in self.intervals) | {self.bass}
+
+
+def bar_conditions(chord: BarChord, following: BarChord, scale: frozenset[int], meter: Meter, density: float,
+                   register: tuple[int, int], role: str, style: str) -> np.ndarray:
+    """The conditioning vectors of every 16th of one bar (steps_per_bar x COND)."""
     v = np.zeros(COND, dtype=np.float32)
-    for pc in chord_pcs:
-        v[pc % 12] = 1.0
-    if root is not None:
-        v[12 + root % 12] = 1.0
-    v[24 + min(position, STEPS_PER_BAR - 1)] = 1.0
-    v[40] = density
-    v[41] = 1.0 if minor else 0.0
-    v[42 + ROLES.index(role)] = 1.0
-    return v
+    v[ROOT + chord.root % 12] = 1.0
+    v[[INTERVALS + i % 12 for i in chord.intervals]] = 1.0
+    v[BASS + chord.bass % 12] = 1.0
+    v[NEXT_ROOT + following.root % 12] = 1.0
+    v[[NEXT_INTERVALS + i % 12 for i in following.intervals]] = 1.0
+    v[[SCALE + pc % 12 for pc in scale]] = 1.0
+    v[FELT + min(max(meter.beats_felt, 2), 4) - 2] = 1.0
+    v[COMPOUND] = 1.0 if meter.compound else 0.0
+    v[DENSITY] = density
+    v[REGISTER:REGISTER + 2] = [(register[0] - 60) / 24, (register[1] - 60) / 24]
+    v[ROLE + ROLES.index(role)] = 1.0
+    v[STYLE + STYLES.index(style)] = 1.0
+    out = np.repeat(v[None, :], meter.steps_per_bar, axis=0)
+    for step in range(meter.steps_per_bar):
+        beat, sixteenth = meter.position(step)
+        out[step, SIXTEENTH + min(sixteenth, BEAT_STEPS - 1)] = 1.0
+        out[step, BEAT + min(beat, BEATS - 1)] = 1.0
+    return out
 
 
 def tokens_to_notes(tokens, velocity: float = 0.8) -> list[Note]:

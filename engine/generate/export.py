@@ -8,17 +8,19 @@ from pathlib import Path
 import mido
 
 from engine.generate.model import NoteLayer
+from engine.meter import COMMON_TIME, Meter
 from engine.wavfile import atomic
 
 TICKS_PER_BEAT = 480
 TICKS_PER_16TH = TICKS_PER_BEAT // 4
 
 
-def write_midi(layer: NoteLayer, bpm: float, path: Path, program: int = 0) -> None:
-    """A type-0 MIDI file: tempo, program, then the notes on channel 1."""
+def write_midi(layer: NoteLayer, bpm: float, path: Path, meter: Meter = COMMON_TIME, program: int = 0) -> None:
+    """A type-0 MIDI file: tempo, meter, program, then the notes on channel 1. `bpm` counts the meter's written
+    unit (eighths in 6/8), as a pack's tempo does; MIDI's tempo counts quarters."""
     track = mido.MidiTrack()
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0))
-    track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm * 4 / meter.unit), time=0))
+    track.append(mido.MetaMessage("time_signature", numerator=meter.beats, denominator=meter.unit, time=0))
     track.append(mido.Message("program_change", program=program, time=0))
     events = []
     for n in layer.notes:

@@ -1,7 +1,8 @@
 """Runs the shipped layer model with onnxruntime and samples note lines from it (numpy around the model).
 
 Sampling: temperature, top-k, a register clamp, and a gentle push toward chord tones on strong beats and
-toward the key; the model does the writing, the push only tips close calls. Same request, same notes.
+toward the key (never against the bar's own chord tones); the model does the writing, the push only tips close
+calls. Same request, same notes.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import SegueError
-from engine.generate.encoding import COND, HOLD, REST, STEPS_PER_BAR, VOCAB, Note, condition, pitch, tokens_to_notes
+from engine.generate.encoding import HOLD, REST, VOCAB, BarChord, Note, bar_conditions, pitch, tokens_to_notes
 from engine.harmony import Key, parse_chord, parse_key
 from engine.machine.phrase import PhraseRequest  # the model's input is the core's phrase request
-from engine.roles import DEFAULTS as ROLE_DEFAULTS
+from engine.meter import Meter
+from engine.roles import DEFAULTS as ROLE_DEFAULTS, Role
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 DEFAULT_MODEL = MODEL_DIR / "layers.onnx"
@@ -27,7 +29,7 @@ class NoteLayer:
     notes: tuple[Note, ...]
     steps: int
     provenance: dict = field(default_factory=dict)
-    steps_per_bar: int = STEPS_PER_BAR  # so the phrase, and each repeat of it, starts on a bar line
+    steps_per_bar: int = 16  # so the phrase, and each repeat of it, starts on a bar line
 
 
 class LayerModel:
@@ -51,9 +53,23 @@ class LayerModel:
         self.path = path
         self.sha256 = hashlib.sha256(data).hexdigest()
         metrics = path.with_name("metrics.json")
-        self.version = json.loads(metrics.read_text()).get("version", "unknown") if metrics.exists() else "unknown"
+        card = json.loads(metrics.read_text()) if metrics.exists() else {}
+        self.version = card.get("version", "unknown")
+        self.densities = {tuple(k.split("/")): tuple(v) for k, v in card.get("densities", {}).items()}
         h = self.session.get_inputs()[2].shape
         self._hidden_shape = tuple(int(d) for d in h)
+
+    def density(self, role: str, style: str, asked: float) -> float:
+        """The share of 16ths that start a note that density 0..1 asks of the model. 0.5 is the middle of the
+        corpus's lines of this role and style, between their 10th and 90th percentiles (metrics.json; a role the
+        style's corpus lacks takes the chorales'), so a style keeps its own pace; 0 and 1 reach the wider of
+        those percentiles and the role's defaults, so the knob always turns far enough to hear."""
+        lo, hi = ROLE_DEFAULTS[Role(role)].density
+        p10, p90 = self.densities.get((role, style)) or self.densities.get((role, "chorale")) or (lo, hi)
+        middle, asked = (p10 + p90) / 2, min(1.0, max(0.0, asked))
+        if asked <= 0.5:
+            return min(p10, lo) + (middle - min(p10, lo)) * asked * 2
+        return middle + (max(p90, hi) - middle) * (asked - 0.5) * 2
 
     def step(self, tok: int, cond: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         logits, h = self.session.run(None, {"token": np.array([tok], dtype=np.int64), "cond": cond[None, :],
@@ -66,27 +82,30 @@ class LayerModel:
         pitches = np.array([pitch(t) + shift for t in range(2, VOCAB)])
         base = np.zeros(VOCAB)
         base[2:][(pitches < req.register[0]) | (pitches > req.register[1])] = -np.inf
-        scale = key.pcs
-        base[2:][np.array([p % 12 not in scale for p in pitches])] -= req.key_push
-        conds = np.zeros((steps, COND), dtype=np.float32)
+        chords = [parse_chord(req.chords[bar % len(req.chords)]) for bar in range(req.bars + 1)]
+        relative = [BarChord((c.root - key.tonic) % 12, frozenset((t - c.root) % 12 for t in c.tones),
+                             (c.bass - key.tonic) % 12) for c in chords]
+        register = (req.register[0] - shift, req.register[1] - shift)  # where the model, thinking in C, writes
+        meter = req.bar_meter
+        conds = np.concatenate([bar_conditions(relative[bar], relative[bar + 1], frozenset(key.mode.value), meter,
+                                               density, register, req.role, req.style) for bar in range(req.bars)])
         bias = np.repeat(base[None, :], steps, axis=0)
         for bar in range(req.bars):
-            chord = parse_chord(req.chords[bar % len(req.chords)])
-            rel = frozenset((pc - key.tonic) % 12 for pc in chord.tones)
-            tones = np.array([p % 12 in chord.tones for p in pitches])
+            tones = np.array([p % 12 in chords[bar].tones for p in pitches])
+            # the key's push spares the bar's own chord tones: over F in G major, F is the chord's, not a slip
+            outside = np.array([p % 12 not in key.pcs for p in pitches]) & ~tones
+            rows = slice(bar * req.steps_per_bar, (bar + 1) * req.steps_per_bar)
+            bias[rows, 2:][:, outside] -= req.key_push
             for position in range(req.steps_per_bar):
-                step = bar * req.steps_per_bar + position
-                conds[step] = condition(rel, (chord.root - key.tonic) % 12, position, density, key.minor, req.role)
-                if position % 8 == 0:
-                    bias[step, 2:][tones] += req.chord_push
+                if meter.strong(position):
+                    bias[bar * req.steps_per_bar + position, 2:][tones] += req.chord_push
         return conds, bias
 
     def generate(self, req: PhraseRequest) -> NoteLayer:
         key = parse_key(req.key)
         # the model thinks in C; move its line to the key, choosing the octave shift that keeps the register
         shift = key.tonic if key.tonic <= 6 else key.tonic - 12
-        lo_d, hi_d = ROLE_DEFAULTS[req.role].density  # what 0..1 asks of the model
-        density = lo_d + (hi_d - lo_d) * min(1.0, max(0.0, req.density))
+        density = self.density(str(req.role), str(req.style), req.density)
         steps = req.bars * req.steps_per_bar
         conds, bias = self._plan(req, key, shift, density, steps)
         rng = np.random.default_rng(req.seed)
@@ -104,11 +123,11 @@ class LayerModel:
                 scores[HOLD] = -np.inf  # nothing to hold
             prev = _sample(scores, req.top_k, draws[step])  # onnxruntime releases the GIL while it runs
             tokens.append(prev)
-        notes = [Note(n.step, n.length, n.pitch + shift, _velocity(n.step, req.steps_per_bar))
+        notes = [Note(n.step, n.length, n.pitch + shift, _velocity(n.step, req.bar_meter))
                  for n in tokens_to_notes(tokens)]
         provenance = {"model": self.path.name, "model_version": self.version, "model_sha256": self.sha256,
                       **{k: v for k, v in asdict(req).items()}, "chords": list(req.chords),
-                      "register": list(req.register), "notes": len(notes)}
+                      "register": list(req.register), "meter": list(req.meter), "notes": len(notes)}
         return NoteLayer(tuple(notes), steps, provenance, req.steps_per_bar)
 
 
@@ -120,6 +139,6 @@ def _sample(scores: np.ndarray, top_k: int, draw: float) -> int:
     return int(top[min(top_k - 1, int(np.searchsorted(cdf, draw * cdf[-1], side="right")))])
 
 
-def _velocity(step: int, steps_per_bar: int) -> float:
-    position = step % steps_per_bar
-    return 0.9 if position == 0 else 0.78 if position % 4 == 0 else 0.65
+def _velocity(step: int, meter: Meter) -> float:
+    beat, sixteenth = meter.position(step)
+    return 0.9 if beat == sixteenth == 0 else 0.78 if sixteenth == 0 else 0.65

@@ -20,7 +20,8 @@ from engine.machine.phrase import PhraseRequest
 
 
 def request_from(fields: dict) -> PhraseRequest:
-    return PhraseRequest(**{**fields, "chords": tuple(fields["chords"]), "register": tuple(fields["register"])})
+    return PhraseRequest(**{**fields, "chords": tuple(fields["chords"]), "register": tuple(fields["register"]),
+                            "meter": tuple(fields["meter"])})
 
 
 def layer_to(layer: NoteLayer) -> dict:

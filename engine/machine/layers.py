@@ -114,6 +114,7 @@ class Layers:
         chords = tuple(segment.chords[(first_bar + i) % len(segment.chords)] for i in range(spec.bars))
         density = self.values.get(spec.density_param, spec.density) if spec.density_param else spec.density
         request = PhraseRequest(spec.role, pack.key, chords, spec.bars, round(density, 4), spec.register,
-                                spec.seed + variation, spec.temperature, steps_per_bar=pack.steps_per_bar)
+                                spec.seed + variation, spec.temperature, meter=(pack.beats_per_bar, pack.beat_unit),
+                                style=spec.style)
         return GenerateLayer(now, self.where.position(now), self.where.state, why, key, spec.name, start, variation,
                              request, spec.instrument)

@@ -13,7 +13,7 @@ from engine.machine.conditions import Condition
 from engine.machine.reach import PREVIOUS, ReachTable, StartMode  # noqa: F401 - part of the model's vocabulary
 from engine.machine.table import ANY, TransitionTable  # noqa: F401 - ANY is part of the model's vocabulary
 from engine.params import ParamSpec
-from engine.roles import Instrument, Role
+from engine.roles import STYLE, Instrument, Role, Style
 from engine.stems.pack import Pack
 from engine.units import SILENCE_DB, ZERO, Duration, db_to_gain
 
@@ -66,6 +66,7 @@ class Generated:
     lock: bool
     gain: Layer
     pan: float = 0.0  # -1 left .. 1 right: the layer's one place in the stereo field
+    style: Style = STYLE  # what the model writes like
 
 
 @dataclass(frozen=True)

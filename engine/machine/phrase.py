@@ -1,12 +1,13 @@
 """What a generated layer asks the model for, one phrase at a time: the conditioning a musician would give a
-player (role, key, the bars' chords, density, register, meter) and how freely to sample. Pure data: the
+player (role, style, key, the bars' chords, density, register, meter) and how freely to sample. Pure data: the
 runtime writes it into a GenerateLayer decision, the generation process reads it (engine/generate/model.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from engine.errors import SegueError
-from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, Role
+from engine.meter import Meter
+from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, STYLE, Role, Style
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,8 @@ class PhraseRequest:
     top_k: int = 8
     chord_push: float = 1.5  # added to the logits of chord tones on beats 1 and 3
     key_push: float = 2.0  # taken from the logits of notes outside the key
-    steps_per_bar: int = 16  # 16ths in the pack's bar: 16 in 4/4, 12 in 3/4 and 6/8
+    meter: tuple[int, int] = (4, 4)  # the pack's time signature
+    style: Style | str = STYLE  # a Style, or its name
 
     def __post_init__(self):
         if self.role not in tuple(Role):
@@ -34,5 +36,15 @@ class PhraseRequest:
             raise SegueError(f"register [{lo}, {hi}] must span at least an octave within MIDI {LOW}..{HIGH}")
         if not self.chords:
             raise SegueError("a generated layer needs at least one chord")
-        if not 1 <= self.steps_per_bar <= 512:
-            raise SegueError(f"a bar of {self.steps_per_bar} 16ths: the meter must give 1 to 512")
+        if self.style not in tuple(Style):
+            raise SegueError(f"unknown style '{self.style}' (styles: {', '.join(Style)})")
+        Meter(*self.meter)  # says what is wrong with a meter
+
+    @property
+    def bar_meter(self) -> Meter:
+        return Meter(*self.meter)
+
+    @property
+    def steps_per_bar(self) -> int:
+        """16ths in the pack's bar: 16 in 4/4, 12 in 3/4 and 6/8."""
+        return self.bar_meter.steps_per_bar

@@ -18,7 +18,7 @@ from engine.machine.model import (ANY, NO_FADE, PREVIOUS, STINGER_COOLDOWN, CueA
                                   Generated, Layer, Machine, OscRoute, RouteKind, Sidechain, StartMode, State, Stinger,
                                   Sync, SyncKind, Transition)
 from engine.params import ParamSpec
-from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, Instrument, Role, role_named
+from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, STYLE, Instrument, Role, Style, role_named
 from engine.score.audio_info import audio_info
 from engine.score.packfile import load_pack
 from engine.stems.pack import Pack, PathLoop, resolved
@@ -36,8 +36,8 @@ DEFAULTS_KEYS = {"sync", "fade", "fade_in", "fade_out", "fade_curve"}
 PARAM_KEYS = {"range", "default", "smooth", "hysteresis"}
 STATE_KEYS = {"segment", "layers", "then", "generate"}
 CURVE_KEYS = {"param", "curve"}
-GENERATE_KEYS = {"role", "instrument", "register", "density", "seed", "temperature", "bars", "regenerate", "lock",
-                 "gain", "pan"}
+GENERATE_KEYS = {"role", "style", "instrument", "register", "density", "seed", "temperature", "bars", "regenerate",
+                 "lock", "gain", "pan"}
 OSC_KEYS = {"param", "event", "state"}
 STINGER_KEYS = {"oneshot", "when", "sync", "cooldown", "gain", "duck"}
 CUE_OPTION_KEYS = {"sync", "time", "attack", "release"}
@@ -289,6 +289,11 @@ class _Builder:
                 doc.error(m["instrument"][1], f"{where}: instrument must be one of {', '.join(Instrument)}")
             return None
         instrument = Instrument(instrument)
+        style = doc.string(m["style"][1], f"{where}: style") if "style" in m else STYLE
+        if style not in tuple(Style):
+            if style:
+                doc.error(m["style"][1], f"{where}: style must be one of {', '.join(Style)}")
+            return None
         register = defaults.register
         if "register" in m:
             pair = doc.sequence(m["register"][1], f"{where}: register") or []
@@ -330,7 +335,7 @@ class _Builder:
         if None in (density, seed, temperature, bars, lock, gain, pan):
             return None
         return Generated(name, role, instrument, register, density, density_param, seed, temperature, bars,
-                         regenerate, lock, gain, pan)
+                         regenerate, lock, gain, pan, Style(style))
 
     def _check_then(self) -> None:
         for name, node in self._then_nodes.items():

@@ -1,0 +1,81 @@
+"""Issue #12's musical figures for the shipped model, alone (no push toward key or chord), on material its
+training never saw (engine/generate/quality.py's EVALUATION: minor, major, ii-V-I with sevenths, dorian and
+mixolydian vamps, 3/4, 6/8, 12/8, 2/4), 50 seeds a progression:
+
+- in mode >= 95 %, chord tones on strong beats >= 85 %, the mode's characteristic note kept (>= 90 % of it
+  against its altered form);
+- repeated-note and step shares within 10 points of the corpus's own held-out lines for that role and style;
+  off-beat onsets of melody and counter within 10 points;
+- a simple classifier (logistic regression) fitted on the corpus names the style asked for >= 80 % of the time;
+- density monotone in notes a bar; register: every note inside, < 5 % on its two edge notes, also far from the
+  training registers (a melody asked for 72-96).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.generate.model import MODEL_DIR, LayerModel
+from engine.generate.quality import evaluate
+
+SEEDS = 50
+POINTS = 0.10
+
+
+@pytest.fixture(scope="module")
+def figures():
+    return evaluate(LayerModel(), json.loads((MODEL_DIR / "metrics.json").read_text()), SEEDS)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return json.loads((MODEL_DIR / "metrics.json").read_text())["corpus_lines"]
+
+
+def test_in_mode_and_on_chord_tones(figures, budget_report):
+    for name, f in figures["voices"].items():
+        ok = f["in_mode"] >= 0.95 and f["chord_tones"] >= 0.85
+        budget_report(None, f"{name}: in mode / chord tones on strong beats",
+                      f"{f['in_mode']:.1%} / {f['chord_tones']:.1%} of {f['notes']} notes", ">= 95 % / >= 85 %", ok)
+    assert all(f["in_mode"] >= 0.95 and f["chord_tones"] >= 0.85 for f in figures["voices"].values())
+
+
+def test_the_modes_own_note_is_kept(figures, budget_report):
+    kept = {(name, mode): share for name, f in figures["voices"].items() for mode, share in f["characteristic"].items()}
+    worst = min(kept.values())
+    budget_report(None, "mode's own note against its altered form (dorian 6th, mixolydian 7th)",
+                  f"worst {worst:.1%} ({min(kept, key=kept.get)})", ">= 90 %", worst >= 0.9)
+    assert worst >= 0.9
+
+
+def test_lines_move_like_the_corpus(figures, corpus, budget_report):
+    misses = []
+    for name, f in figures["voices"].items():
+        c = corpus[name]
+        checked = ["repeated", "steps"] + (["off_beat"] if name.split("/")[0] in ("melody", "counter") else [])
+        for what in checked:
+            ok = abs(f[what] - c[what]) <= POINTS
+            budget_report(None, f"{name}: {what}", f"{f[what]:.1%} vs corpus {c[what]:.1%}", "within 10 points", ok)
+            if not ok:
+                misses.append((name, what, f[what], c[what]))
+    assert not misses
+
+
+def test_styles_are_told_apart(figures, budget_report):
+    ok = figures["style_accuracy"] >= 0.8
+    budget_report(None, "style classifier on generated melodies", f"{figures['style_accuracy']:.1%} of "
+                  f"{figures['style_phrases']}", ">= 80 %", ok)
+    assert ok
+
+
+def test_density_and_register(figures, budget_report):
+    for role, per_bar in figures["density"].items():
+        ok = all(a < b for a, b in zip(per_bar, per_bar[1:]))
+        budget_report(None, f"{role}: notes a bar by density", " < ".join(f"{v:.2f}" for v in per_bar), "monotone", ok)
+        assert ok
+    edges = {name: f["edges"] for name, f in figures["voices"].items()} | {"melody at 72-96": figures["far_register"]["edges"]}
+    worst = max(edges.values())
+    budget_report(None, "notes on the register's two edge notes", f"worst {worst:.1%} ({max(edges, key=edges.get)})",
+                  "< 5 %", worst < 0.05)
+    assert worst < 0.05
