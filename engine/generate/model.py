@@ -90,15 +90,16 @@ class LayerModel:
         conds = np.concatenate([bar_conditions(relative[bar], relative[bar + 1], frozenset(key.mode.value), meter,
                                                density, register, req.role, req.style) for bar in range(req.bars)])
         bias = np.repeat(base[None, :], steps, axis=0)
+        classes = pitches % 12
+        in_key = np.isin(classes, list(key.pcs))
+        strong = [position for position in range(req.steps_per_bar) if meter.strong(position)]
         for bar in range(req.bars):
-            tones = np.array([p % 12 in chords[bar].tones for p in pitches])
+            tones = np.isin(classes, list(chords[bar].tones))
+            rows = bias[bar * req.steps_per_bar:(bar + 1) * req.steps_per_bar, 2:]
             # the key's push spares the bar's own chord tones: over F in G major, F is the chord's, not a slip
-            outside = np.array([p % 12 not in key.pcs for p in pitches]) & ~tones
-            rows = slice(bar * req.steps_per_bar, (bar + 1) * req.steps_per_bar)
-            bias[rows, 2:][:, outside] -= req.key_push
-            for position in range(req.steps_per_bar):
-                if meter.strong(position):
-                    bias[bar * req.steps_per_bar + position, 2:][tones] += req.chord_push
+            rows[:, ~in_key & ~tones] -= req.key_push
+            for position in strong:
+                rows[position, tones] += req.chord_push
         return conds, bias
 
     def generate(self, req: PhraseRequest) -> NoteLayer:
