@@ -46,11 +46,6 @@ class Key:
     mode: Mode
 
     @property
-    def minor(self) -> bool:
-        """A minor third above the tonic (what the model's one mode input says)."""
-        return 3 in self.mode.value
-
-    @property
     def pcs(self) -> frozenset[int]:
         return frozenset((self.tonic + i) % 12 for i in self.mode.value)
 

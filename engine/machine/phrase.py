@@ -21,7 +21,7 @@ class PhraseRequest:
     seed: int = 0
     temperature: float = 0.9
     top_k: int = 8
-    chord_push: float = 1.5  # added to the logits of chord tones on beats 1 and 3
+    chord_push: float = 1.5  # added to the logits of chord tones on strong beats (engine/meter.py)
     key_push: float = 2.0  # taken from the logits of notes outside the key
     meter: tuple[int, int] = (4, 4)  # the pack's time signature
     style: Style | str = STYLE  # a Style, or its name

@@ -46,11 +46,6 @@ class Pack:
     def clock(self) -> Clock:
         return Clock(self.sample_rate, self.tempo, self.beats_per_bar)
 
-    @property
-    def steps_per_bar(self) -> int:
-        """16th notes in a bar of the pack's meter: 16 in 4/4, 12 in 3/4 and 6/8, 7 in 7/16."""
-        return self.beats_per_bar * 16 // self.beat_unit
-
     def segment_samples(self, segment: str) -> int:
         return self.clock().bar_sample(self.segments[segment].bars)
 
