@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -133,11 +136,13 @@ class LayerModel:
 
 
 def _sample(scores: np.ndarray, top_k: int, draw: float) -> int:
-    """Top-k sampling by inverse CDF with a pre-drawn uniform number; -inf scores get no probability."""
-    top = np.argpartition(-scores, top_k - 1)[:top_k]
-    kept = scores[top]
-    cdf = np.cumsum(np.exp(kept - kept.max()))
-    return int(top[min(top_k - 1, int(np.searchsorted(cdf, draw * cdf[-1], side="right")))])
+    """Top-k sampling by inverse CDF with a pre-drawn uniform number; -inf scores get no probability. The k kept
+    scores are few: plain Python over them costs less than numpy's per-call overhead, once a 16th."""
+    top = np.argpartition(-scores, top_k - 1)[:top_k].tolist()
+    kept = scores[top].tolist()
+    peak = max(kept)
+    cdf = list(accumulate(math.exp(x - peak) for x in kept))
+    return top[min(top_k - 1, bisect_right(cdf, draw * cdf[-1]))]
 
 
 def _velocity(step: int, meter: Meter) -> float:
