@@ -16,7 +16,7 @@ from engine.generate.model import LayerModel
 from engine.harmony import parse_chord, parse_key
 from engine.machine.phrase import PhraseRequest
 from engine.meter import Meter, parse_meter
-from engine.roles import DEFAULTS
+from engine.roles import DEFAULTS, STYLE, Style
 
 REGISTERS = {str(role): defaults.register for role, defaults in DEFAULTS.items()}  # each role in its own register
 LENGTHS = (1, 2, 3, 4, 6, 8)  # note-length bins (16ths): up to each, and longer
@@ -115,24 +115,6 @@ class StyleClassifier:
         return self.names[int(np.argmax(((feature - self.mean) / self.scale) @ self.weights + self.bias))]
 
 
-def musicality(model: LayerModel, key: str, progressions: list[tuple[str, ...]], role: str, seeds: int = 6,
-               meter: str = "4/4", **sampling) -> Musicality:
-    key_pcs = parse_key(key).pcs
-    bar_meter = parse_meter(meter)
-    in_key = total = strong = on_chord = 0
-    for chords in progressions:
-        for seed in range(seeds):
-            request = PhraseRequest(role, key, chords, len(chords), 0.5, REGISTERS[role], seed,
-                                    meter=(bar_meter.beats, bar_meter.unit), **sampling)
-            for n in model.generate(request).notes:
-                total += 1
-                in_key += n.pitch % 12 in key_pcs
-                if bar_meter.strong(n.step):
-                    strong += 1
-                    on_chord += n.pitch % 12 in parse_chord(chords[n.step // bar_meter.steps_per_bar]).tones
-    return Musicality(in_key / max(total, 1), on_chord / max(strong, 1), total)
-
-
 # Material the training never saw: keys, modes, meters and lead-sheet progressions of the kinds packs use
 # (the corpus's bars are read as triads, sevenths and sus4 in major and minor; none of these are its pieces).
 EVALUATION = (
@@ -154,21 +136,25 @@ STYLE_METERS = ("4/4", "3/4")  # the meters all three styles' corpora hold (no c
 MODEL_ALONE = {"chord_push": 0.0, "key_push": 0.0}
 
 
-def _phrases(model: LayerModel, role: str, style: str, seeds: int, density: float = 0.5, register=None):
-    """(meter, key, chords, notes) of each evaluation progression and seed, sampled by the model alone."""
-    for key, meter, chords in EVALUATION:
+def _phrases(model: LayerModel, role: str, style: str, seeds: int, density: float = 0.5, register=None,
+             material=EVALUATION, sampling=MODEL_ALONE):
+    """(meter, key, chords, register, notes) of each progression and seed; by default the evaluation material,
+    sampled by the model alone."""
+    for key, meter, chords in material:
         bar = parse_meter(meter)
         for seed in range(seeds):
             request = PhraseRequest(role, key, chords, len(chords), density, register or REGISTERS[role], seed,
-                                    meter=(bar.beats, bar.unit), style=style, **MODEL_ALONE)
+                                    meter=(bar.beats, bar.unit), style=style, **sampling)
             yield bar, key, chords, request.register, model.generate(request).notes
 
 
-def voice_figures(model: LayerModel, role: str, style: str, seeds: int, register=None) -> dict:
+def voice_figures(model: LayerModel, role: str, style: str, seeds: int, register=None, material=EVALUATION,
+                  sampling=MODEL_ALONE) -> dict:
     notes_in_mode = strong = on_chord = total = edges = 0
     kept = {name: [0, 0] for name in CHARACTERISTIC}
     lines = []
-    for meter, key, chords, (lo, hi), notes in _phrases(model, role, style, seeds, register=register):
+    for meter, key, chords, (lo, hi), notes in _phrases(model, role, style, seeds, register=register,
+                                                        material=material, sampling=sampling):
         scale = parse_key(key).pcs
         lines.append((list(notes), on_beats(meter, meter.steps_per_bar * len(chords))))
         for n in notes:
@@ -187,13 +173,21 @@ def voice_figures(model: LayerModel, role: str, style: str, seeds: int, register
             **shares(lines)}
 
 
+def musicality(model: LayerModel, key: str, progressions: list[tuple[str, ...]], role: str, seeds: int = 6,
+               meter: str = "4/4", **sampling) -> Musicality:
+    """In key and on chord tones over a pack's own progressions, sampled as asked (the engine's pushes by default)."""
+    f = voice_figures(model, role, STYLE, seeds, material=[(key, meter, chords) for chords in progressions],
+                      sampling=sampling)
+    return Musicality(f["in_mode"], f["chord_tones"], f["notes"])
+
+
 def evaluate(model: LayerModel, metrics: dict, seeds: int = 20) -> dict:
     """Every figure issue #12 names, model alone, on EVALUATION; the corpus's own shares come from metrics.json."""
     voices = {f"{role}/{style}": voice_figures(model, role, style, seeds) for role, style in VOICES}
     fitted = metrics["style_classifier"]
     classifier = StyleClassifier(**{k: fitted[k] for k in ("names", "weights", "bias", "mean", "scale")})
     right = count = 0
-    for style in ("chorale", "folk", "fiddle"):
+    for style in Style:
         for meter, _, chords, _, notes in _phrases(model, "melody", style, seeds):
             steps = meter.steps_per_bar * len(chords)
             if len(notes) >= 4 and str(meter) in STYLE_METERS:

@@ -1,6 +1,6 @@
 """Trains the layer model on music21's bundled corpus and exports it to ONNX with its model card.
 
-    python -m engine.generate.train            # about 25 minutes on 2 CPU cores
+    python -m engine.generate.train            # about 15 minutes on 2 CPU cores (7 once the corpus is cached)
 
 Needs the training extra (`pip install -e '.[train]'`: torch, music21, onnx). Never imported by the
 engine. The encoded corpus is cached in ~/.cache/segue so a second run skips the slow parsing.
