@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
                         "'broadcast' (-23) or 'streaming' (-14)")
     render.set_defaults(func=cmd_render)
 
-    gen = sub.add_parser("generate", help="write a phrase with the layer model: a MIDI or WAV riff")
+    gen = sub.add_parser("generate", help="write a phrase with the layer model (or play one again): a MIDI or WAV riff")
     gen.add_argument("--pack", type=Path, help="stem pack for key, tempo and chords")
     gen.add_argument("--segment", help="the pack segment whose chords to follow (default: the first with chords)")
     gen.add_argument("--role", default="arpeggio", help="bass, melody, counter or arpeggio")
@@ -154,8 +154,13 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--key", help="e.g. 'C minor' (default: the pack's)")
     gen.add_argument("--chords", help="comma-separated, one per bar, e.g. Cm,Ab,Eb,Bb (default: the pack's)")
     gen.add_argument("--bpm", type=float, help="tempo (default: the pack's)")
-    gen.add_argument("--instrument", choices=("pluck", "bass", "keys"), help="for WAV output")
-    gen.add_argument("--out", type=Path, required=True, help="riff.mid or riff.wav")
+    gen.add_argument("--instrument", help="for WAV output: a General MIDI program, by number or name, e.g. 40 or "
+                     "'Violin' (default: the role's)")
+    gen.add_argument("--soundfont", type=Path, help="for WAV output: a General MIDI .sf2 (default: TimGM6mb)")
+    gen.add_argument("--from", dest="notes", type=Path, metavar="PHRASE.mid",
+                     help="play this phrase's notes (a MIDI file) instead of writing new ones: another instrument "
+                     "or tempo, not a note changed")
+    gen.add_argument("--out", type=Path, required=True, help="riff.mid or riff.wav (mono: the phrase, then its tail)")
     gen.set_defaults(func=cmd_generate)
 
     graph = sub.add_parser("graph", help="draw a state machine (Mermaid, Graphviz DOT, or PNG with Graphviz)")
@@ -323,13 +328,44 @@ def cmd_validate(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from engine.clock import Clock
-    from engine.generate.export import write_midi, write_provenance
-    from engine.wavfile import write_wav
+    from engine.generate.export import read_midi, write_midi, write_provenance
+    from engine.gm import name_of, program_of
+    from engine.roles import DEFAULTS, role_named
+
+    if args.out.suffix.lower() not in (".mid", ".midi", ".wav"):
+        raise SegueError(f"--out must end in .mid or .wav, got {args.out.name}")
+    role = role_named(args.role) or args.role
+    if args.notes:
+        layer, meter, tempo = read_midi(args.notes)
+        bpm, sample_rate = args.bpm or tempo, 48000
+        told = f"{len(layer.notes)} notes over {layer.steps // layer.steps_per_bar} bars from {args.notes.name}"
+    else:
+        layer, meter, bpm, sample_rate, told = _new_phrase(args, role)
+    program = program_of(args.instrument) if args.instrument else DEFAULTS[role].program if role in DEFAULTS else 0
+    if args.out.suffix.lower() == ".wav":
+        from engine.generate.soundfont import SoundFont
+        from engine.generate.synth import Voicing, default_soundfont, synthesise
+        from engine.wavfile import write_wav
+
+        font = SoundFont(args.soundfont or default_soundfont())
+        audio = synthesise(font, layer, Voicing(program, sample_rate, bpm, meter.beats))
+        write_wav(audio[:, None], sample_rate, args.out)
+        played = {"soundfont": font.name, "soundfont_sha256": font.sha256}
+    else:
+        write_midi(layer, bpm, args.out, meter, program)
+        played = {}
+    sidecar = write_provenance(layer, args.out, bpm=bpm, instrument=name_of(program), program=program, **played)
+    print(told)
+    print(f"written: {args.out}")
+    print(f"provenance: {sidecar}")
+    return 0
+
+
+def _new_phrase(args, role):
+    """A phrase the model writes for `segue generate`: its layer, meter, tempo, sample rate and a line to print."""
     from engine.generate.model import LayerModel
     from engine.machine.phrase import PhraseRequest
     from engine.meter import COMMON_TIME, Meter, parse_meter
-    from engine.roles import DEFAULTS, role_named
     from engine.score.packfile import load_pack
 
     key, chords, bpm, sample_rate = args.key, args.chords.split(",") if args.chords else None, args.bpm, 48000
@@ -344,27 +380,15 @@ def cmd_generate(args) -> int:
         meter = meter if args.meter else Meter(pack.beats_per_bar, pack.beat_unit)
         chords = chords or (list(segment.chords) if segment else None)
     if not (key and chords and bpm):
-        raise SegueError("give --pack, or all of --key, --chords and --bpm")
-    if args.out.suffix.lower() not in (".mid", ".midi", ".wav"):
-        raise SegueError(f"--out must end in .mid or .wav, got {args.out.name}")
-    role = role_named(args.role) or args.role
+        raise SegueError("give --pack, or all of --key, --chords and --bpm (or --from a phrase)")
     register = tuple(args.register) if args.register else None  # None: the role's own
     chords = tuple(chords[i % len(chords)] for i in range(args.bars))  # one per bar
     request = PhraseRequest(role, key, chords, args.bars, args.density, register, args.seed, args.temperature,
                             meter=(meter.beats, meter.unit), style=args.style)
     layer = LayerModel().generate(request)
-    instrument = args.instrument or DEFAULTS[role].instrument
-    if args.out.suffix.lower() == ".wav":
-        from engine.audio.instruments import render_phrase
-
-        write_wav(render_phrase(layer, Clock(sample_rate, bpm, meter.beats), instrument), sample_rate, args.out)
-    else:
-        write_midi(layer, bpm, args.out, meter)
-    sidecar = write_provenance(layer, args.out, bpm=bpm, instrument=instrument)
-    print(f"{len(layer.notes)} notes over {args.bars} bars ({role}, {key}, {' '.join(request.chords)}), seed {args.seed}")
-    print(f"written: {args.out}")
-    print(f"provenance: {sidecar}")
-    return 0
+    told = (f"{len(layer.notes)} notes over {args.bars} bars ({role}, {key}, {' '.join(request.chords)}), "
+            f"seed {args.seed}")
+    return layer, meter, bpm, sample_rate, told
 
 
 def cmd_render(args) -> int:

@@ -26,28 +26,22 @@ class Style(StrEnum):
     FIDDLE = "fiddle"  # reels, jigs and hornpipes from Ryan's Mammoth and O'Neill's collections: melodies
 
 
-class Instrument(StrEnum):
-    PLUCK = "pluck"
-    BASS = "bass"
-    KEYS = "keys"
-
-
 ROLE_ALIASES = {"bass_line": Role.BASS, "counter_melody": Role.COUNTER, "countermelody": Role.COUNTER,
                 "arp": Role.ARPEGGIO}
 
 
 @dataclass(frozen=True)
 class RoleDefaults:
-    instrument: Instrument
+    program: int  # General MIDI (engine/gm.py): the instrument a layer of this role plays unless told
     register: tuple[int, int]  # MIDI notes, at least an octave apart
     density: tuple[float, float]  # the share of 16ths that start a note at density 0 and at density 1
 
 
 DEFAULTS = {
-    Role.BASS: RoleDefaults(Instrument.BASS, (36, 60), (0.08, 0.5)),
-    Role.MELODY: RoleDefaults(Instrument.KEYS, (60, 84), (0.12, 0.6)),
-    Role.COUNTER: RoleDefaults(Instrument.KEYS, (55, 79), (0.12, 0.5)),
-    Role.ARPEGGIO: RoleDefaults(Instrument.PLUCK, (60, 84), (0.3, 1.0)),
+    Role.BASS: RoleDefaults(33, (36, 60), (0.08, 0.5)),  # Electric Bass (finger)
+    Role.MELODY: RoleDefaults(4, (60, 84), (0.12, 0.6)),  # Electric Piano 1
+    Role.COUNTER: RoleDefaults(4, (55, 79), (0.12, 0.5)),
+    Role.ARPEGGIO: RoleDefaults(24, (60, 84), (0.3, 1.0)),  # Acoustic Guitar (nylon)
 }
 DENSITY = 0.5  # a layer's density (0..1) when the machine names none
 STYLE = Style.CHORALE  # a layer's style when the machine names none

@@ -63,6 +63,7 @@ class EngineConfig:
     tcp_idle: float = TCP_IDLE  # seconds a TCP client may send nothing complete
     timetag_horizon: float = HORIZON  # seconds ahead an OSC bundle's timetag may reach
     model_path: Path | str | None = None  # the layer model (default: the bundled one)
+    soundfont: Path | str | None = None  # the General MIDI SoundFont generated layers play on (default: TimGM6mb)
     generation_deadline: float = PHRASE_DEADLINE  # seconds for one generated phrase
     log_limit: int | None = 100_000  # decision-log entries kept (None: all)
     sidechain_file: Path | str | None = None  # a recording fed as the sidechain input, instead of a live one
@@ -110,7 +111,7 @@ class Engine:
             generated = {f"{s.name}.{g.name}": g for s in self.machine.states.values()
                          for g in s.generate.values()}
             if generated:
-                self.worker = _start_worker(config.model_path, config.generation_deadline,
+                self.worker = _start_worker(config.model_path, config.soundfont, config.generation_deadline,
                                             restart=not door.waits_for_generation)
             self.graph = Graph(self.machine.pack, block, generated,
                                *self._sidechain(config.sidechain_file, live_inputs))
@@ -220,9 +221,14 @@ class Engine:
         if machine.pack != self.machine.pack:
             raise SegueError(f"{machine.path}: the stem pack changed; restart to load the new audio")
         new_layers = {f"{s.name}.{g.name}" for s in machine.states.values() for g in s.generate.values()}
-        missing = sorted(new_layers - set(self.graph.mix.note_players))
+        players = self.graph.mix.phrase_players
+        missing = sorted(new_layers - set(players))
         if missing:
             raise SegueError(f"{machine.path}: new generated layers ({', '.join(missing)}) need a restart")
+        longer = sorted(f"{s.name}.{g.name}" for s in machine.states.values() for g in s.generate.values()
+                        if machine.pack.clock().bar_sample(g.bars) > players[f"{s.name}.{g.name}"].longest_loop)
+        if longer:
+            raise SegueError(f"{machine.path}: longer phrases in generated layers ({', '.join(longer)}) need a restart")
         self.machine = machine
         router = Router(machine)  # built here, not in the audio block that swaps it in
         if self.osc:
@@ -391,10 +397,12 @@ def _write(path: Path, write) -> None:
         raise SegueError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _start_worker(model_path: Path | str | None, deadline: float, restart: bool) -> GenerationWorker | None:
-    """The generation worker, or None (with one warning) if the model cannot be used: the rest still plays."""
+def _start_worker(model_path: Path | str | None, soundfont: Path | str | None, deadline: float,
+                  restart: bool) -> GenerationWorker | None:
+    """The generation worker, or None (with one warning) if the model or the SoundFont cannot be used: the rest
+    still plays."""
     try:
-        return GenerationWorker(model_path or DEFAULT_MODEL, deadline=deadline, restart=restart)
+        return GenerationWorker(model_path or DEFAULT_MODEL, soundfont, deadline=deadline, restart=restart)
     except SegueError as exc:
         logging.getLogger("segue").warning("%s; generated layers are off, everything else plays", exc)
         return None

@@ -86,3 +86,34 @@ def running(engine: Engine):
     finally:
         stop.set()
         runner.join()
+
+
+def phrases(machine: Path, log: list[dict]) -> list:
+    """The phrases the log's requests asked for, written and played in this process as the generation process
+    did (the same model, SoundFont and voicing: the same samples)."""
+    from engine.generate.model import DEFAULT_MODEL
+    from engine.generate.serve import Generator
+    from engine.generate.synth import default_soundfont
+    from engine.score.loader import load_machine
+
+    generator, clock = Generator(DEFAULT_MODEL, default_soundfont()), load_machine(machine).pack.clock()
+    voicing = {"sample_rate": clock.sample_rate, "bpm": clock.bpm, "beats_per_bar": clock.beats_per_bar}
+    return [generator.answer({"phrase": e["request"], "voicing": {**voicing, "program": e["program"]}})
+            for e in log if e["action"] == "generate"]
+
+
+def layer_alone(machine: Path, log: list[dict], frames: int) -> np.ndarray:
+    """One generated layer as the mix should play it (one channel, at the centre: -3 dB), from the log: each phrase
+    from its bar's sample and again every loop until the next one starts, each read ringing on its whole tail
+    (right for a layer whose phrases never cut one short)."""
+    from engine.score.loader import load_machine
+
+    clock = load_machine(machine).pack.clock()
+    starts = [e["sample"] for e in log if e["action"] == "layer"]
+    out = np.zeros(frames + clock.sample_rate * 4, dtype=np.float64)
+    for phrase, start, until in zip(phrases(machine, log), starts, starts[1:] + [frames]):
+        layer, repeat = phrase.layer, 0
+        while (at := start + clock.step_sample(repeat * layer.steps, layer.steps_per_bar)) < until:
+            out[at:at + len(phrase.audio)] += phrase.audio
+            repeat += 1
+    return (out[:frames] * np.cos(np.pi / 4)).astype(np.float32)

@@ -26,7 +26,7 @@ from conftest import ROOT
 ENGINE = ROOT / "engine"
 CORE = ("engine.machine", "engine.clock", "engine.params")
 GROUND = ("engine.clock", "engine.params", "engine.events", "engine.units", "engine.fades", "engine.roles",
-          "engine.harmony", "engine.meter", "engine.errors", "engine.stems", "engine.timequeue")  # engine.stems holds only pack.py, pure data
+          "engine.harmony", "engine.meter", "engine.gm", "engine.errors", "engine.stems", "engine.timequeue")  # engine.stems holds only pack.py, pure data
 IMPURE = ("numpy", "soundfile", "pyo", "socket", "onnxruntime")
 AUDIO_PARTS = ("engine.audio.mix", "engine.audio.sidechain", "engine.audio.master", "engine.audio.metering")
 ABOVE_AUDIO = ("engine.heartbeat", "engine.session", "engine.doors", "engine.cli", "engine.osc", "engine.score")

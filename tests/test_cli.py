@@ -232,6 +232,34 @@ def test_generate_writes_an_audible_wav(tmp_path):
     assert len(x) >= 4 * 4 * 48000 * 60 / 100 and np.sqrt((x ** 2).mean()) > 0.02
 
 
+def test_generate_plays_a_phrase_again_on_another_instrument_and_tempo_without_changing_a_note(tmp_path):
+    from engine.generate.export import read_midi
+    from engine.generate.soundfont import SoundFont
+    from engine.generate.synth import Voicing, default_soundfont, synthesise
+
+    riff, wav, copy = tmp_path / "jig.mid", tmp_path / "jig.wav", tmp_path / "copy.mid"
+    r = segue("generate", "--key", "A dorian", "--chords", "Am7,D7", "--meter", "6/8", "--style", "fiddle",
+              "--role", "melody", "--bpm", 110, "--seed", 3, "--out", riff)
+    assert r.returncode == 0, r.stderr
+    r = segue("generate", "--from", riff, "--instrument", "fiddle", "--bpm", 55, "--out", wav)
+    assert r.returncode == 0, r.stderr
+    provenance = json.loads(wav.with_suffix(".provenance.json").read_text())
+    assert (provenance["instrument"], provenance["program"], provenance["bpm"]) == ("Fiddle", 110, 55)
+    assert provenance["soundfont"] == "TimGM6mb" and provenance["notes_from"] == "jig.mid"
+    layer, meter, tempo = read_midi(riff)
+    assert (meter.beats, meter.unit, round(tempo, 6), layer.steps) == (6, 8, 110, 48)
+    x = read(wav)[:, 0]  # mono: the phrase at half the tempo (twice as long), then its 2 s tail
+    assert len(x) == 4 * 6 * 60 * 48000 // 55 + 96000
+    assert np.array_equal(x, synthesise(SoundFont(default_soundfont()), layer, Voicing(110, 48000, 55, 6)))
+    assert segue("generate", "--from", riff, "--out", copy).returncode == 0
+    assert read_midi(copy)[0].notes == layer.notes  # read back, written again: not a note changed
+    r = segue("generate", "--from", tmp_path / "nothing.mid", "--out", tmp_path / "x.wav")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "cannot read MIDI file" in r.stderr
+    r = segue("generate", "--from", riff, "--instrument", "kazoo", "--out", tmp_path / "x.wav")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "unknown instrument 'kazoo'" in r.stderr
+    assert not (tmp_path / "x.wav").exists()
+
+
 def test_generate_refuses_what_it_cannot_do(tmp_path):
     r = segue("generate", "--role", "drums", "--key", "C major", "--chords", "C", "--bpm", 90, "--out",
               tmp_path / "x.mid")

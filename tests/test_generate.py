@@ -13,6 +13,8 @@ import pytest
 from engine.errors import SegueError
 from engine.generate.encoding import REST
 from engine.generate.model import DEFAULT_MODEL, MODEL_DIR, LayerModel
+from engine.generate.serve import phrase_asked
+from engine.generate.synth import Voicing
 from engine.machine.phrase import PhraseRequest
 from engine.generate.quality import REGISTERS, VOICES, musicality, voice_figures
 from engine.generate.worker import GenerationWorker, Lost
@@ -133,15 +135,19 @@ def test_bad_requests_say_why(bad, words):
 
 def test_generation_runs_in_its_own_process_with_the_same_notes_and_its_loss_is_reported_not_raised():
     request = PhraseRequest("bass", "C minor", ("Cm", "Ab"), 2, seed=3)
+    asked = phrase_asked(request, Voicing(33, 48000, 120.0, 4))
     worker = GenerationWorker(DEFAULT_MODEL, restart=False)
     try:
         assert worker.pid != os.getpid()
-        worker.submit("first", request)
+        worker.submit("first", asked)
         worker.wait_idle()
-        [(tag, layer)] = worker.results()
-        assert tag == "first" and layer == LayerModel(DEFAULT_MODEL).generate(request)  # as if in-process
+        [(tag, phrase)] = worker.results()
+        written = LayerModel(DEFAULT_MODEL).generate(request)  # as if in-process
+        assert tag == "first" and phrase.layer.notes == written.notes
+        assert phrase.layer.provenance.items() >= written.provenance.items()
+        assert phrase.layer.provenance["instrument"] == "Electric Bass (finger)"
         os.kill(worker.pid, signal.SIGKILL)
-        worker.submit("second", request)
+        worker.submit("second", asked)
         worker.wait_idle()
         [(tag, failed)] = worker.results()
         assert tag == "second" and isinstance(failed, Lost) and "generation process" in failed.why

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from engine.generate.model import DEFAULT_MODEL
 from engine.session import Engine
 
-from audio import amplitude, osc_packet, play, read, run_until
+from audio import amplitude, osc_packet, phrases, play, read, run_until
 from conftest import BAR, TONES, write_machine
 
 SIXTEENTH = BAR // 16
@@ -41,13 +42,9 @@ def machines(folder):
             write_machine(folder, MACHINE.replace("{generate}\n", ""), "plain.yaml"))
 
 
-def onsets(x: np.ndarray, frame: int = 64) -> list[int]:
-    env = np.abs(x[: len(x) // frame * frame]).reshape(-1, frame).max(axis=1)
-    rises = np.flatnonzero((env[1:] > 2.5 * env[:-1] + 1e-3))
-    return [int((i + 1) * frame) for i in rises]
-
-
 def test_a_generated_layer_comes_in_on_the_next_bar_audible_and_in_time(tone_pack, tmp_path):
+    """Sample-locked: the layer in the mix is the phrase as the SoundFont plays it, from its bar's first sample, and
+    the next phrase from the next bar's, over the first one's tail (the centre of the stereo field: -3 dB a side)."""
     gen, plain = machines(tone_pack.parent)
     steps = [(BAR // 2, [osc_packet("/segue/event/go")])]
     x, log = render(gen, steps, 4 * BAR)
@@ -62,13 +59,17 @@ def test_a_generated_layer_comes_in_on_the_next_bar_audible_and_in_time(tone_pac
     assert np.all(diff[:first] == 0) and np.abs(diff[first:first + 256]).max() > 1e-3
     bar_rms = np.sqrt(np.mean(diff[2 * BAR:3 * BAR] ** 2))
     assert bar_rms > 0.02  # clearly audible over the bed (about -34 dBFS or louder)
-    found = onsets(diff[2 * BAR:4 * BAR])
-    assert len(found) >= 8
-    off_grid = [o for o in found if min(o % SIXTEENTH, SIXTEENTH - o % SIXTEENTH) > 256]
-    assert not off_grid, f"onsets off the 16th grid: {off_grid}"
+    first, second = phrases(gen, log)[:2]
+    assert [[n.step, n.length, n.pitch] for n in first.layer.notes] == layers[0]["notes"]
+    centre = math.cos(math.pi / 4)
+    np.testing.assert_allclose(diff[2 * BAR:3 * BAR], centre * first.audio[:BAR], rtol=0, atol=1e-5)
+    both = first.audio[BAR:2 * BAR] + second.audio[:BAR]
+    np.testing.assert_allclose(diff[3 * BAR:4 * BAR], centre * both, rtol=0, atol=1e-5)
     provenance = layers[0]["provenance"]
     assert provenance["model_version"] and len(provenance["model_sha256"]) == 64
     assert provenance["role"] == "arpeggio" and provenance["key"] == "A minor" and provenance["seed"] == 5
+    assert (provenance["instrument"], provenance["program"]) == ("Acoustic Guitar (nylon)", 24)  # `pluck`
+    assert provenance["soundfont"] == "TimGM6mb" and len(provenance["soundfont_sha256"]) == 64
 
 
 def test_lock_over_osc_repeats_the_phrase_and_unlock_brings_fresh_ones(tone_pack, tmp_path):
@@ -135,10 +136,10 @@ states:
 
 
 def test_a_silent_layer_sleeps_and_wakes_sounding_as_if_it_never_had(tone_pack, tmp_path, monkeypatch):
-    """A generated layer whose notes have rung out is out of the block's computation, voices, gate and all (issue
-    #11: what does not sound costs nothing); leaving its state and coming back wakes it for the next phrase. Each
-    note starts its tone from phase 0, so a render where the layers sleep is the render where nothing sleeps."""
-    from engine.audio.instruments import NotePlayer, Voice
+    """A generated layer whose phrase has stopped and rung out is out of the block's computation, readers, gate and
+    all (issue #11: what does not sound costs nothing); leaving its state and coming back wakes it for the next
+    phrase. A render where the layers sleep is the render where nothing sleeps."""
+    from engine.audio.phrases import PhrasePlayer, PhraseReader
 
     machine = write_machine(tone_pack.parent, MACHINE.replace("{generate}\n", ARP).replace(
         "events: [go]", "events: [go, back]") + "  - {from: fight, to: calm, when: event back, sync: bar}\n",
@@ -146,26 +147,55 @@ def test_a_silent_layer_sleeps_and_wakes_sounding_as_if_it_never_had(tone_pack, 
     steps = [(BAR // 2, [osc_packet("/segue/event/go")]), (4 * BAR + 100, [osc_packet("/segue/event/back")]),
              (6 * BAR + 100, [osc_packet("/segue/event/go")])]
     asleep: list[bool] = []
-    settle = NotePlayer.settle
+    play_phrase = PhrasePlayer.play
 
     def watched(layer, block_start):
-        awake = settle(layer, block_start)
-        if not awake:  # nothing of it runs: its voices, its chain and its gate are stopped
-            parts = [part for voice in layer.voices for part in voice._parts] + layer._parts()
+        awake = play_phrase(layer, block_start)
+        if not awake:  # nothing of it runs: its readers, its chain and its gate are stopped
+            parts = [part for reader in layer.readers for part in reader._parts] + layer._parts()
             asleep.append(not any(part.isPlaying() if not isinstance(part.isPlaying(), list)
                                   else any(part.isPlaying()) for part in parts if hasattr(part, "isPlaying")))
         return awake
 
-    monkeypatch.setattr(NotePlayer, "settle", watched)
+    monkeypatch.setattr(PhrasePlayer, "play", watched)
     x, log = play(machine, tmp_path / "sleeping.wav", steps, 10 * BAR)
     assert asleep and all(asleep)  # it slept (in calm, between the two visits to fight), wholly
     assert [e["sample"] // BAR for e in log if e["action"] == "enter"] == [0, 1, 5, 7]
     assert np.abs(x[8 * BAR:10 * BAR]).max() > 0.05  # fight again, its layer awake
 
-    monkeypatch.setattr(NotePlayer, "settle", lambda layer, block_start: True)  # nothing ever sleeps
-    monkeypatch.setattr(Voice, "sleep", lambda voice: None)
+    monkeypatch.setattr(PhrasePlayer, "play", play_phrase)
+    monkeypatch.setattr(PhrasePlayer, "sleep", lambda layer: None)  # nothing ever sleeps
+    monkeypatch.setattr(PhraseReader, "sleep", lambda reader: reader.table)
     y, again = play(machine, tmp_path / "awake.wav", steps, 10 * BAR)
     assert again == log
     notes = [e for e in log if e["action"] == "layer"]
     assert notes and notes[-1]["sample"] >= 8 * BAR  # phrases before the layer slept and after it woke
-    np.testing.assert_allclose(x, y, atol=1e-12, rtol=0)  # a sleeping filter kept what it had rung down to
+    np.testing.assert_array_equal(x, y)
+
+
+def test_a_new_instrument_in_a_saved_machine_plays_the_same_notes_from_the_next_repeat(tone_pack, tmp_path):
+    """Live editing: a layer whose instrument alone changed is not stopped or written again: its phrase, locked
+    here, plays on from its next repeat, every note as it was, on the new instrument (re-synthesised), as if it had
+    been played on it from the start."""
+    text = ("pack: tones\ninitial: calm\nstates:\n  calm:\n    segment: calm\n    generate:\n"
+            "      arp: {role: arpeggio, instrument: pluck, seed: 5, bars: 2, density: 0.8, lock: true}\n")
+    renders = {}
+    for name, reload in (("revoiced", True), ("violin", False)):
+        path = write_machine(tone_pack.parent, text if reload else text.replace("pluck", "Violin"), f"{name}.yaml")
+        with Engine(path) as engine, engine.recording(tmp_path / f"{name}.wav"):
+            run_until(engine, 2 * BAR)
+            if reload:
+                path.write_text(text.replace("instrument: pluck", "instrument: Violin"))
+                engine.reload()
+            run_until(engine, 7 * BAR)
+            renders[name] = [e for e in engine.log if e["action"] in ("layer", "stop_layer", "revoice")]
+        renders[name + " audio"] = read(tmp_path / f"{name}.wav")[:7 * BAR]
+    first, revoice, again = renders["revoiced"]
+    assert (first["action"], revoice["action"], again["action"]) == ("layer", "revoice", "layer")
+    assert (first["sample"], revoice["sample"], again["sample"]) == (BAR, 2 * BAR, 3 * BAR)  # its next repeat
+    assert again["notes"] == first["notes"] and again["why"] == "the phrase again, on a new instrument"
+    assert (first["provenance"]["instrument"], again["provenance"]["instrument"]) == ("Acoustic Guitar (nylon)",
+                                                                                     "Violin")
+    # once the guitar's last tail has rung out, the layer is the violin's from the start, sample for sample
+    np.testing.assert_allclose(renders["revoiced audio"][4 * BAR:], renders["violin audio"][4 * BAR:], atol=1e-6)
+    assert np.abs(renders["revoiced audio"][3 * BAR:4 * BAR] - renders["violin audio"][3 * BAR:4 * BAR]).max() > 1e-3

@@ -32,7 +32,7 @@ def play(runtime, graph, server, scheduler, log, until: int) -> list:
         sink.take(decisions, b0)
         made += decisions
         scheduler.start_due(b0)
-        graph.mix.play_notes(b0)
+        graph.mix.play_phrases(b0)
         server.process()
     return made
 
@@ -47,7 +47,7 @@ def test_offline_each_phrase_starts_on_its_bar(machine):
             asked = [d.start for d in made if isinstance(d, GenerateLayer)]
             started = [e["sample"] for e in log if e["action"] == "layer"]
             assert asked and started == [s for s in asked if s < 3 * BAR] and all(s % BAR == 0 for s in started)
-            assert "fight.arp" in graph.mix.schedules and outbox.fatal is None
+            assert graph.mix.phrase_players["fight.arp"].phrase is not None and outbox.fatal is None
             assert all(a[2] >= 3 * BAR for a in scheduler.awaiting)  # the next phrase, asked a bar ahead
     finally:
         worker.close()
@@ -65,7 +65,7 @@ def test_live_a_phrase_not_ready_on_its_bar_comes_in_a_bar_later_and_a_lock_or_a
         assert late["sample"] == first.start and late["why"].endswith(f"starts at sample {first.start + BAR}")
         # one phrase awaited, after the blocks played: late ones come in a bar later, again and again
         assert [(a[0], a[2] > 2 * BAR) for a in scheduler.awaiting] == [("fight.arp", True)]
-        assert not graph.mix.schedules  # nothing plays that was not written
+        assert all(p.phrase is None for p in graph.mix.phrase_players.values())  # nothing plays that was not written
         scheduler.locked("arp")
         assert not scheduler.awaiting
         scheduler.decided(first, {})

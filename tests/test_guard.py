@@ -68,7 +68,7 @@ def test_a_layer_gone_bad_is_silenced_alone(tmp_path):
         with engine.recording(out):
             engine.queue.put(Telemetry("event", "go", sample=BAR // 2))
             run_until(engine, 2 * BAR + BAR // 2)  # fight from bar 1, its arp from bar 2
-            engine.graph.mix.note_players["fight.arp"].level.value = float("nan")
+            engine.graph.mix.phrase_players["fight.arp"].level.value = float("nan")
             run_until(engine, 5 * BAR)
         faults = list(engine.outbox.faults)
     x = read(out)[:5 * BAR]

@@ -6,7 +6,8 @@ from engine.machine.layers import Layers
 from engine.machine.model import NO_FADE, StartMode
 from engine.machine.phrase import PhraseRequest
 from engine.machine.playback import Playback
-from engine.roles import DEFAULTS, Instrument, Role
+from engine.gm import program_of
+from engine.roles import DEFAULTS, Role
 from engine.score.loader import load_machine
 
 from conftest import BAR, write_machine
@@ -37,11 +38,13 @@ def parts(tone_pack):
 
 def test_entering_a_state_asks_for_each_layers_first_phrase_for_the_next_bar(parts):
     playback, layers, (line, arp) = parts
-    assert (line.layer, line.start, line.variation, line.instrument) == ("calm.line", BAR // 2 + BAR, 0, "keys")
+    assert (line.layer, line.start, line.variation, line.program) == ("calm.line", BAR // 2 + BAR, 0,
+                                                                      program_of("Electric Piano 1"))
     # the segment started half a bar in: its second bar (F) is the next bar line
     assert line.request == PhraseRequest(Role.MELODY, "A minor", ("F", "Am"), 2, 0.25, DEFAULTS[Role.MELODY].register,
                                          seed=4, meter=(4, 4))
-    assert (arp.request.role, arp.instrument, arp.request.register) == (Role.ARPEGGIO, Instrument.PLUCK, (60, 84))
+    assert (arp.request.role, arp.program, arp.request.register) == (Role.ARPEGGIO,
+                                                                     program_of("Acoustic Guitar (nylon)"), (60, 84))
     assert arp.request.bars == 4 and arp.request.chords == ("F", "Am", "F", "Am")  # the segment's, round again
     assert layers.levels({"x": 0.0}) == {LayerLevel("calm.line"): pytest.approx(0.501, abs=0.001),
                                          LayerLevel("calm.arp"): 1.0}

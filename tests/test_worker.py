@@ -11,10 +11,13 @@ import re
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from engine.errors import SegueError
-from engine.generate.model import DEFAULT_MODEL, LayerModel, NoteLayer
+from engine.generate.model import DEFAULT_MODEL
+from engine.generate.serve import Generator, phrase_asked
+from engine.generate.synth import SoundingPhrase, Voicing, default_soundfont
 from engine.machine.phrase import PhraseRequest
 from engine.generate.worker import GenerationWorker, Lost
 
@@ -23,17 +26,29 @@ from waiting import wait_until
 
 DEADLINE = 1.0
 BASS = PhraseRequest("bass", "C minor", ("Cm", "Ab"), 2, register=(36, 60), seed=11)
+VOICING = Voicing(33, 48000, 120.0, 4)  # Electric Bass (finger)
+
+
+class Same:
+    """Equal to a phrase with the same notes, provenance and samples (bit for bit)."""
+
+    def __init__(self, phrase: SoundingPhrase):
+        self.phrase = phrase
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SoundingPhrase) and other.layer == self.phrase.layer and \
+            other.loop == self.phrase.loop and np.array_equal(other.audio, self.phrase.audio)
 
 
 @pytest.fixture(scope="module")
-def expected() -> NoteLayer:
-    """The phrase the model writes for BASS in this process: the worker's must be the same."""
-    return LayerModel(DEFAULT_MODEL).generate(BASS)
+def expected() -> Same:
+    """The phrase the model writes and the SoundFont plays for BASS in this process: the worker's must be the same."""
+    return Same(Generator(DEFAULT_MODEL, default_soundfont()).answer(phrase_asked(BASS, VOICING)))
 
 
 def ask(worker: GenerationWorker, tag: str, request: PhraseRequest = BASS, timeout: float = 30.0):
     """Submit one request and await its result (a phrase, the model's refusal, or Lost)."""
-    assert worker.submit(tag, request)
+    assert worker.submit(tag, phrase_asked(request, VOICING))
     got = []
     wait_until(lambda: got.extend(worker.results()) or got, timeout, f"a result for request {tag!r}")
     [(answered, result)] = got
@@ -102,3 +117,12 @@ def test_a_model_that_cannot_be_used_stops_the_start_and_names_its_file(tmp_path
     broken.write_bytes(b"not a model")
     with pytest.raises(SegueError, match=re.escape(str(broken))):
         GenerationWorker(broken)
+
+
+@pytest.mark.parametrize("content", [None, b"RIFF\x10\0\0\0sfbkLIST", b"not a SoundFont at all"])
+def test_a_soundfont_that_cannot_be_used_stops_the_start_and_names_its_file(tmp_path, content):
+    font = tmp_path / "instruments.sf2"
+    if content is not None:
+        font.write_bytes(content)
+    with pytest.raises(SegueError, match=f"^SoundFont {re.escape(str(font))}: "):
+        GenerationWorker(DEFAULT_MODEL, font)

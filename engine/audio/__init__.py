@@ -8,6 +8,6 @@
   machine's residency Plan and what plays ask; streamhead: a segment's one position over its chunks (decks
   started on their exact samples), stopped while no stem of it sounds.
 - voices (stem voices, segment players, one-shots), envelope (the one envelope player), playhead (sample-exact
-  reads of tables), trigger, guard (finite gate), instruments (generated layers' synth voices), backend (the
+  reads of tables), trigger, guard (finite gate), phrases (generated layers: phrases played as audio), backend (the
   pyo server), threadstate, probe.
 """

@@ -8,12 +8,13 @@ from typing import Mapping
 
 from engine.audio.envelope import EnvelopePlayer
 from engine.audio.guard import FiniteGate
-from engine.audio.instruments import NotePlayer
+from engine.audio.phrases import PhrasePlayer, ReadyPhrase
 from engine.audio import stream as streaming
 from engine.audio.stream import Reader, SegmentStream, head_plan, stem_file
 from engine.audio.voices import OneShot, SegmentPlayer, read_audio
+from engine.errors import SegueError
 from engine.fades import MIN_RAMP_SECONDS
-from engine.generate.schedule import NoteSchedule
+from engine.generate.synth import SoundingPhrase
 from engine.machine.decisions import AutomationTarget, LayerLevel, StemLevel
 from engine.machine.model import Generated
 from engine.machine.residency import Plan
@@ -41,15 +42,14 @@ class Mix:
                         for name, stream in self.streams.items()}
         self._awake: dict[str, SegmentPlayer] = {}  # players with a stem, a level or a head running
         self._block_start = 0
-        self.note_players = {key: NotePlayer(g.instrument, sr, block, g.pan) for key, g in generated.items()}
-        self.schedules: dict[str, NoteSchedule] = {}
+        self.phrase_players = {key: _phrase_player(p, pack, g, key, block) for key, g in generated.items()}
         self.oneshots = {name: OneShot(p, read_audio(path), sr, block) for name, path in pack.oneshots.items()}
         self.ducks = {target: EnvelopePlayer(p, sr, block, idle=1.0) for target in DUCKS}
         # each generated layer behind its own gate: a voice gone bad is silenced alone, the rest plays on
-        self.gates = {f"generated layer '{key}'": FiniteGate(p, n.out) for key, n in self.note_players.items()}
-        for player, gate in zip(self.note_players.values(), self.gates.values()):
+        self.gates = {f"generated layer '{key}'": FiniteGate(p, n.out) for key, n in self.phrase_players.items()}
+        for player, gate in zip(self.phrase_players.values(), self.gates.values()):
             player.follow(gate)
-        self._layers_awake: dict[str, NotePlayer] = {}
+        self._layers_awake: dict[str, PhrasePlayer] = {}  # playing a phrase, or ringing out
         outs = [pl.out for pl in self.players.values()] + [gate.out for gate in self.gates.values()]
         duck, stinger_duck = (self.ducks[target].out for target in DUCKS)
         self._ducked = duck * stinger_duck  # kept on self: pyo runs an object only while Python holds it
@@ -92,9 +92,6 @@ class Mix:
             if player.idle():
                 del self._awake[name]
                 player.rest()
-        for key, layer in list(self._layers_awake.items()):
-            if not layer.settle(block_start):
-                del self._layers_awake[key]
 
     def start(self, segment: str, sample: int, k: int, offset: int) -> None:
         self._wake(segment).start(sample, k, offset)
@@ -120,7 +117,7 @@ class Mix:
             if self._levels.get(key) != value:
                 self._levels[key] = value
                 if isinstance(key, LayerLevel):
-                    self.note_players[key.layer].level.value = value
+                    self.phrase_players[key.layer].level.value = value
                 else:  # its player woken, so that the level sleeps again once it arrives
                     self._wake(key.segment).set_level(key.stem, value, self._block_start)
 
@@ -128,23 +125,36 @@ class Mix:
         """Where a stem's fade envelope is now (0..1)."""
         return self.players[segment].stems[stem].fade_gain()
 
-    def start_layer(self, key: str, schedule: NoteSchedule) -> None:
-        """A generated phrase takes over its layer from the schedule's start sample on."""
-        self.schedules[key] = schedule
-        player = self.note_players[key]
-        player.level.time = max(self.block / schedule.clock.sample_rate, MIN_RAMP_SECONDS)
+    def prepare_phrase(self, tag: tuple, phrase: SoundingPhrase) -> ReadyPhrase:
+        """On the generation worker's thread: the phrase of layer `tag[0]` in a table its player can start."""
+        return self.phrase_players[tag[0]].prepare(phrase)
+
+    def start_layer(self, key: str, phrase: ReadyPhrase, sample: int) -> None:
+        """A generated phrase takes over its layer from `sample` (in this block or later) on."""
+        player = self.phrase_players[key]
+        player.take_over(phrase, sample)
+        player.level.time = max(self.block / self.sample_rate, MIN_RAMP_SECONDS)
+        self._layers_awake[key] = player
 
     def stop_layer(self, key: str, samples: int) -> None:
-        self.schedules.pop(key, None)
-        player = self.note_players[key]
+        player = self.phrase_players[key]
+        player.stop()
         player.level.time = samples / self.sample_rate
         player.level.value = 0.0
         self._levels.pop(LayerLevel(key), None)
         self._passed = None  # its level is set again when it comes back
 
-    def play_notes(self, block_start: int) -> None:
-        for key, schedule in self.schedules.items():
-            notes = schedule.due(block_start, self.block)
-            if notes:
-                self.note_players[key].play(notes, block_start, self.block)
-                self._layers_awake[key] = self.note_players[key]
+    def play_phrases(self, block_start: int) -> None:
+        """Once per block, after its decisions: each layer's phrase starts and repeats on its samples."""
+        for key, player in list(self._layers_awake.items()):
+            if not player.play(block_start) and player.phrase is None:
+                del self._layers_awake[key]
+
+
+
+def _phrase_player(p, pack: Pack, spec: Generated, key: str, block: int) -> PhrasePlayer:
+    """A layer's player, for phrases of its bars at the pack's tempo; SegueError naming it if they are too long."""
+    try:
+        return PhrasePlayer(p, pack.clock().bar_sample(spec.bars), pack.clock(), block, spec.pan)
+    except SegueError as exc:
+        raise SegueError(f"generated layer '{key}' ({spec.bars} bars at {pack.tempo:g} bpm): {exc}") from None

@@ -1,4 +1,5 @@
-"""Writing a generated phrase out: a standard MIDI file and a provenance sidecar."""
+"""A generated phrase as files: a standard MIDI file (written, and read back to play it again on another instrument
+or tempo without changing a note) and a provenance sidecar."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import mido
 
+from engine.errors import SegueError
+from engine.generate.encoding import Note
 from engine.generate.model import NoteLayer
 from engine.meter import COMMON_TIME, Meter
 from engine.wavfile import atomic
@@ -35,6 +38,38 @@ def write_midi(layer: NoteLayer, bpm: float, path: Path, meter: Meter = COMMON_T
     out = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
     out.tracks.append(track)
     atomic(path, out.save)
+
+
+def read_midi(path: Path) -> tuple[NoteLayer, Meter, float]:
+    """A phrase from a MIDI file (this command's, or a designer's motif): its notes on the 16th grid (rounded), its
+    meter and tempo (in the meter's unit), and its length in whole bars. SegueError naming the file otherwise."""
+    try:
+        midi = mido.MidiFile(str(path))
+    except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
+        raise SegueError(f"cannot read MIDI file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    sixteenth = midi.ticks_per_beat / 4
+    meter, tempo, tick, end = COMMON_TIME, mido.bpm2tempo(120), 0, 0
+    sounding: dict[int, tuple[int, int]] = {}
+    notes: list[Note] = []
+    for msg in mido.merge_tracks(midi.tracks):
+        tick += msg.time
+        end = max(end, tick)
+        if msg.type == "time_signature" and not notes:
+            meter = Meter(msg.numerator, msg.denominator)
+        elif msg.type == "set_tempo" and not notes:
+            tempo = msg.tempo
+        elif msg.type == "note_on" and msg.velocity > 0:
+            sounding[msg.note] = (tick, msg.velocity)
+        elif msg.type in ("note_off", "note_on") and msg.note in sounding:
+            begin, velocity = sounding.pop(msg.note)
+            step = round(begin / sixteenth)
+            notes.append(Note(step, max(1, round(tick / sixteenth) - step), msg.note, round(velocity / 127, 4)))
+    if not notes:
+        raise SegueError(f"MIDI file {path} has no notes")
+    per_bar = meter.steps_per_bar
+    bars = max(1, -(-max(round(end / sixteenth), max(n.step + n.length for n in notes)) // per_bar))
+    layer = NoteLayer(tuple(sorted(notes, key=lambda n: (n.step, n.pitch))), bars * per_bar, {"notes_from": path.name}, per_bar)
+    return layer, meter, round(mido.tempo2bpm(tempo) * meter.unit / 4, 3)  # MIDI keeps whole microseconds a beat
 
 
 def write_provenance(layer: NoteLayer, path: Path, **extra) -> Path:

@@ -1,19 +1,22 @@
-"""Generated layers on the audio clock: each GenerateLayer decision becomes a request to the generation worker; a
-phrase that is ready when its bar comes starts on that bar, one that is not comes in a bar later (live) or is
-waited for (offline, each with its deadline, so renders are deterministic). Runs in the audio block."""
+"""Generated layers on the audio clock: each GenerateLayer decision becomes a request to the generation worker (the
+phrase's notes, played on the layer's instrument at the pack's tempo and rate); a phrase that is ready when its
+bar comes starts on that bar, one that is not comes in a bar later (live) or is waited for (offline, each with its
+deadline, so renders are deterministic). Runs in the audio block."""
 from __future__ import annotations
-from engine.generate.schedule import NoteSchedule
+from engine.generate.serve import phrase_asked, replay_asked
+from engine.generate.synth import Voicing
 from engine.generate.worker import GenerationWorker, Lost
-from engine.machine.decisions import Decision, GenerateLayer, StopLayer
+from engine.machine.decisions import Decision, GenerateLayer, RevoiceLayer, StopLayer
 
 
 class GenerationScheduler:
     def __init__(self, worker: GenerationWorker, mix, runtime, log, outbox, block: int,
                  wait_for_generation: bool = False):
-        """`mix`: the audio graph's mix, which plays a phrase (start_layer); `runtime` is the machine playing
-        (clock, bar, state, position); `log` takes this part's lines; `outbox.fail` ends an offline run whose
-        phrase was lost."""
+        """`mix`: the audio graph's mix, which makes a phrase ready (prepare_phrase, on the worker's thread) and
+        plays it (start_layer); `runtime` is the machine playing (clock, bar, state, position); `log` takes this
+        part's lines; `outbox.fail` ends an offline run whose phrase was lost."""
         self.worker, self.mix, self.runtime, self.log, self.outbox = worker, mix, runtime, log, outbox
+        worker.prepare = mix.prepare_phrase
         self.block, self.sample_rate = block, runtime.sample_rate
         self.wait_for_generation = wait_for_generation
         self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
@@ -24,14 +27,28 @@ class GenerationScheduler:
         return list(self._awaiting)
 
     def decided(self, d: Decision, entry: dict) -> None:
-        """A sink listener: a phrase asked for, or a layer stopped (what it still awaited is dropped)."""
+        """A sink listener: a phrase asked for, a layer's phrase to play on another instrument (from its next
+        repeat), or a layer stopped (what it still awaited is dropped)."""
         if isinstance(d, GenerateLayer):
-            tag = (d.layer, d.variation, d.start)
-            if self.worker.submit(tag, d.request):
-                self._awaiting.append((d.layer, tag, d.start))
-                self._awaiting.sort(key=lambda a: a[2])
+            self._ask(d.layer, (d.layer, d.variation, d.start), phrase_asked(d.request, self._voicing(d.program)),
+                      d.start)
+        elif isinstance(d, RevoiceLayer):
+            player = self.mix.phrase_players[d.layer]
+            if player.phrase is not None and player.next_start is not None:
+                start = player.next_start
+                asked = replay_asked(player.phrase.layer, self._voicing(d.program))
+                self._ask(d.layer, (d.layer, "revoiced", start), asked, start)
         elif isinstance(d, StopLayer):
             self._awaiting = [a for a in self._awaiting if a[0] != d.layer]
+
+    def _voicing(self, program: int) -> Voicing:
+        clock = self.runtime.clock
+        return Voicing(program, clock.sample_rate, clock.bpm, clock.beats_per_bar)
+
+    def _ask(self, layer: str, tag: tuple, asked: dict, start: int) -> None:
+        if self.worker.submit(tag, asked):
+            self._awaiting.append((layer, tag, start))
+            self._awaiting.sort(key=lambda a: a[2])
 
     def locked(self, name: str) -> None:
         """A layer `name` (of any state) was locked: keep what plays now, drop phrases not started yet."""
@@ -63,11 +80,14 @@ class GenerationScheduler:
             if isinstance(result, (str, Lost)):
                 self._note(start, "generate_failed", layer, result if isinstance(result, str) else result.why)
                 continue
-            self.mix.start_layer(layer, NoteSchedule(result, start, self.runtime.clock))
+            self.mix.start_layer(layer, result, start)
+            notes = result.layer
             self.log.append({"sample": start, "time": round(start / self.sample_rate, 6), "action": "layer",
                              "position": self.runtime.position(start), "state": self.runtime.state,
-                             "layer": layer, "notes": [[n.step, n.length, n.pitch] for n in result.notes],
-                             "provenance": result.provenance, "why": "generated phrase starts"})
+                             "layer": layer, "notes": [[n.step, n.length, n.pitch] for n in notes.notes],
+                             "provenance": notes.provenance,
+                             "why": "the phrase again, on a new instrument" if tag[1] == "revoiced" else
+                             "generated phrase starts"})
 
     def _note(self, sample: int, action: str, layer: str, why: str) -> None:
         self.log.append({"sample": sample, "time": round(sample / self.sample_rate, 6), "action": action,

@@ -1,22 +1,33 @@
-"""The generation process: loads the layer model and answers requests, one JSON line in, one JSON line out.
-Started by GenerationWorker; not run by hand.
+"""The generation process: loads the layer model and the SoundFont, writes phrases and plays them. Started by
+GenerationWorker; not run by hand.
 
-    python -m engine.generate.serve MODEL
-First line out: {"ready": true} or {"error": "..."} (a missing or corrupt model). Then, per request line (a
-PhraseRequest's fields), a layer {"notes": [[step, length, pitch, velocity], ...], "steps": N, "provenance": {...},
-"steps_per_bar": M}
-or {"failed": "..."}. End of stdin stops it. JSON, not pickle: nothing here may run what it is sent.
+    python -m engine.generate.serve MODEL SOUNDFONT
+First line out: {"ready": true, "soundfont": {...}} or {"error": "..."} (a missing or corrupt model or SoundFont).
+Then, per request line, {"phrase": a PhraseRequest's fields, "voicing": a Voicing's} (write and play a phrase) or
+{"notes": a layer, "voicing": ...} (play a phrase again, every note as it was, on another instrument or tempo),
+one answer line: the layer {"notes": [[step, length, pitch, velocity], ...], "steps": N, "steps_per_bar": M,
+"provenance": {...}, "frames": F, "loop": L}, then F float32 samples (little-endian, mono): the phrase, L frames a
+loop, then its tail. Or {"failed": "..."}. End of stdin stops it. JSON, not pickle: nothing here may run what it is
+sent; the samples are only ever read as numbers.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
 
+import numpy as np
+
 from engine.errors import SegueError
 from engine.generate.encoding import Note
 from engine.generate.model import LayerModel, NoteLayer
+from engine.generate.soundfont import SoundFont
+from engine.generate.synth import SoundingPhrase, Voicing, synthesise
+from engine.gm import name_of
 from engine.machine.phrase import PhraseRequest
+
+SAMPLE = np.dtype("<f4")
 
 
 def request_from(fields: dict) -> PhraseRequest:
@@ -34,20 +45,58 @@ def layer_from(fields: dict) -> NoteLayer:
                      fields["steps_per_bar"])
 
 
+def phrase_asked(request: PhraseRequest, voicing: Voicing) -> dict:
+    return {"phrase": dataclasses.asdict(request), "voicing": dataclasses.asdict(voicing)}
+
+
+def replay_asked(layer: NoteLayer, voicing: Voicing) -> dict:
+    return {"notes": layer_to(layer), "voicing": dataclasses.asdict(voicing)}
+
+
+def phrase_from(header: dict, samples: bytes) -> SoundingPhrase:
+    return SoundingPhrase(layer_from(header), np.frombuffer(samples, dtype=SAMPLE), header["loop"])
+
+
+class Generator:
+    """The model and the SoundFont, loaded once."""
+
+    def __init__(self, model_path: str, soundfont_path: str):
+        self.model = LayerModel(model_path)
+        self.font = SoundFont(soundfont_path)
+
+    def answer(self, asked: dict) -> SoundingPhrase:
+        voicing = Voicing(**asked["voicing"])
+        layer = self.model.generate(request_from(asked["phrase"])) if "phrase" in asked else layer_from(asked["notes"])
+        audio = synthesise(self.font, layer, voicing)
+        played = {"instrument": name_of(voicing.program), "program": voicing.program, "bpm": voicing.bpm,
+                  "sample_rate": voicing.sample_rate, "soundfont": self.font.name,
+                  "soundfont_sha256": self.font.sha256}
+        layer = dataclasses.replace(layer, provenance={**layer.provenance, **played})
+        return SoundingPhrase(layer, audio, voicing.frames(layer))
+
+
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the engine, which then closes our stdin
+    out = sys.stdout.buffer
     try:
-        model = LayerModel(argv[0])
+        generator = Generator(argv[0], argv[1])
     except SegueError as exc:
-        print(json.dumps({"error": str(exc)}), flush=True)
+        out.write(json.dumps({"error": str(exc)}).encode() + b"\n")
+        out.flush()
         return 1
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
+    font = {"name": generator.font.name, "sha256": generator.font.sha256, "file": generator.font.path.name}
+    out.write(json.dumps({"ready": True, "soundfont": font}).encode() + b"\n")
+    out.flush()
+    for line in sys.stdin.buffer:
         try:
-            answer = layer_to(model.generate(request_from(json.loads(line))))
+            phrase = generator.answer(json.loads(line))
         except Exception as exc:  # a bad request must not stop the process; the engine logs it with its layer
-            answer = {"failed": f"generation failed: {exc}"}
-        print(json.dumps(answer), flush=True)
+            out.write(json.dumps({"failed": f"generation failed: {exc}"}).encode() + b"\n")
+        else:
+            header = {**layer_to(phrase.layer), "frames": len(phrase.audio), "loop": phrase.loop}
+            out.write(json.dumps(header).encode() + b"\n")
+            out.write(phrase.audio.astype(SAMPLE).tobytes())
+        out.flush()
     return 0
 
 

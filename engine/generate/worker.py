@@ -1,26 +1,26 @@
-"""Generation off the audio thread: requests in, note layers out, neither side ever waits on the other.
+"""Generation off the audio thread: requests in, phrases (notes and their sound) out, neither side ever waits on
+the other.
 
 The audio callback only appends to a bounded deque and sets an event; the worker thread hands each request
-to the generation process (serve.py), which runs the model, and appends what comes back. The model's
-sampling loop is Python: in the engine's process it would hold the GIL the audio callback needs, so it runs
-in its own. Each answer has a deadline; a generator that misses it or dies is killed (so reaped), reported
+to the generation process (serve.py), which runs the model and the SoundFont synthesiser, and appends what comes
+back, made ready for the mix by `prepare` (its table filled here, off the audio thread). The model's sampling loop
+and the synthesis are Python and numpy: in the engine's process they would hold the GIL the audio callback needs,
+so they run in their own. Each answer has a deadline; a generator that misses it or dies is killed (so reaped), reported
 once, and (live) started again after a backoff, while the music plays on.
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Hashable
+from typing import Callable, Hashable
 
 from engine.errors import SegueError
 from engine.generate.link import GeneratorLost, GeneratorProcess
-from engine.generate.model import NoteLayer
-from engine.machine.phrase import PhraseRequest
-from engine.generate.serve import layer_from
+from engine.generate.serve import phrase_from
+from engine.generate.synth import MAX_FRAMES, SoundingPhrase, default_soundfont
 
 PHRASE_DEADLINE = 30.0  # seconds for one phrase; the model writes one in well under a second
 BACKOFF = (1.0, 60.0)  # seconds before the first restart, and the longest wait between two
@@ -34,17 +34,20 @@ class Lost:
 
 
 class GenerationWorker:
-    def __init__(self, model_path: Path | str, capacity: int = 16, deadline: float = PHRASE_DEADLINE,
-                 restart: bool = True):
-        """Starts the generation process; SegueError (naming the file) if the model cannot be used.
+    def __init__(self, model_path: Path | str, soundfont_path: Path | str | None = None, capacity: int = 16,
+                 deadline: float = PHRASE_DEADLINE, restart: bool = True):
+        """Starts the generation process; SegueError (naming the file) if the model or SoundFont cannot be used.
 
         `restart`: start a lost generator again (live); offline a loss ends the render instead.
         """
         self.model_path, self.deadline, self.restart = model_path, deadline, restart
-        self._process: GeneratorProcess | None = GeneratorProcess(model_path)
+        self.soundfont_path = soundfont_path or default_soundfont()
+        self._process: GeneratorProcess | None = GeneratorProcess(model_path, self.soundfont_path)
         self.capacity = capacity
-        self._requests: deque[tuple[Hashable, PhraseRequest]] = deque()
-        self._results: deque[tuple[Hashable, NoteLayer | str | Lost]] = deque()
+        # the mix's hook: a phrase made ready to start (run on this worker's thread); by default the phrase itself
+        self.prepare: Callable[[Hashable, SoundingPhrase], object] = lambda tag, phrase: phrase
+        self._requests: deque[tuple[Hashable, dict]] = deque()
+        self._results: deque[tuple[Hashable, object]] = deque()
         self.notices: deque[str] = deque(maxlen=32)  # drained by the engine's outbox, for the main thread to log
         self._backoff = BACKOFF[0]
         self._retry_at = 0.0
@@ -64,16 +67,18 @@ class GenerationWorker:
         process = self._process
         return process.pid if process else None
 
-    def submit(self, tag: Hashable, request: PhraseRequest) -> bool:
-        """False if `capacity` requests wait already (the scheduler then plays the layer's last phrase on)."""
+    def submit(self, tag: Hashable, asked: dict) -> bool:
+        """`asked`: serve.phrase_asked or serve.replay_asked. False if `capacity` requests wait already (the
+        scheduler then plays the layer's last phrase on)."""
         if len(self._requests) >= self.capacity:
             return False
-        self._requests.append((tag, request))
+        self._requests.append((tag, asked))
         self.submitted += 1
         self._wake.set()
         return True
 
-    def results(self) -> list[tuple[Hashable, NoteLayer | str | Lost]]:
+    def results(self) -> list[tuple[Hashable, object]]:
+        """(tag, what `prepare` made of the phrase, or the reason it failed (str), or Lost), as they came."""
         out = []
         for _ in range(len(self._results)):
             out.append(self._results.popleft())
@@ -93,8 +98,17 @@ class GenerationWorker:
             self._wake.clear()
             self._watch()
             while self._requests and not self._stop:
-                tag, request = self._requests.popleft()
-                self._results.append((tag, self._generate(request)))
+                tag, asked = self._requests.popleft()
+                try:
+                    result = self._generate(asked)
+                except Exception as exc:  # a request that cannot even be sent: that phrase fails, the worker goes on
+                    result = f"generation failed: {exc!r}"
+                if isinstance(result, SoundingPhrase):
+                    try:
+                        result = self.prepare(tag, result)
+                    except Exception as exc:  # e.g. a phrase longer than its layer can hold: that phrase fails
+                        result = str(exc) if isinstance(exc, SegueError) else f"the mix could not take it ({exc!r})"
+                self._results.append((tag, result))
                 self.completed += 1
 
     def _watch(self) -> None:
@@ -104,7 +118,7 @@ class GenerationWorker:
         if self._process is not None or not self.restart or time.monotonic() < self._retry_at:
             return
         try:
-            self._process = GeneratorProcess(self.model_path)
+            self._process = GeneratorProcess(self.model_path, self.soundfont_path)
         except SegueError as exc:
             self._backoff = min(2 * self._backoff, BACKOFF[1])
             self._retry_at = time.monotonic() + self._backoff
@@ -113,17 +127,24 @@ class GenerationWorker:
         self.restarts += 1
         self.notices.append("generation: the generation process is back; generated layers follow again")
 
-    def _generate(self, request: PhraseRequest) -> NoteLayer | str | Lost:
+    def _generate(self, asked: dict) -> SoundingPhrase | str | Lost:
         self._watch()
         if self._process is None:
             return Lost(self._lost_why + ("; it is being restarted" if self.restart else ""))
         try:
-            answer = self._process.ask(dataclasses.asdict(request), self.deadline)
+            answer, samples = self._process.ask(asked, self.deadline, MAX_FRAMES)
         except GeneratorLost as exc:
             self._lose(str(exc))
             return Lost(str(exc))
         self._backoff = BACKOFF[0]  # it answered: a later loss starts the backoff afresh
-        return answer["failed"] if "failed" in answer else layer_from(answer)
+        if "failed" in answer:
+            return str(answer["failed"])
+        try:
+            return phrase_from(answer, samples)
+        except (KeyError, TypeError, ValueError) as exc:
+            why = f"the generation process answered something that is not a phrase ({exc!r})"
+            self._lose(why)
+            return Lost(why)
 
     def _lose(self, why: str) -> None:
         """Kill (and so reap) the lost process and say so, once."""

@@ -111,7 +111,7 @@ class Heartbeat:
         self.mix.set_levels(levels)
         if self.scheduler:
             self.scheduler.start_due(b0)
-        self.mix.play_notes(b0)
+        self.mix.play_phrases(b0)
         report = self.meters.read(b0)
         if self.publisher is not None and (ask.controls or self.publisher.listening):
             self._feed_back(b0, report, levels, ask.controls)

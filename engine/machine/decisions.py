@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 from engine.fades import Envelope, FadeCurve
 from engine.machine.phrase import PhraseRequest
-from engine.roles import Instrument
 
 
 class AutomationTarget(StrEnum):
@@ -82,8 +81,17 @@ class GenerateLayer(Decision):
     start: int
     variation: int
     request: PhraseRequest
-    instrument: Instrument
+    program: int  # General MIDI
     action = "generate"
+
+
+@dataclass(frozen=True)
+class RevoiceLayer(Decision):
+    """Play a generated layer's phrase on another instrument from its next repeat: the same notes, played again."""
+
+    layer: str  # '<state>.<name>'
+    program: int  # General MIDI
+    action = "revoice"
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 which are locked. Each request is a PhraseRequest in a GenerateLayer decision, for a bar line ahead."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping, Protocol
 
-from engine.machine.decisions import Decision, GenerateLayer, LayerLevel, StopLayer
+from engine.machine.decisions import Decision, GenerateLayer, LayerLevel, RevoiceLayer, StopLayer
 from engine.machine.model import Generated, Layer, Machine
 from engine.machine.phrase import PhraseRequest
 
@@ -67,11 +67,17 @@ class Layers:
         return out
 
     def stop_changed(self, at: int, state: str, fade_samples: int) -> list[Decision]:
-        """After a reload: stop the layers whose spec the new file changed (start() brings them back)."""
+        """After a reload: stop the layers whose spec the new file changed (start() brings them back), except one
+        whose instrument alone changed: its phrase plays on, every note as it was, on the new instrument."""
         out: list[Decision] = []
         specs = self.machine.states[state].generate
         for key, active in list(self.active.items()):
-            if specs.get(active.spec.name) != active.spec:
+            spec = specs.get(active.spec.name)
+            if spec is not None and spec != active.spec and replace(active.spec, program=spec.program) == spec:
+                out.append(RevoiceLayer(at, self.where.position(at), state, "reloaded: a new instrument", key,
+                                        spec.program))
+                active.spec = spec
+            elif spec != active.spec:
                 out.append(StopLayer(at, self.where.position(at), state, "reloaded", key, fade_samples))
                 del self.active[key]
         return out
@@ -117,4 +123,4 @@ class Layers:
                                 spec.seed + variation, spec.temperature, meter=(pack.beats_per_bar, pack.beat_unit),
                                 style=spec.style)
         return GenerateLayer(now, self.where.position(now), self.where.state, why, key, spec.name, start, variation,
-                             request, spec.instrument)
+                             request, spec.program)

@@ -13,7 +13,7 @@ from engine.machine.conditions import Condition
 from engine.machine.reach import PREVIOUS, ReachTable, StartMode  # noqa: F401 - part of the model's vocabulary
 from engine.machine.table import ANY, TransitionTable  # noqa: F401 - ANY is part of the model's vocabulary
 from engine.params import ParamSpec
-from engine.roles import STYLE, Instrument, Role, Style
+from engine.roles import STYLE, Role, Style
 from engine.stems.pack import Pack
 from engine.units import SILENCE_DB, ZERO, Duration, db_to_gain
 
@@ -55,7 +55,7 @@ class Generated:
 
     name: str
     role: Role
-    instrument: Instrument
+    program: int  # the General MIDI instrument its phrases are played on (engine/gm.py)
     register: tuple[int, int]  # MIDI notes
     density: float  # 0..1, used when no param drives it
     density_param: str | None

@@ -18,7 +18,8 @@ from engine.machine.model import (ANY, NO_FADE, PREVIOUS, STINGER_COOLDOWN, CueA
                                   Generated, Layer, Machine, OscRoute, RouteKind, Sidechain, StartMode, State, Stinger,
                                   Sync, SyncKind, Transition)
 from engine.params import ParamSpec
-from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, STYLE, Instrument, Role, Style, role_named
+from engine.gm import program_of
+from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, STYLE, Role, Style, role_named
 from engine.score.audio_info import audio_info
 from engine.score.packfile import load_pack
 from engine.stems.pack import Pack, PathLoop, resolved
@@ -282,13 +283,9 @@ class _Builder:
                 doc.error(m["role"][1], f"{where}: role must be one of {', '.join(Role)}")
             return None
         defaults = DEFAULTS[role]
-        instrument = doc.string(m["instrument"][1], f"{where}: instrument") if "instrument" in m else \
-            defaults.instrument
-        if instrument not in tuple(Instrument):
-            if instrument:
-                doc.error(m["instrument"][1], f"{where}: instrument must be one of {', '.join(Instrument)}")
+        program = self._program(m["instrument"][1], where) if "instrument" in m else defaults.program
+        if program is None:
             return None
-        instrument = Instrument(instrument)
         style = doc.string(m["style"][1], f"{where}: style") if "style" in m else STYLE
         if style not in tuple(Style):
             if style:
@@ -334,8 +331,20 @@ class _Builder:
         pan = doc.number(m["pan"][1], f"{where}: pan (-1 left .. 1 right)", -1, 1) if "pan" in m else 0.0
         if None in (density, seed, temperature, bars, lock, gain, pan):
             return None
-        return Generated(name, role, instrument, register, density, density_param, seed, temperature, bars,
+        return Generated(name, role, program, register, density, density_param, seed, temperature, bars,
                          regenerate, lock, gain, pan, Style(style))
+
+    def _program(self, node: Node, where: str) -> int | None:
+        """`instrument:` a General MIDI program's number or name (engine/gm.py)."""
+        what = f"{where}: instrument"
+        value = self.doc.scalar(node, what)
+        if value is None:
+            return None
+        try:
+            return program_of(value if isinstance(value, int) and not isinstance(value, bool) else str(value))
+        except SegueError as exc:
+            self.doc.error(node, f"{what}: {exc}")
+            return None
 
     def _check_then(self) -> None:
         for name, node in self._then_nodes.items():
