@@ -1,15 +1,16 @@
 """A phrase's notes played on a SoundFont instrument, in the generation process ("generate symbolically,
 synthesise locally"): the mix then plays the phrase like a stem, so no note is synthesised in the audio callback.
 
-Each note plays its region's sample (linear interpolation, the sample's loop while the key is held), through the
-region's volume envelope (delay, attack, hold, decay to sustain, release) and, where the SoundFont sets one, its
-two-pole low-pass. Velocity scales the level as General MIDI's default curve does (40 log10 v/127 dB).
+Each note plays its region's sample (linear interpolation, the sample's loop while the key is held), through
+its two-pole low-pass where the SoundFont sets one, then its volume envelope (delay, attack, hold, decay to
+sustain, release). A sample resampled to a key and filtered is kept for the next note of that key. Velocity scales the level as General MIDI's default curve does (40 log10 v/127 dB).
 Not played: modulation envelopes, LFOs (vibrato), reverb and chorus sends. Deterministic: numpy, no clock.
 """
 from __future__ import annotations
 
 import importlib.util
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ TAIL_SECONDS = 2.0  # after a phrase's last bar: the longest its notes' releases
 REFERENCE = (60, 127, 0.3)  # every program's middle C at velocity 127 peaks at 0.3 (the old synth voices' level):
 # SoundFonts balance their presets for a GM song's mix, a layer's instrument should not change its level by 20 dB
 CONTROL = 64  # frames a step of the envelope (interpolated between): FluidSynth's own control rate
+WAVE_CACHE_FRAMES = 16 * 2 ** 20  # resampled note waves kept for reuse (64 MB of float32): a line plays few pitches
 FULL_DB = 100.0  # a SoundFont's decay and release times are the times to fall this far
 SILENT_DB = 72.0  # a note ends this far below where its release began: under every other note, no audible step
 
@@ -79,7 +81,7 @@ def synthesise(font: SoundFont, layer: NoteLayer, voicing: Voicing) -> np.ndarra
                          f"{frames / sr:.0f} s with its tail; at most {MAX_FRAMES / sr:.0f} s")
     regions = font.regions(voicing.program)
     gain = _program_gain(font, voicing.program, sr)
-    by_filter: dict[tuple[float, float], np.ndarray] = {}  # the notes summed by filter, each filtered once (linear)
+    mix = np.zeros(frames, dtype=np.float32)
     for note in layer.notes:
         begin = clock.step_sample(note.step, layer.steps_per_bar)
         held = clock.step_sample(note.step + note.length, layer.steps_per_bar) - begin
@@ -87,13 +89,7 @@ def synthesise(font: SoundFont, layer: NoteLayer, voicing: Voicing) -> np.ndarra
         for region in regions:
             if region.plays(note.pitch, velocity):
                 sound = _note(font, region, note.pitch, velocity, held, sr, frames - begin, gain)
-                out = by_filter.get((region.cutoff, region.resonance))
-                if out is None:
-                    out = by_filter[(region.cutoff, region.resonance)] = np.zeros(frames, dtype=np.float32)
-                out[begin:begin + len(sound)] += sound
-    mix = np.zeros(frames, dtype=np.float32)
-    for (cutoff, resonance), out in sorted(by_filter.items()):  # a fixed order: the same sum every time
-        mix += out if cutoff >= FILTER_OFF else _low_pass(out, cutoff, resonance, sr)
+                mix[begin:begin + len(sound)] += sound
     return mix
 
 
@@ -115,6 +111,42 @@ def _note(font: SoundFont, region: Region, key: int, velocity: int, held: int, s
           gain: float) -> np.ndarray:
     """One region of one note: `held` frames with the key down, then its release, at most `room` frames."""
     frames = min(room, held + math.ceil(region.release * sr * SILENT_DB / FULL_DB) + 1)
+    wave = _WAVES.get(font, region, key, sr, frames)
+    level = gain * 10 ** (-(region.attenuation + 40 * math.log10(127 / velocity)) / 20)
+    return wave[:frames] * _envelope(region, held, min(frames, len(wave)), sr, level)
+
+
+class _Waves:
+    """The region's sample resampled to a key and through its low-pass, kept (least recently used out,
+    WAVE_CACHE_FRAMES in all): each wave is computed from its start (the filter is causal), so a kept one's first
+    frames are exactly a new one's."""
+
+    def __init__(self):
+        self._kept: OrderedDict[tuple, tuple[np.ndarray, bool]] = OrderedDict()
+        self._frames = 0
+
+    def get(self, font: SoundFont, region: Region, key: int, sr: int, frames: int) -> np.ndarray:
+        name = (font.sha256, region, key, sr)
+        kept = self._kept.get(name)
+        if kept is not None and (len(kept[0]) >= frames or kept[1]):
+            self._kept.move_to_end(name)
+            return kept[0]
+        if kept is not None:
+            self._frames -= len(kept[0])
+        wave, ended = _resampled(font, region, key, sr, frames)
+        self._kept[name] = (wave, ended)
+        self._frames += len(wave)
+        while self._frames > WAVE_CACHE_FRAMES and len(self._kept) > 1:
+            self._frames -= len(self._kept.popitem(last=False)[1][0])
+        return wave
+
+
+_WAVES = _Waves()
+
+
+def _resampled(font: SoundFont, region: Region, key: int, sr: int, frames: int) -> tuple[np.ndarray, bool]:
+    """`frames` of the region's sample played at `key`, and whether the sample, played once, ended first (then
+    fewer frames: a longer note gets no more of it)."""
     cents = (key - region.root) * region.scale + region.tune
     ratio = 2.0 ** (cents / 1200) * region.rate / sr
     pos = ratio * np.arange(frames, dtype=np.float64)  # from the region's start
@@ -122,14 +154,17 @@ def _note(font: SoundFont, region: Region, key: int, velocity: int, held: int, s
         loop_start, loop_end = region.loop[0] - region.start, region.loop[1] - region.start
         wrap = math.ceil(loop_end / ratio)
         pos[wrap:] = loop_start + np.fmod(pos[wrap:] - loop_start, loop_end - loop_start)
-    else:
-        frames = min(frames, math.ceil((region.end - 1 - region.start) / ratio))
+    length = math.ceil((region.end - 1 - region.start) / ratio)
+    if region.loop is None and frames >= length:
+        frames = length
         pos = pos[:frames]
     index = pos.astype(np.int64)
     frac = (pos - index).astype(np.float32)
     index += region.start
-    level = gain * 10 ** (-(region.attenuation + 40 * math.log10(127 / velocity)) / 20)
-    return (font.samples[index] + frac * font.steps[index]) * _envelope(region, held, frames, sr, level)
+    wave = font.samples[index] + frac * font.steps[index]
+    if region.cutoff < FILTER_OFF:  # before the envelope, as TinySoundFont filters
+        wave = _low_pass(wave, region.cutoff, region.resonance, sr)
+    return wave, region.loop is None and frames == length
 
 
 def _envelope(region: Region, held: int, frames: int, sr: int, level: float) -> np.ndarray:
