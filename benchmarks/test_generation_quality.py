@@ -8,7 +8,10 @@ mixolydian vamps, 3/4, 6/8, 12/8, 2/4), 50 seeds a progression:
   off-beat onsets of melody and counter within 10 points;
 - a simple classifier (logistic regression) fitted on the corpus names the style asked for >= 80 % of the time;
 - density monotone in notes a bar; register: every note inside, < 5 % on its two edge notes, also far from the
-  training registers (a melody asked for 72-96).
+  training registers (a melody asked for 72-96);
+- phrases that grow from others (sampled as the engine samples): `continue: true` shares >= 3x the shapes of a fresh phrase with the one before
+  and is not that phrase again (<= 5 %); an answer starts >= 15 points fewer notes with its call and shares >= 1.5x
+  its intervals.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import json
 import pytest
 
 from engine.generate.model import MODEL_DIR, LayerModel
-from engine.generate.quality import evaluate
+from engine.generate.quality import evaluate, growth_figures
 
 SEEDS = 50
 POINTS = 0.10
@@ -79,3 +82,30 @@ def test_density_and_register(figures, budget_report):
     budget_report(None, "notes on the register's two edge notes", f"worst {worst:.1%} ({max(edges, key=edges.get)})",
                   "< 5 %", worst < 0.05)
     assert worst < 0.05
+
+
+@pytest.fixture(scope="module")
+def growth():
+    return growth_figures(LayerModel(), SEEDS)
+
+
+def test_a_phrase_that_continues_develops_the_last_and_is_still_another(growth, budget_report):
+    """`continue: true`: the 4-note shapes (three intervals and lengths) a phrase shares with the one before,
+    against a phrase written afresh over the same bars; and how often it is the same phrase again."""
+    ok = growth["developed"] >= max(3 * growth["fresh"], 0.15) and growth["same_again"] <= 0.05
+    budget_report(None, "continue: shapes shared with the phrase before / the same phrase again",
+                  f"{growth['developed']:.1%} (afresh {growth['fresh']:.1%}) / {growth['same_again']:.1%} of "
+                  f"{growth['phrases']}", ">= 3x afresh and >= 15 % / <= 5 %", ok)
+    assert ok
+
+
+def test_an_answer_plays_in_the_calls_gaps_with_its_intervals(growth, budget_report):
+    """`answers:`: a counter-melody's notes that start with the melody's, and its runs of three intervals the
+    melody has, against a counter-melody written beside it afresh."""
+    ok = growth["answer_onsets"] <= growth["free_onsets"] - 0.15 and \
+        growth["answer_intervals"] >= 1.5 * growth["free_intervals"]
+    budget_report(None, "answers: notes starting with the call's / the call's intervals",
+                  f"{growth['answer_onsets']:.1%} (afresh {growth['free_onsets']:.1%}) / "
+                  f"{growth['answer_intervals']:.1%} (afresh {growth['free_intervals']:.1%})",
+                  "<= afresh - 15 points / >= 1.5x afresh", ok)
+    assert ok

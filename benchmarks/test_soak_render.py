@@ -127,7 +127,9 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     length = engine.machine.pack.segment_samples(runtime.segment)
     start = engine.sample
     to_wrap = length - (start - runtime.origin) % length
-    frames = math.ceil((to_wrap + sr) / block) * block
+    # and past the next read of a generated phrase (its next repeat), so at least one is checked
+    reads = [layer.next_start - start for layer in graph.mix.phrase_players.values() if layer.next_start is not None]
+    frames = math.ceil(max(to_wrap + sr, min(reads) + block if reads else 0) / block) * block
     # the segment's sum: each sounding stem's read at its gain adds the one before it (streamhead.StreamHead._chain)
     out = player.out
     table = p.NewTable(length=frames / sr, chnls=2)
@@ -140,14 +142,14 @@ def end_checks(engine: Engine, p) -> tuple[int, int, int]:
     misplaced = 0
     for layer in graph.mix.phrase_players.values():
         for reader in layer.readers:
-            def start(phrase, sample, k, original=reader.start, layer=layer):
+            def read_from(phrase, sample, k, original=reader.start, layer=layer):
                 nonlocal misplaced
                 played.append(sample)
                 steps, per_bar = phrase.layer.steps, phrase.layer.steps_per_bar
                 repeat = round((sample - layer.first) / max(1, layer.clock.step_sample(steps, per_bar)))
                 misplaced += sample != layer.first + layer.clock.step_sample(repeat * steps, per_bar)
                 return original(phrase, sample, k)
-            reader.start = start
+            reader.start = read_from
     origin, segment = runtime.origin, runtime.segment
     engine.process(frames // block)
     assert (runtime.origin, runtime.segment) == (origin, segment), "the segment changed during the end check"

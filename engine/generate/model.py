@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import SegueError
+from engine.generate.develop import Pull
 from engine.generate.encoding import HOLD, REST, VOCAB, BarChord, Note, bar_conditions, pitch, tokens_to_notes
 from engine.harmony import Key, parse_chord, parse_key
 from engine.machine.phrase import PhraseRequest  # the model's input is the core's phrase request
@@ -117,7 +118,8 @@ class LayerModel:
         feed = {"token": np.zeros(1, dtype=np.int64), "cond": None, "h": h}
         inverse_t = 1.0 / max(req.temperature, 1e-3)
         draws = rng.random(steps)
-        prev, tokens = REST, []
+        pull = Pull(req, shift)
+        prev, last, tokens = REST, None, []
         for step in range(steps):
             feed["token"][0] = prev
             feed["cond"] = conds[step:step + 1]
@@ -125,13 +127,20 @@ class LayerModel:
             scores = logits[0].astype(np.float64) * inverse_t + bias[step]
             if prev == REST:
                 scores[HOLD] = -np.inf  # nothing to hold
+            if pull:
+                pull.apply(scores, step, last)
             prev = _sample(scores, req.top_k, draws[step])  # onnxruntime releases the GIL while it runs
             tokens.append(prev)
+            if prev > HOLD:
+                last = pitch(prev)
+            if pull:
+                pull.took(prev)
         notes = [Note(n.step, n.length, n.pitch + shift, _velocity(n.step, req.bar_meter))
                  for n in tokens_to_notes(tokens)]
         provenance = {"model": self.path.name, "model_version": self.version, "model_sha256": self.sha256,
                       **{k: v for k, v in asdict(req).items()}, "chords": list(req.chords),
-                      "register": list(req.register), "meter": list(req.meter), "notes": len(notes)}
+                      "register": list(req.register), "meter": list(req.meter), "notes": len(notes),
+                      "motif": [list(n) for n in req.motif], "call": [list(n) for n in req.call]}
         return NoteLayer(tuple(notes), steps, provenance, req.steps_per_bar)
 
 

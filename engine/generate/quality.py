@@ -205,7 +205,8 @@ def evaluation_report(metrics: dict, seeds: int = 20) -> str:
     """The card's section: figures beside the corpus's own lines for the same role and style."""
     from engine.generate.model import DEFAULT_MODEL  # noqa: PLC0415
 
-    figures = evaluate(LayerModel(DEFAULT_MODEL), metrics, seeds)
+    model = LayerModel(DEFAULT_MODEL)
+    figures, growth = evaluate(model, metrics, seeds), growth_figures(model, seeds)
     corpus = metrics["corpus_lines"]
     rows = []
     for name, f in figures["voices"].items():
@@ -232,4 +233,73 @@ right on the held-out melodies' 4-bar windows) names the style asked for in **{f
 {figures['style_phrases']} generated 4-bar melodies (chorale, folk, fiddle; the progressions above in
 {' and '.join(STYLE_METERS)}, the meters all three corpora hold).
 Density, notes a bar at density {', '.join(str(d) for d in DENSITIES)}: {density}. A melody asked for MIDI 72-96:
-{figures['far_register']['edges']:.1%} of {figures['far_register']['notes']} notes on the two edge notes."""
+{figures['far_register']['edges']:.1%} of {figures['far_register']['notes']} notes on the two edge notes.
+
+Phrases that grow from others (`engine/generate/develop.py`; sampled as the engine samples, with its push
+toward key and chord; {growth['phrases']} phrases of melody, counter, bass and arpeggio over the progressions
+above): a phrase written with the one before as its motif (`continue: true`) shares **{growth['developed']:.1%}**
+of its 4-note shapes (three intervals and their lengths) with it, against {growth['fresh']:.1%} for a phrase
+written afresh over the same bars, and is that phrase again in {growth['same_again']:.1%}. A counter-melody
+answering a melody (`answers:`) starts **{growth['answer_onsets']:.1%}** of its notes with the melody's (written
+afresh beside it: {growth['free_onsets']:.1%}) and has **{growth['answer_intervals']:.1%}** of its runs of three
+intervals in the melody (afresh: {growth['free_intervals']:.1%})."""
+
+
+def shape_grams(notes) -> set[tuple]:
+    """A line's 4-note shapes: each run of three (interval, length) steps, pitch and place aside."""
+    line = sorted(notes, key=lambda n: n.step)
+    moves = [(b.pitch - a.pitch, a.length) for a, b in zip(line, line[1:])]
+    return {tuple(moves[i:i + 3]) for i in range(len(moves) - 2)}
+
+
+def interval_grams(notes) -> set[tuple]:
+    """A line's runs of three intervals, rhythm aside."""
+    line = sorted(notes, key=lambda n: n.step)
+    moves = [b.pitch - a.pitch for a, b in zip(line, line[1:])]
+    return {tuple(moves[i:i + 3]) for i in range(len(moves) - 2)}
+
+
+def shared(grams, line, source) -> float:
+    """The share of `line`'s grams (shape_grams or interval_grams) that `source` also has."""
+    mine = grams(line)
+    return len(mine & grams(source)) / max(len(mine), 1)
+
+
+def onsets_with(line, other) -> float:
+    """The share of `line`'s notes that start on a 16th where `other` starts one."""
+    starts = {n.step for n in other}
+    return sum(n.step in starts for n in line) / max(len(line), 1)
+
+
+def growth_figures(model: LayerModel, seeds: int, material=EVALUATION) -> dict:
+    """Phrases that grow from others (engine/generate/develop.py), on the evaluation material, with the sampling
+    the engine uses. Development: a phrase written with the one before as its motif against one written afresh
+    (another seed): the shapes it shares with the one before, and how often it is that phrase again. Call and
+    response: a counter-melody answering a melody against one written beside it afresh: the share of its notes
+    starting with the melody's, and of its runs of three intervals the melody has."""
+    developed, fresh, same = [], [], 0
+    answered, beside, echoed, apart = [], [], [], []
+    for key, meter, chords in material:
+        bar = parse_meter(meter)
+        for seed in range(seeds):
+            def ask(role, seed, **more):
+                return model.generate(PhraseRequest(role, key, chords, len(chords), 0.5, REGISTERS[role], seed,
+                                                    meter=(bar.beats, bar.unit), **more))
+            for role in ("melody", "counter", "bass", "arpeggio"):
+                before = ask(role, seed)
+                motif, steps = (tuple((n.step, n.length, n.pitch) for n in before.notes), before.steps)
+                grown = ask(role, seed + 1000, motif=motif, motif_steps=steps)
+                developed.append(shared(shape_grams, grown.notes, before.notes))
+                fresh.append(shared(shape_grams, ask(role, seed + 1000).notes, before.notes))
+                same += grown.notes == before.notes
+            call = ask("melody", seed)
+            line = tuple((n.step, n.length, n.pitch) for n in call.notes)
+            answer, free = ask("counter", seed + 2000, call=line, call_steps=call.steps), ask("counter", seed + 2000)
+            answered.append(onsets_with(answer.notes, call.notes))
+            beside.append(onsets_with(free.notes, call.notes))
+            echoed.append(shared(interval_grams, answer.notes, call.notes))
+            apart.append(shared(interval_grams, free.notes, call.notes))
+    return {"developed": float(np.mean(developed)), "fresh": float(np.mean(fresh)),
+            "same_again": same / len(developed), "answer_onsets": float(np.mean(answered)),
+            "free_onsets": float(np.mean(beside)), "answer_intervals": float(np.mean(echoed)),
+            "free_intervals": float(np.mean(apart)), "phrases": len(developed)}

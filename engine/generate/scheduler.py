@@ -30,8 +30,9 @@ class GenerationScheduler:
         """A sink listener: a phrase asked for, a layer's phrase to play on another instrument (from its next
         repeat), or a layer stopped (what it still awaited is dropped)."""
         if isinstance(d, GenerateLayer):
-            self._ask(d.layer, (d.layer, d.variation, d.start), phrase_asked(d.request, self._voicing(d.program)),
-                      d.start)
+            asked = phrase_asked(d.request, self._voicing(d.program))
+            asked["line"] = {"layer": d.layer, "start": d.start, "continues": d.continues, "answers": d.answers}
+            self._ask(d.layer, (d.layer, d.variation, d.start), asked, d.start)
         elif isinstance(d, RevoiceLayer):
             player = self.mix.phrase_players[d.layer]
             if player.phrase is not None and player.next_start is not None:

@@ -31,8 +31,9 @@ SAMPLE = np.dtype("<f4")
 
 
 def request_from(fields: dict) -> PhraseRequest:
+    lines = {k: tuple(tuple(n) for n in fields.get(k, ())) for k in ("motif", "call")}
     return PhraseRequest(**{**fields, "chords": tuple(fields["chords"]), "register": tuple(fields["register"]),
-                            "meter": tuple(fields["meter"])})
+                            "meter": tuple(fields["meter"]), **lines})
 
 
 def layer_to(layer: NoteLayer) -> dict:

@@ -19,8 +19,10 @@ from typing import Callable, Hashable
 
 from engine.errors import SegueError
 from engine.generate.link import GeneratorLost, GeneratorProcess
+from engine.generate.model import NoteLayer
 from engine.generate.serve import phrase_from
-from engine.generate.synth import MAX_FRAMES, SoundingPhrase, default_soundfont
+from engine.generate.synth import MAX_FRAMES, SoundingPhrase, Voicing, default_soundfont
+from engine.machine.phrase import line_of
 
 PHRASE_DEADLINE = 30.0  # seconds for one phrase; the model writes one in well under a second
 BACKOFF = (1.0, 60.0)  # seconds before the first restart, and the longest wait between two
@@ -47,6 +49,8 @@ class GenerationWorker:
         # the mix's hook: a phrase made ready to start (run on this worker's thread); by default the phrase itself
         self.prepare: Callable[[Hashable, SoundingPhrase], object] = lambda tag, phrase: phrase
         self._requests: deque[tuple[Hashable, dict]] = deque()
+        # each layer's last phrase (its first sample, its notes), for the next to develop or another to answer
+        self._lines: dict[str, tuple[int, NoteLayer]] = {}
         self._results: deque[tuple[Hashable, object]] = deque()
         self.notices: deque[str] = deque(maxlen=32)  # drained by the engine's outbox, for the main thread to log
         self._backoff = BACKOFF[0]
@@ -99,17 +103,36 @@ class GenerationWorker:
             self._watch()
             while self._requests and not self._stop:
                 tag, asked = self._requests.popleft()
+                line = asked.pop("line", None)
                 try:
-                    result = self._generate(asked)
+                    result = self._generate(self._grown(asked, line) if line else asked)
                 except Exception as exc:  # a request that cannot even be sent: that phrase fails, the worker goes on
                     result = f"generation failed: {exc!r}"
                 if isinstance(result, SoundingPhrase):
+                    if line:
+                        self._lines[line["layer"]] = (line["start"], result.layer)
                     try:
                         result = self.prepare(tag, result)
                     except Exception as exc:  # e.g. a phrase longer than its layer can hold: that phrase fails
                         result = str(exc) if isinstance(exc, SegueError) else f"the mix could not take it ({exc!r})"
                 self._results.append((tag, result))
                 self.completed += 1
+
+    def _grown(self, asked: dict, line: dict) -> dict:
+        """The request with what it grows from: the layer's last phrase as its motif (`continues`), and the phrase
+        it answers, from the same first bar (`answers`: that layer's last phrase, moved to start where this does).
+        Requests are written in the order asked, so an answer is asked for after its call."""
+        phrase = dict(asked["phrase"])
+        last = self._lines.get(line["layer"])
+        if line["continues"] and last is not None:
+            phrase["motif"], phrase["motif_steps"] = line_of(last[1].notes, last[1].steps)
+        called = self._lines.get(line["answers"]) if line["answers"] else None
+        if called is not None and called[0] <= line["start"]:
+            start, layer = called
+            clock = Voicing(**asked["voicing"]).clock()
+            bars = round((line["start"] - start) / clock.bar_sample(1))
+            phrase["call"], phrase["call_steps"] = line_of(layer.notes, layer.steps, bars * layer.steps_per_bar)
+        return {**asked, "phrase": phrase}
 
     def _watch(self) -> None:
         """Between requests: notice a generator that ended, and start a lost one again once its backoff is over."""

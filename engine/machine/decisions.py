@@ -82,6 +82,8 @@ class GenerateLayer(Decision):
     variation: int
     request: PhraseRequest
     program: int  # General MIDI
+    continues: bool = False  # develop the layer's last phrase (its notes are known where phrases come back)
+    answers: str | None = None  # the layer ('<state>.<name>') whose phrase over the same bars this one answers
     action = "generate"
 
 

@@ -87,7 +87,8 @@ class Layers:
         out: list[Decision] = []
         start = self.where.next_bar(at + 1)
         bar = self.where.bar
-        for name, spec in self.machine.states[target].generate.items():
+        # a layer that answers another is asked for after it: phrases are written in the order asked
+        for name, spec in sorted(self.machine.states[target].generate.items(), key=lambda item: bool(item[1].answers)):
             key = f"{target}.{name}"
             if key in self.active:
                 continue
@@ -121,6 +122,6 @@ class Layers:
         density = self.values.get(spec.density_param, spec.density) if spec.density_param else spec.density
         request = PhraseRequest(spec.role, pack.key, chords, spec.bars, round(density, 4), spec.register,
                                 spec.seed + variation, spec.temperature, meter=(pack.beats_per_bar, pack.beat_unit),
-                                style=spec.style)
+                                style=spec.style, motif=spec.motif, motif_steps=spec.motif_steps)
         return GenerateLayer(now, self.where.position(now), self.where.state, why, key, spec.name, start, variation,
-                             request, spec.program)
+                             request, spec.program, spec.continues, f"{state}.{spec.answers}" if spec.answers else None)

@@ -67,6 +67,10 @@ class Generated:
     gain: Layer
     pan: float = 0.0  # -1 left .. 1 right: the layer's one place in the stereo field
     style: Style = STYLE  # what the model writes like
+    continues: bool = False  # each phrase develops the last (`continue: true`)
+    motif: tuple[tuple[int, int, int], ...] = ()  # a designer's motif (step, length, pitch), developed
+    motif_steps: int = 0
+    answers: str | None = None  # another generated layer of the state, whose phrases this one answers
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,15 @@ from engine.meter import Meter
 from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, STYLE, Role, Style
 
 
+MAX_LINE_STEPS = 16 * 32  # a motif or a call: at most 32 bars of 16 sixteenths
+
+
+def line_of(notes, steps: int, offset: int = 0) -> tuple[tuple[tuple[int, int, int], ...], int]:
+    """A phrase's notes as a request's motif or call: (step, length, pitch) in order, and its length; `offset`:
+    the 16th of the phrase (repeating) that is to line up with the request's first."""
+    return tuple(sorted(((n.step - offset) % steps, n.length, n.pitch) for n in notes)), steps
+
+
 @dataclass(frozen=True)
 class PhraseRequest:
     role: Role | str  # a Role, or its name
@@ -25,6 +34,14 @@ class PhraseRequest:
     key_push: float = 2.0  # taken from the logits of notes outside the key
     meter: tuple[int, int] = (4, 4)  # the pack's time signature
     style: Style | str = STYLE  # a Style, or its name
+    # a phrase to develop (the layer's last, with `continue: true`, or a designer's motif): (step, length, MIDI
+    # pitch) over `motif_steps` 16ths; the new one leans toward its rhythm and intervals, the model free to vary
+    motif: tuple[tuple[int, int, int], ...] = ()
+    motif_steps: int = 0
+    # the phrase this one answers (call and response), from this one's first step: it plays in the call's gaps,
+    # echoing its intervals a beat later
+    call: tuple[tuple[int, int, int], ...] = ()
+    call_steps: int = 0
 
     def __post_init__(self):
         if self.role not in tuple(Role):
@@ -39,6 +56,11 @@ class PhraseRequest:
         if self.style not in tuple(Style):
             raise SegueError(f"unknown style '{self.style}' (styles: {', '.join(Style)})")
         Meter(*self.meter)  # says what is wrong with a meter
+        for what, notes, steps in (("motif", self.motif, self.motif_steps), ("call", self.call, self.call_steps)):
+            if notes and not (0 < steps <= MAX_LINE_STEPS and len(notes) <= steps and
+                              all(0 <= s < steps and 0 < n and 0 <= p <= 127 for s, n, p in notes)):
+                raise SegueError(f"a {what} must be notes (step, length, pitch) within its {steps} sixteenths, "
+                                 f"at most {MAX_LINE_STEPS}")
 
     @property
     def bar_meter(self) -> Meter:

@@ -18,7 +18,9 @@ from engine.machine.model import (ANY, NO_FADE, PREVIOUS, STINGER_COOLDOWN, CueA
                                   Generated, Layer, Machine, OscRoute, RouteKind, Sidechain, StartMode, State, Stinger,
                                   Sync, SyncKind, Transition)
 from engine.params import ParamSpec
+from engine.generate.export import read_midi
 from engine.gm import program_of
+from engine.machine.phrase import MAX_LINE_STEPS, line_of
 from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, STYLE, Role, Style, role_named
 from engine.score.audio_info import audio_info
 from engine.score.packfile import load_pack
@@ -38,7 +40,7 @@ PARAM_KEYS = {"range", "default", "smooth", "hysteresis"}
 STATE_KEYS = {"segment", "layers", "then", "generate"}
 CURVE_KEYS = {"param", "curve"}
 GENERATE_KEYS = {"role", "style", "instrument", "register", "density", "seed", "temperature", "bars", "regenerate",
-                 "lock", "gain", "pan"}
+                 "lock", "gain", "pan", "continue", "motif", "answers"}
 OSC_KEYS = {"param", "event", "state"}
 STINGER_KEYS = {"oneshot", "when", "sync", "cooldown", "gain", "duck"}
 CUE_OPTION_KEYS = {"sync", "time", "attack", "release"}
@@ -101,6 +103,7 @@ class _Builder:
 
     def build(self, path: Path) -> Machine:
         top, doc = self.top, self.doc
+        self.folder = Path(path).resolve().parent  # where a motif file may be
         self._params()
         self._events()
         self._states()
@@ -225,10 +228,19 @@ class _Builder:
                 if not self.pack.segments[segment].chords:
                     doc.error(m["generate"][1], f"{where}: generated layers follow the segment's chords, but segment "
                                                 f"'{segment}' lists none (add chords: to it in pack.yaml)")
-                for gen, gen_key, gen_node in items(doc.mapping(m["generate"][1], f"{where}: generate")):
+                self._answers: dict[str, Node] = {}
+                declared = list(items(doc.mapping(m["generate"][1], f"{where}: generate")))
+                for gen, gen_key, gen_node in declared:
                     spec = self._generated(gen_node, f"{where}: generated layer '{gen}'", gen, gen_key)
                     if spec:
                         generated[gen] = spec
+                names = {gen for gen, _, _ in declared}
+                for gen, spec in generated.items():  # a call is another layer of the state, itself no answer
+                    called = generated.get(spec.answers) if spec.answers else None
+                    broken = spec.answers in names and called is None  # reported where it is written
+                    if spec.answers and not broken and (called is None or spec.answers == gen or called.answers):
+                        doc.error(self._answers[gen], f"{where}: generated layer '{gen}' answers '{spec.answers}', "
+                                  "which must be another generated layer of this state that answers none")
             self.states[name] = State(name, segment, MappingProxyType(layers), then, MappingProxyType(generated))
 
     def _layer(self, node: Node, where: str, stem: str) -> Layer | None:
@@ -329,10 +341,38 @@ class _Builder:
         lock = doc.boolean(m["lock"][1], f"{where}: lock") if "lock" in m else False
         gain = self._layer(m["gain"][1], f"{where}: gain", name) if "gain" in m else Layer(name)
         pan = doc.number(m["pan"][1], f"{where}: pan (-1 left .. 1 right)", -1, 1) if "pan" in m else 0.0
-        if None in (density, seed, temperature, bars, lock, gain, pan):
+        continues = doc.boolean(m["continue"][1], f"{where}: continue") if "continue" in m else False
+        motif = self._motif(m["motif"][1], where) if "motif" in m else ((), 0)
+        answers = None
+        if "answers" in m:
+            answers = doc.string(m["answers"][1], f"{where}: answers")
+            self._answers[name] = m["answers"][1]
+        if None in (density, seed, temperature, bars, lock, gain, pan, continues, motif) or ("answers" in m and
+                                                                                           not answers):
             return None
         return Generated(name, role, program, register, density, density_param, seed, temperature, bars,
-                         regenerate, lock, gain, pan, Style(style))
+                         regenerate, lock, gain, pan, Style(style), continues, *motif, answers)
+
+    def _motif(self, node: Node, where: str) -> tuple | None:
+        """`motif:` a MIDI file beside the machine (within its folder), in the pack's meter: its notes and length."""
+        text = self.doc.string(node, f"{where}: motif")
+        if text is None:
+            return None
+        path = (self.folder / text).resolve()
+        if not path.is_relative_to(self.folder):
+            self.doc.error(node, f"{where}: motif '{text}' must be a file within the machine's folder")
+            return None
+        try:
+            layer, meter, _ = read_midi(path)
+        except SegueError as exc:
+            self.doc.error(node, f"{where}: motif: {exc}")
+            return None
+        pack = (self.pack.beats_per_bar, self.pack.beat_unit)
+        if (meter.beats, meter.unit) != pack or layer.steps > MAX_LINE_STEPS:
+            self.doc.error(node, f"{where}: motif '{text}' must be in the pack's {pack[0]}/{pack[1]} (it is in "
+                                 f"{meter.beats}/{meter.unit}) and at most 32 bars")
+            return None
+        return line_of(layer.notes, layer.steps)
 
     def _program(self, node: Node, where: str) -> int | None:
         """`instrument:` a General MIDI program's number or name (engine/gm.py)."""
