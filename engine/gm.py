@@ -43,7 +43,7 @@ def program_of(instrument: str | int) -> int:
     """A General MIDI program (0..127) from its name (case, spaces and punctuation aside) or its number."""
     if isinstance(instrument, int) and not isinstance(instrument, bool) and 0 <= instrument <= 127:
         return instrument
-    if isinstance(instrument, str) and instrument.strip().isdigit() and int(instrument) <= 127:
+    if isinstance(instrument, str) and instrument.strip().isdecimal() and int(instrument) <= 127:
         return int(instrument)
     program = BY_NAME.get(_plain(instrument)) if isinstance(instrument, str) else None
     if program is None:

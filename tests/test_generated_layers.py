@@ -199,3 +199,23 @@ def test_a_new_instrument_in_a_saved_machine_plays_the_same_notes_from_the_next_
     # once the guitar's last tail has rung out, the layer is the violin's from the start, sample for sample
     np.testing.assert_allclose(renders["revoiced audio"][4 * BAR:], renders["violin audio"][4 * BAR:], atol=1e-6)
     assert np.abs(renders["revoiced audio"][3 * BAR:4 * BAR] - renders["violin audio"][3 * BAR:4 * BAR]).max() > 1e-3
+
+
+def test_a_new_instrument_reaches_the_phrases_already_asked_for(tone_pack, tmp_path):
+    """A phrase is asked for a bar ahead: saved between the asking and its bar, the new instrument still plays it
+    (its notes again, on the new instrument), and every phrase after."""
+    text = ("pack: tones\ninitial: calm\nstates:\n  calm:\n    segment: calm\n    generate:\n"
+            "      arp: {role: arpeggio, instrument: pluck, seed: 5, bars: 1, regenerate: every 1 bar}\n")
+    path = write_machine(tone_pack.parent, text, "asked_ahead.yaml")
+    with Engine(path) as engine:
+        run_until(engine, 2 * BAR + BAR // 2)  # the phrase for bar 3 is asked for (at 2 * BAR), not yet played
+        path.write_text(text.replace("instrument: pluck", "instrument: Violin"))
+        engine.reload()  # takes over at 3 * BAR
+        run_until(engine, 7 * BAR)
+        log = [e for e in engine.log if e["action"] in ("layer", "revoice")]
+    assert [e["sample"] for e in log if e["action"] == "revoice"] == [3 * BAR]
+    played = [(e["sample"] // BAR, e["provenance"]["seed"], e["provenance"]["instrument"]) for e in log
+              if e["action"] == "layer"]
+    guitar = "Acoustic Guitar (nylon)"
+    assert played == [(1, 5, guitar), (2, 6, guitar), (3, 7, "Violin"), (4, 8, "Violin"), (5, 9, "Violin"),
+                      (6, 10, "Violin")]  # bar 3's phrase, written for the guitar, is the one on the violin

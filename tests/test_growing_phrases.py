@@ -94,3 +94,16 @@ def test_grown_phrases_keep_the_shape_they_grow_from_and_answers_leave_the_call_
     f = growth_figures(LayerModel(), seeds=2)
     assert f["developed"] >= 3 * f["fresh"] and f["developed"] >= 0.12 and f["same_again"] <= 0.1, f
     assert f["answer_onsets"] <= f["free_onsets"] - 0.15 and f["answer_intervals"] > f["free_intervals"], f
+
+
+def test_a_motif_of_chords_is_developed_as_its_top_line(tone_pack):
+    """A designer's motif may be chords (a pad part, 48 notes in a bar of 16ths): the phrases develop its top
+    line, one note a 16th (more notes than 16ths was refused at every entry to the state)."""
+    folder = tone_pack.parent
+    chords = tuple(Note(step, 1, pitch + step % 3, 0.8) for step in range(16) for pitch in (57, 60, 64))
+    write_midi(NoteLayer(chords, 16), 120, folder / "pad.mid")
+    machine = write_machine(folder, MACHINE.format(motif="pad.mid"), "pad.yaml")
+    with Engine(machine) as engine:
+        run_until(engine, 2 * BAR)
+        tune = [e for e in engine.log if e["action"] == "layer" and e["layer"] == "calm.tune"]
+    assert line(tune[0]["provenance"]["motif"]) == [(step, 1, 64 + step % 3) for step in range(16)]

@@ -140,3 +140,58 @@ def test_a_layer_sits_where_its_pan_says(tone_pack):
     assert rms[0] > 0.01 and abs(rms[0] - rms[1]) < 1e-6 * rms[0]
     assert np.abs(right[:, 0]).max() < 1e-6 and np.sqrt((right[2 * BAR:, 1] ** 2).mean()) > 0.01
 
+
+
+def test_a_soundfont_with_values_out_of_every_range_plays_finite_or_says_so(tmp_path):
+    """Generators past the specification's ranges (a coarse tune of 32767 semitones overflowed 2 ** cents; a
+    release of 32767 timecents is days) are clamped into them; LIST chunks nested a million deep are read without
+    recursion."""
+    from engine.generate.soundfont import ATTACK, ATTENUATION, COARSE_TUNE, GEN, RELEASE, SCALE_TUNING
+
+    data = bytearray(default_soundfont().read_bytes())
+    for table in (b"igen", b"pgen"):
+        at = data.index(table) + 8
+        size = int.from_bytes(data[at - 4:at], "little")
+        gens = np.frombuffer(bytes(data[at:at + size]), dtype=GEN).copy()
+        for op, amount in ((COARSE_TUNE, 32767), (SCALE_TUNING, -32768), (RELEASE, 32767), (ATTACK, -32768),
+                           (ATTENUATION, -32768)):
+            gens["amount"][gens["op"] == op] = amount
+        data[at:at + size] = gens.tobytes()
+    path = tmp_path / "extreme.sf2"
+    path.write_bytes(bytes(data))
+    font = SoundFont(path)
+    for program in (0, 24, 33, 40, 73):
+        audio = synthesise(font, NoteLayer((Note(0, 4, 60, 0.8), Note(8, 4, 96, 1.0)), 16), Voicing(program, SR, 120, 4))
+        assert np.isfinite(audio).all() and len(audio) == SR * 2 + tail_frames(SR)
+    depth = 10 ** 5  # each LIST holds the next: 100,000 deep (recursion stopped at 1,000)
+    lists = b"".join(b"LIST" + (4 + 12 * (depth - 1 - i)).to_bytes(4, "little") + b"INFO" for i in range(depth))
+    path.write_bytes(b"RIFF" + (4 + len(lists)).to_bytes(4, "little") + b"sfbk" + lists)
+    with pytest.raises(SegueError, match="not a readable SoundFont 2 file"):
+        SoundFont(path)
+
+
+def test_a_damaged_midi_file_is_one_clear_error_never_a_crash(tmp_path):
+    """`segue generate --from` and `motif:` read MIDI files a designer hands in: cut short, spoilt, in SMPTE time,
+    of time division 0 or tempo 0, each is a SegueError naming the file (mido raises a dozen kinds of its own)."""
+    from engine.generate.export import read_midi, write_midi
+
+    good = tmp_path / "good.mid"
+    write_midi(NoteLayer((Note(0, 4, 60, 0.8), Note(4, 4, 64, 0.8)), 16), 120, good)
+    data = good.read_bytes()
+    assert read_midi(good)[0].notes[1].pitch == 64
+    spoilt = [data[:n] for n in (0, 5, 13, 20, len(data) - 3)]
+    spoilt += [data[:12] + b"\x00\x00" + data[14:], data[:12] + b"\xe7\x28" + data[14:]]  # division 0, SMPTE
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        bad = bytearray(data)
+        for at in rng.integers(14, len(data), 4):
+            bad[at] = int(rng.integers(0, 256))
+        spoilt.append(bytes(bad))
+    path = tmp_path / "bad.mid"
+    for content in spoilt:
+        path.write_bytes(content)
+        try:
+            layer, _, tempo = read_midi(path)
+            assert layer.steps > 0 and tempo > 0
+        except SegueError as exc:
+            assert str(path) in str(exc)

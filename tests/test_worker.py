@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -21,6 +23,9 @@ from engine.generate.synth import SoundingPhrase, Voicing, default_soundfont
 from engine.machine.phrase import PhraseRequest
 from engine.generate.worker import GenerationWorker, Lost
 
+from pathlib import Path
+
+from hostile_generator import KINDS
 from test_generator_loss import gone
 from waiting import wait_until
 
@@ -126,3 +131,23 @@ def test_a_soundfont_that_cannot_be_used_stops_the_start_and_names_its_file(tmp_
         font.write_bytes(content)
     with pytest.raises(SegueError, match=f"^SoundFont {re.escape(str(font))}: "):
         GenerationWorker(DEFAULT_MODEL, font)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_generator_that_answers_what_is_not_the_phrase_asked_for_is_lost_not_played(kind, monkeypatch):
+    """A phrase of 0 steps would never end the audio block's loop, a bar of 0 16ths divides by zero there: an
+    answer is checked against what was asked before it reaches the mix, and one that is not it is a lost generator
+    (killed, said once), not a phrase."""
+    import engine.generate.link as link
+
+    monkeypatch.setattr(link, "spawn", lambda module, *args, **popen: subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "hostile_generator.py"), kind], **popen))
+    worker = GenerationWorker(DEFAULT_MODEL, deadline=5.0, restart=False)
+    try:
+        request = PhraseRequest("bass", "C minor", ("Cm",), 1, register=(36, 60))
+        lost = ask(worker, "hostile", request)
+        assert isinstance(lost, Lost) and lost.why.startswith(
+            "the generation process answered something that is not a phrase"), lost
+        assert worker.losses == 1 and worker.notices[0] == f"generation: {lost.why}"
+    finally:
+        worker.close()

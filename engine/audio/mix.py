@@ -151,7 +151,6 @@ class Mix:
                 del self._layers_awake[key]
 
 
-
 def _phrase_player(p, pack: Pack, spec: Generated, key: str, block: int) -> PhrasePlayer:
     """A layer's player, for phrases of its bars at the pack's tempo; SegueError naming it if they are too long."""
     try:

@@ -26,7 +26,6 @@ from engine.fades import MIN_RAMP_SECONDS, Envelope, FadeCurve
 from engine.generate.model import NoteLayer
 from engine.generate.synth import MAX_FRAMES, TAIL_SECONDS, SoundingPhrase, tail_frames
 
-READERS = 4  # a repeat, the tails of the two before it, and a phrase cut short fading out
 CUT_SECONDS = 0.02  # how long a phrase cut short by the next fades out
 
 
@@ -112,7 +111,9 @@ class PhrasePlayer:
                              f"lasts at most {MAX_FRAMES / sample_rate:.0f} s")
         self._p = p
         self._silent = p.DataTable(size=1, init=[0.0])
-        self.readers = [PhraseReader(p, capacity, self._silent, sample_rate, block) for _ in range(READERS)]
+        # a repeat, the tails still ringing from those before it (a phrase lasts a bar at least), one fading out
+        readers = 2 + math.ceil(tail_frames(sample_rate) / clock.bar_sample(1))
+        self.readers = [PhraseReader(p, capacity, self._silent, sample_rate, block) for _ in range(readers)]
         self.level = p.SigTo(0.0, time=max(block / sample_rate, MIN_RAMP_SECONDS), init=0.0)
         self._mono = p.Mix([r.out for r in self.readers], voices=1)
         self._sides = p.Sig(list(pan_gains(pan)), mul=self.level)

@@ -44,9 +44,19 @@ def read_midi(path: Path) -> tuple[NoteLayer, Meter, float]:
     """A phrase from a MIDI file (this command's, or a designer's motif): its notes on the 16th grid (rounded), its
     meter and tempo (in the meter's unit), and its length in whole bars. SegueError naming the file otherwise."""
     try:
-        midi = mido.MidiFile(str(path))
-    except (OSError, ValueError, EOFError, KeyError, IndexError) as exc:
-        raise SegueError(f"cannot read MIDI file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        return _read_midi(path)
+    except SegueError as exc:
+        raise SegueError(f"MIDI file {path}: {exc}") from None
+    except OSError as exc:
+        raise SegueError(f"cannot read MIDI file {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # mido raises many kinds for a damaged file (EOFError, KeyError, its own...)
+        raise SegueError(f"cannot read MIDI file {path}: {exc or type(exc).__name__}") from None
+
+
+def _read_midi(path: Path) -> tuple[NoteLayer, Meter, float]:
+    midi = mido.MidiFile(str(path))
+    if midi.ticks_per_beat <= 0:
+        raise SegueError(f"its time division ({midi.ticks_per_beat}) is not ticks a beat (SMPTE time is not read)")
     sixteenth = midi.ticks_per_beat / 4
     meter, tempo, tick, end = COMMON_TIME, mido.bpm2tempo(120), 0, 0
     sounding: dict[int, tuple[int, int]] = {}
@@ -56,7 +66,7 @@ def read_midi(path: Path) -> tuple[NoteLayer, Meter, float]:
         end = max(end, tick)
         if msg.type == "time_signature" and not notes:
             meter = Meter(msg.numerator, msg.denominator)
-        elif msg.type == "set_tempo" and not notes:
+        elif msg.type == "set_tempo" and not notes and msg.tempo > 0:
             tempo = msg.tempo
         elif msg.type == "note_on" and msg.velocity > 0:
             sounding[msg.note] = (tick, msg.velocity)
@@ -65,10 +75,11 @@ def read_midi(path: Path) -> tuple[NoteLayer, Meter, float]:
             step = round(begin / sixteenth)
             notes.append(Note(step, max(1, round(tick / sixteenth) - step), msg.note, round(velocity / 127, 4)))
     if not notes:
-        raise SegueError(f"MIDI file {path} has no notes")
+        raise SegueError("it has no notes")
     per_bar = meter.steps_per_bar
     bars = max(1, -(-max(round(end / sixteenth), max(n.step + n.length for n in notes)) // per_bar))
-    layer = NoteLayer(tuple(sorted(notes, key=lambda n: (n.step, n.pitch))), bars * per_bar, {"notes_from": path.name}, per_bar)
+    layer = NoteLayer(tuple(sorted(notes, key=lambda n: (n.step, n.pitch))), bars * per_bar, {"notes_from": path.name},
+                      per_bar)
     return layer, meter, round(mido.tempo2bpm(tempo) * meter.unit / 4, 3)  # MIDI keeps whole microseconds a beat
 
 

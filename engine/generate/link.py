@@ -26,7 +26,7 @@ class GeneratorProcess:
         """Starts the process and waits for its first line; SegueError (naming the file) if it cannot be used."""
         self._proc = spawn("engine.generate.serve", str(model_path), str(soundfont_path), stdin=subprocess.PIPE,
                            stdout=subprocess.PIPE)
-        self._buffer = b""
+        self._buffer = bytearray()  # what the process wrote and was not yet taken: extended in place, not copied
         try:
             first = self._answer(time.monotonic() + start_timeout, start_timeout)
         except GeneratorLost as exc:
@@ -35,7 +35,6 @@ class GeneratorProcess:
         if first.get("ready") is not True:
             self.kill()
             raise SegueError(first.get("error") or "the generation process did not start")
-        self.soundfont: dict = first.get("soundfont", {})
 
     @property
     def pid(self) -> int:
@@ -66,14 +65,16 @@ class GeneratorProcess:
             chunk = os.read(out, 1 << 20)
             if not chunk:
                 raise GeneratorLost("the generation process ended")
-            self._buffer += chunk
+            self._buffer += chunk  # a bytearray: amortised, not a copy of all before it
 
     def _answer(self, deadline: float, seconds: float) -> dict:
         while b"\n" not in self._buffer:
             self._fill(deadline, seconds)
             if len(self._buffer) > MAX_ANSWER and b"\n" not in self._buffer:
                 raise GeneratorLost("the generation process sent an answer too long to be a phrase")
-        line, self._buffer = self._buffer.split(b"\n", 1)
+        end = self._buffer.index(b"\n")
+        line = bytes(self._buffer[:end])
+        del self._buffer[:end + 1]
         try:
             return json.loads(line)
         except ValueError:
@@ -82,7 +83,8 @@ class GeneratorProcess:
     def _read(self, size: int, deadline: float, seconds: float) -> bytes:
         while len(self._buffer) < size:
             self._fill(deadline, seconds)
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
         return data
 
     def exited(self) -> int | None:

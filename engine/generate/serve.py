@@ -2,7 +2,7 @@
 GenerationWorker; not run by hand.
 
     python -m engine.generate.serve MODEL SOUNDFONT
-First line out: {"ready": true, "soundfont": {...}} or {"error": "..."} (a missing or corrupt model or SoundFont).
+First line out: {"ready": true} or {"error": "..."} (a missing or corrupt model or SoundFont).
 Then, per request line, {"phrase": a PhraseRequest's fields, "voicing": a Voicing's} (write and play a phrase) or
 {"notes": a layer, "voicing": ...} (play a phrase again, every note as it was, on another instrument or tempo),
 one answer line: the layer {"notes": [[step, length, pitch, velocity], ...], "steps": N, "steps_per_bar": M,
@@ -23,7 +23,7 @@ from engine.errors import SegueError
 from engine.generate.encoding import Note
 from engine.generate.model import LayerModel, NoteLayer
 from engine.generate.soundfont import SoundFont
-from engine.generate.synth import SoundingPhrase, Voicing, synthesise
+from engine.generate.synth import SoundingPhrase, Voicing, synthesise, tail_frames
 from engine.gm import name_of
 from engine.machine.phrase import PhraseRequest
 
@@ -54,8 +54,27 @@ def replay_asked(layer: NoteLayer, voicing: Voicing) -> dict:
     return {"notes": layer_to(layer), "voicing": dataclasses.asdict(voicing)}
 
 
-def phrase_from(header: dict, samples: bytes) -> SoundingPhrase:
-    return SoundingPhrase(layer_from(header), np.frombuffer(samples, dtype=SAMPLE), header["loop"])
+def phrase_from(header: dict, samples: bytes, asked: dict) -> SoundingPhrase:
+    """The phrase an answer holds, checked against what was `asked` (its bars, meter and voicing): ValueError if it
+    is not that phrase. The audio block relies on it: a loop of 0 would never end a block."""
+    layer = layer_from(header)
+    voicing = Voicing(**asked["voicing"])
+    per_bar, steps = layer.steps_per_bar, layer.steps
+    if "phrase" in asked:
+        request = request_from(asked["phrase"])
+        expected = (request.steps_per_bar, request.bars * request.steps_per_bar)
+    else:
+        expected = (asked["notes"]["steps_per_bar"], asked["notes"]["steps"])
+    if (type(per_bar), type(steps)) != (int, int) or (per_bar, steps) != expected:
+        raise ValueError(f"a phrase of {steps!r} 16ths, {per_bar!r} a bar, where {expected[1]}, {expected[0]} were asked")
+    if any(not (0 <= n.step < steps and 0 < n.length and 0 <= n.pitch <= 127 and 0 <= n.velocity <= 1)
+           for n in layer.notes):
+        raise ValueError("a note outside the phrase")
+    audio = np.frombuffer(samples, dtype=SAMPLE)
+    loop = voicing.frames(layer)
+    if header["loop"] != loop or len(audio) != loop + tail_frames(voicing.sample_rate):
+        raise ValueError(f"{len(audio)} samples for a loop of {header['loop']!r}; {loop} and its tail were asked")
+    return SoundingPhrase(layer, audio, loop)
 
 
 class Generator:
@@ -85,8 +104,7 @@ def main(argv: list[str]) -> int:
         out.write(json.dumps({"error": str(exc)}).encode() + b"\n")
         out.flush()
         return 1
-    font = {"name": generator.font.name, "sha256": generator.font.sha256, "file": generator.font.path.name}
-    out.write(json.dumps({"ready": True, "soundfont": font}).encode() + b"\n")
+    out.write(json.dumps({"ready": True}).encode() + b"\n")
     out.flush()
     for line in sys.stdin.buffer:
         try:

@@ -29,6 +29,11 @@ NOT_ADDED = {KEY_RANGE, VEL_RANGE, INSTRUMENT, SAMPLE_ID, SAMPLE_MODES, ROOT_KEY
 DEFAULTS = {FILTER_FC: 13500, DELAY: -12000, ATTACK: -12000, HOLD: -12000, DECAY: -12000, RELEASE: -12000,
             SCALE_TUNING: 100, ROOT_KEY: -1}
 FILTER_OFF = 13500  # absolute cents (20 kHz): no filter
+# each generator's range in the specification (section 8.1.3): a damaged file's values are clamped into it
+RANGES = {COARSE_TUNE: (-120, 120), FINE_TUNE: (-99, 99), SCALE_TUNING: (0, 1200), ATTENUATION: (0, 1440),
+          SUSTAIN: (0, 1440), FILTER_FC: (1500, FILTER_OFF), FILTER_Q: (0, 960), ROOT_KEY: (-1, 127),
+          DELAY: (-12000, 5000), HOLD: (-12000, 5000), ATTACK: (-12000, 8000), DECAY: (-12000, 8000),
+          RELEASE: (-12000, 8000)}
 
 PHDR = np.dtype([("name", "S20"), ("program", "<u2"), ("bank", "<u2"), ("bag", "<u2"), ("library", "<u4"),
                  ("genre", "<u4"), ("morphology", "<u4")])
@@ -102,9 +107,6 @@ class SoundFont:
         return tuple(self._table(k, d) for k, d in ((b"phdr", PHDR), (b"pbag", BAG), (b"pgen", GEN), (b"inst", INST),
                                                    (b"ibag", BAG), (b"igen", GEN), (b"shdr", SHDR)))
 
-    def preset_name(self, program: int) -> str:
-        return self._hydra[0][self._index(program)]["name"].split(b"\0")[0].decode("latin-1").strip()
-
     def _index(self, program: int) -> int:
         index = self.presets.get((0, program))
         if index is None:
@@ -116,7 +118,7 @@ class SoundFont:
         if program not in self._regions:
             try:
                 self._regions[program] = tuple(self._preset_regions(self._index(program)))
-            except (IndexError, ValueError) as exc:
+            except (IndexError, ValueError, ArithmeticError) as exc:
                 raise SegueError(f"SoundFont {self.path.name}: program {program} is damaged ({exc})") from None
         return self._regions[program]
 
@@ -132,6 +134,9 @@ class SoundFont:
         for op, amount in pzone.items():
             if op not in NOT_ADDED:
                 g[op] = g.get(op, 0) + amount
+        for op, (lo, hi) in RANGES.items():
+            if op in g:
+                g[op] = min(max(g[op], lo), hi)
         start = int(sample["start"]) + g.get(START, 0) + 32768 * g.get(START_COARSE, 0)
         end = int(sample["end"]) + g.get(END, 0) + 32768 * g.get(END_COARSE, 0)
         loop_start = int(sample["loop_start"]) + g.get(LOOP_START, 0) + 32768 * g.get(LOOP_START_COARSE, 0)
@@ -143,12 +148,12 @@ class SoundFont:
         root = g[ROOT_KEY] if g[ROOT_KEY] >= 0 else int(sample["pitch"])
         return Region(
             keys=_range(g.get(KEY_RANGE), pzone.get(KEY_RANGE)), velocities=_range(g.get(VEL_RANGE), pzone.get(VEL_RANGE)),
-            start=start, end=end, loop=(loop_start, loop_end) if looped else None, rate=max(int(sample["rate"]), 1),
-            root=root if 0 <= root <= 127 else 60,
+            start=start, end=end, loop=(loop_start, loop_end) if looped else None,
+            rate=min(max(int(sample["rate"]), 400), 400_000), root=root if 0 <= root <= 127 else 60,
             tune=100 * g.get(COARSE_TUNE, 0) + g.get(FINE_TUNE, 0) + int(sample["correction"]), scale=g[SCALE_TUNING],
-            attenuation=max(0, g.get(ATTENUATION, 0)) / 10, delay=seconds(g[DELAY]), attack=seconds(g[ATTACK]),
-            hold=seconds(g[HOLD]), decay=seconds(g[DECAY]), sustain=min(max(g.get(SUSTAIN, 0), 0), 1440) / 10,
-            release=seconds(g[RELEASE]), cutoff=min(g[FILTER_FC], FILTER_OFF), resonance=max(g.get(FILTER_Q, 0), 0) / 10)
+            attenuation=g.get(ATTENUATION, 0) / 10, delay=seconds(g[DELAY]), attack=seconds(g[ATTACK]),
+            hold=seconds(g[HOLD]), decay=seconds(g[DECAY]), sustain=g.get(SUSTAIN, 0) / 10,
+            release=seconds(g[RELEASE]), cutoff=g[FILTER_FC], resonance=g.get(FILTER_Q, 0) / 10)
 
 
 def _range(*amounts: int | None) -> tuple[int, int]:
@@ -177,18 +182,17 @@ def _chunks(data: bytes) -> dict[bytes, bytes]:
     if data[:4] != b"RIFF" or data[8:12] != b"sfbk":
         raise ValueError("no RIFF sfbk header")
     out: dict[bytes, bytes] = {}
-
-    def walk(start: int, end: int) -> None:
+    spans = [(12, min(len(data), 8 + int.from_bytes(data[4:8], "little")))]  # lists still to read (no recursion)
+    while spans:
+        start, end = spans.pop()
         while start + 8 <= end:
             cid, size = data[start:start + 4], int.from_bytes(data[start + 4:start + 8], "little")
             body = start + 8
             if body + size > len(data):
                 raise ValueError(f"chunk {cid!r} runs past the end of the file")
             if cid == b"LIST":
-                walk(body + 4, body + size)
+                spans.append((body + 4, body + size))
             else:
                 out[cid] = data[body:body + size]
             start = body + size + (size & 1)
-
-    walk(12, min(len(data), 8 + int.from_bytes(data[4:8], "little")))
     return out

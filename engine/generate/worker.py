@@ -51,6 +51,7 @@ class GenerationWorker:
         self._requests: deque[tuple[Hashable, dict]] = deque()
         # each layer's last phrase (its first sample, its notes), for the next to develop or another to answer
         self._lines: dict[str, tuple[int, NoteLayer]] = {}
+        self.programs: dict[str, int] = {}  # a layer's instrument since a reload changed it: for what is asked before
         self._results: deque[tuple[Hashable, object]] = deque()
         self.notices: deque[str] = deque(maxlen=32)  # drained by the engine's outbox, for the main thread to log
         self._backoff = BACKOFF[0]
@@ -103,20 +104,26 @@ class GenerationWorker:
             self._watch()
             while self._requests and not self._stop:
                 tag, asked = self._requests.popleft()
-                line = asked.pop("line", None)
-                try:
-                    result = self._generate(self._grown(asked, line) if line else asked)
-                except Exception as exc:  # a request that cannot even be sent: that phrase fails, the worker goes on
-                    result = f"generation failed: {exc!r}"
-                if isinstance(result, SoundingPhrase):
-                    if line:
-                        self._lines[line["layer"]] = (line["start"], result.layer)
-                    try:
-                        result = self.prepare(tag, result)
-                    except Exception as exc:  # e.g. a phrase longer than its layer can hold: that phrase fails
-                        result = str(exc) if isinstance(exc, SegueError) else f"the mix could not take it ({exc!r})"
-                self._results.append((tag, result))
+                self._results.append((tag, self._answer(tag, asked)))
                 self.completed += 1
+
+    def _answer(self, tag: Hashable, asked: dict) -> object:
+        """One request's result, never an exception: the phrase made ready by `prepare`, or why there is none."""
+        line = asked.pop("line", None)  # which layer asks, from where: what it grows from is filled in here
+        if line and line["layer"] in self.programs:
+            asked["voicing"] = {**asked["voicing"], "program": self.programs[line["layer"]]}
+        try:
+            result = self._generate(self._grown(asked, line) if line else asked)
+        except Exception as exc:  # a request that cannot even be sent: that phrase fails, the worker goes on
+            return f"generation failed: {exc!r}"
+        if not isinstance(result, SoundingPhrase):
+            return result
+        if line:
+            self._lines[line["layer"]] = (line["start"], result.layer)
+        try:
+            return self.prepare(tag, result)
+        except Exception as exc:  # e.g. a phrase longer than its layer can hold: that phrase fails
+            return str(exc) if isinstance(exc, SegueError) else f"the mix could not take it ({exc!r})"
 
     def _grown(self, asked: dict, line: dict) -> dict:
         """The request with what it grows from: the layer's last phrase as its motif (`continues`), and the phrase
@@ -163,8 +170,8 @@ class GenerationWorker:
         if "failed" in answer:
             return str(answer["failed"])
         try:
-            return phrase_from(answer, samples)
-        except (KeyError, TypeError, ValueError) as exc:
+            return phrase_from(answer, samples, asked)
+        except (KeyError, TypeError, ValueError, SegueError) as exc:
             why = f"the generation process answered something that is not a phrase ({exc!r})"
             self._lose(why)
             return Lost(why)

@@ -95,6 +95,8 @@ class Layers:
             period = spec.regenerate
             self.active[key] = ActiveLayer(spec, target, 0, start + period * bar if period else None)
             out.append(self._generate(at, key, target, spec, start, 0, f"entered '{target}'"))
+        if out:  # regenerate() asks in this order too, also for a called layer a reload started again
+            self.active = dict(sorted(self.active.items(), key=lambda item: bool(item[1].spec.answers)))
         return out
 
     def regenerate(self, now: int) -> list[Decision]:

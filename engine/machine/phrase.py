@@ -10,13 +10,19 @@ from engine.meter import Meter
 from engine.roles import DEFAULTS, DENSITY, HIGH, LOW, STYLE, Role, Style
 
 
-MAX_LINE_STEPS = 16 * 32  # a motif or a call: at most 32 bars of 16 sixteenths
+MAX_LINE_STEPS = 64 * 32  # a motif or a call: as long as a layer's phrase may be (64 bars of up to 32 sixteenths)
 
 
 def line_of(notes, steps: int, offset: int = 0) -> tuple[tuple[tuple[int, int, int], ...], int]:
-    """A phrase's notes as a request's motif or call: (step, length, pitch) in order, and its length; `offset`:
-    the 16th of the phrase (repeating) that is to line up with the request's first."""
-    return tuple(sorted(((n.step - offset) % steps, n.length, n.pitch) for n in notes)), steps
+    """A phrase's notes as a request's motif or call: one line, (step, length, pitch) in order (where a designer's
+    motif has a chord, its top note), and its length; `offset`: the 16th of the phrase (repeating) that is to line
+    up with the request's first."""
+    top: dict[int, tuple[int, int, int]] = {}
+    for n in notes:
+        step = (n.step - offset) % steps
+        if step not in top or n.pitch > top[step][2]:
+            top[step] = (step, n.length, n.pitch)
+    return tuple(sorted(top.values())), steps
 
 
 @dataclass(frozen=True)

@@ -370,7 +370,7 @@ class _Builder:
         pack = (self.pack.beats_per_bar, self.pack.beat_unit)
         if (meter.beats, meter.unit) != pack or layer.steps > MAX_LINE_STEPS:
             self.doc.error(node, f"{where}: motif '{text}' must be in the pack's {pack[0]}/{pack[1]} (it is in "
-                                 f"{meter.beats}/{meter.unit}) and at most 32 bars")
+                                 f"{meter.beats}/{meter.unit}) and at most 64 bars")
             return None
         return line_of(layer.notes, layer.steps)
 
