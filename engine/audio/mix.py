@@ -126,7 +126,10 @@ class Mix:
         return self.players[segment].stems[stem].fade_gain()
 
     def prepare_phrase(self, tag: tuple, phrase: SoundingPhrase) -> ReadyPhrase:
-        """On the generation worker's thread: the phrase of layer `tag[0]` in a table its player can start."""
+        """On the generation worker's thread: the phrase of layer `tag[0]` in a table its player can start; and the
+        tables every layer let go of since, freed here (a stopped layer's too, not only when it plays again)."""
+        for player in self.phrase_players.values():
+            player.spent.clear()
         return self.phrase_players[tag[0]].prepare(phrase)
 
     def start_layer(self, key: str, phrase: ReadyPhrase, sample: int) -> None:

@@ -119,8 +119,8 @@ class PhrasePlayer:
         self._sides = p.Sig(list(pan_gains(pan)), mul=self.level)
         self.out = self._mono * self._sides
         self._after: list = []  # objects fed by `out` alone (its gate): asleep and awake with it
-        # tables nothing reads any more, each put here once, freed by `prepare` on the worker's thread: at most
-        # the tables made since the last prepare (a table freed in the block would be freed on the audio thread)
+        # tables nothing reads any more, each put here once, freed on the worker's thread when it next prepares a
+        # phrase for any layer (Mix.prepare_phrase): a table freed in the block would be freed on the audio thread
         self.spent: deque = deque()
         self.phrase: ReadyPhrase | None = None  # the phrase repeating
         self.first = 0  # the sample it first plays on
@@ -132,7 +132,6 @@ class PhrasePlayer:
 
     def prepare(self, phrase: SoundingPhrase) -> ReadyPhrase:
         """On the generation worker's thread: the phrase in a table the block can start (never in the block)."""
-        self.spent.clear()  # the tables the block let go of, freed here
         frames = len(phrase.audio)
         if frames > self.capacity:
             raise SegueError(f"a phrase of {frames / self.sample_rate:.1f} s (with its tail) is longer than this "
