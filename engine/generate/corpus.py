@@ -2,7 +2,7 @@
 
 Three styles the corpus supports (engine/roles.py's Style):
 - chorale: Bach's four-part chorales: bass (the bass part), melody (soprano), counter (alto and tenor), and
-  arpeggio lines broken from the chorale's own voicing, beat by beat;
+  two arpeggio lines broken from the chorale's harmony, beat by beat, each in close voicings at its own height;
 - folk: the Essen folk songs (melodies);
 - fiddle: reels, jigs, hornpipes and strathspeys from Ryan's Mammoth Collection and O'Neill's Music of Ireland
   (melodies).
@@ -24,7 +24,8 @@ from engine.harmony import Mode
 from engine.meter import Meter
 from engine.roles import HIGH, LOW, Role, Style
 
-ARP_LOW = 55
+ARP_FLOORS = (48, 68)  # an arpeggio line's notes lie in the octave above a floor drawn from these, a line each
+ARPEGGIOS = 2  # arpeggio lines broken from each chorale, each at its own pace and height
 # chord qualities a bar is read as, by intervals above the root: what a lead sheet of these styles writes
 QUALITIES = ((0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 4, 8), (0, 5, 7), (0, 4, 7, 10), (0, 4, 7, 11), (0, 3, 7, 10),
              (0, 3, 6, 10), (0, 3, 6, 9))
@@ -114,17 +115,19 @@ def _line_tokens(roll, onset) -> np.ndarray:
 
 
 def _arpeggio(rolls, beat_steps: int, rng) -> np.ndarray:
-    """Broken chords of the chorale's voicing, beat by beat, at one pace a line (16ths, 8ths or quarters), so
-    that arpeggio lines span the densities a designer may ask for."""
+    """Broken chords of the chorale's harmony, beat by beat, at one pace a line (16ths, 8ths or quarters), so
+    that arpeggio lines span the densities a designer may ask for. Each line keeps its hand in one place, as a
+    player's arpeggio does: every chord voiced close within the octave above the line's own floor, drawn at
+    random, so that lines sit at heights that spread and the model learns to place a line where its register
+    asks, not where the chorales' voices happen to sit."""
     steps = len(rolls[0])
     tokens = np.full(steps, REST, dtype=np.int64)
+    floor = int(rng.integers(*ARP_FLOORS))
     pace = int(rng.integers(3))  # 0: 16ths, 1: 8ths, 2: quarters
     for beat in range(0, steps - beat_steps + 1, beat_steps):
-        voicing = sorted({int(r[beat]) for r in rolls if r[beat] >= 0})
+        voicing = sorted({floor + (int(r[beat]) - floor) % 12 for r in rolls if r[beat] >= 0})
         if len(voicing) < 2:
             continue
-        while voicing[0] < ARP_LOW:
-            voicing = [p + 12 for p in voicing]
         if pace == 0:
             shape = int(rng.integers(3))
             pattern = voicing[:4] if shape == 0 else voicing[::-1][:4] if shape == 1 else \
@@ -222,7 +225,7 @@ def encode_score(score, style: Style, rng) -> list[Line]:
     if chorale:
         lines = [(_line_tokens(rolls[3], onsets[3]), Role.BASS), (_line_tokens(rolls[0], onsets[0]), Role.MELODY),
                  (_line_tokens(rolls[1], onsets[1]), Role.COUNTER), (_line_tokens(rolls[2], onsets[2]), Role.COUNTER),
-                 (_arpeggio(rolls, meter.beat_steps, rng), Role.ARPEGGIO)]
+                 *[(_arpeggio(rolls, meter.beat_steps, rng), Role.ARPEGGIO) for _ in range(ARPEGGIOS)]]
     else:
         lines = [(_line_tokens(rolls[0], onsets[0]), Role.MELODY)]
     return [Line(tokens, _conditions(tokens, chords, scale, meter, position, spans, role, style, rng), role, style)

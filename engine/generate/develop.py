@@ -19,7 +19,7 @@ DEVELOP = 3.0  # added to the score of what the motif does at this 16th: rest, h
 VARY = 0.25  # of DEVELOP in the phrase's second half: it begins as the motif did and goes its own way
 ROOM = 3.0  # taken from every new note where the call starts one
 FILL = 1.0  # added to every new note where the call holds or rests
-ECHO = 3.0  # added to the note the call's next interval leads to
+ECHO = 4.0  # added to the note the call's next interval leads to
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,15 @@ Tokens: 0 rest, 1 hold (the previous note goes on), 2 + (pitch - LOW) a new note
 key's tonic moved to C, as the model thinks.
 
 Conditioning is what a player reads off a lead sheet and a conductor, never the notes being played: the bar's
-chord symbol (root and bass relative to the tonic, the chord's intervals above its root) and the next bar's,
+chord symbol (root and bass relative to the tonic, the chord's intervals above its root, and the pitch classes
+it spells, beside the scale's, so that a mode's own note and a chord's are the same input) and the next bar's,
 the key's scale, the meter and where the step falls in it, and the role, style, density and register asked
 for. Training (corpus.py) and generation (model.py) both build it here, so they cannot disagree.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,8 +25,8 @@ ROLES = tuple(Role)  # the order of the role one-hot in the conditioning vector
 STYLES = tuple(Style)
 BEAT_STEPS, BEATS = 8, 4  # one-hot sizes: the 16th within a beat (up to a half note), the beat within a bar
 # offsets of each field in the conditioning vector
-ROOT, INTERVALS, BASS, NEXT_ROOT, NEXT_INTERVALS, SCALE = 0, 12, 24, 36, 48, 60
-SIXTEENTH = 72
+ROOT, INTERVALS, BASS, TONES, NEXT_ROOT, NEXT_INTERVALS, SCALE = 0, 12, 24, 36, 48, 60, 72
+SIXTEENTH = 84
 BEAT = SIXTEENTH + BEAT_STEPS
 FELT = BEAT + BEATS  # felt beats in the bar: 2, 3, 4 or more
 COMPOUND = FELT + 3
@@ -71,6 +73,7 @@ def bar_conditions(chord: BarChord, following: BarChord, scale: frozenset[int], 
     v[ROOT + chord.root % 12] = 1.0
     v[[INTERVALS + i % 12 for i in chord.intervals]] = 1.0
     v[BASS + chord.bass % 12] = 1.0
+    v[[TONES + pc for pc in chord.tones]] = 1.0  # the symbol's own tones, where the scale input has them
     v[NEXT_ROOT + following.root % 12] = 1.0
     v[[NEXT_INTERVALS + i % 12 for i in following.intervals]] = 1.0
     v[[SCALE + pc % 12 for pc in scale]] = 1.0
@@ -80,11 +83,19 @@ def bar_conditions(chord: BarChord, following: BarChord, scale: frozenset[int], 
     v[REGISTER:REGISTER + 2] = [(register[0] - 60) / 24, (register[1] - 60) / 24]
     v[ROLE + ROLES.index(role)] = 1.0
     v[STYLE + STYLES.index(style)] = 1.0
-    out = np.repeat(v[None, :], meter.steps_per_bar, axis=0)
+    return v[None, :] + _pulse(meter)
+
+
+@lru_cache(maxsize=16)
+def _pulse(meter: Meter) -> np.ndarray:
+    """Where each 16th of a bar falls (its 16th within the beat, its beat): the same for every bar of a meter,
+    worked out once (read-only)."""
+    out = np.zeros((meter.steps_per_bar, COND), dtype=np.float32)
     for step in range(meter.steps_per_bar):
         beat, sixteenth = meter.position(step)
         out[step, SIXTEENTH + min(sixteenth, BEAT_STEPS - 1)] = 1.0
         out[step, BEAT + min(beat, BEATS - 1)] = 1.0
+    out.flags.writeable = False
     return out
 
 

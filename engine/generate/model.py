@@ -22,10 +22,11 @@ from engine.generate.encoding import HOLD, REST, VOCAB, BarChord, Note, bar_cond
 from engine.harmony import Key, parse_chord, parse_key
 from engine.machine.phrase import PhraseRequest  # the model's input is the core's phrase request
 from engine.meter import Meter
-from engine.roles import DEFAULTS as ROLE_DEFAULTS, Role
+from engine.roles import DEFAULTS as ROLE_DEFAULTS, HIGH, LOW, Role
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 DEFAULT_MODEL = MODEL_DIR / "layers.onnx"
+PITCHES = np.arange(LOW, HIGH + 1)  # each note token's pitch, as the model thinks (in C)
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,8 @@ class LayerModel:
     @staticmethod
     def _plan(req: PhraseRequest, key: Key, shift: int, density: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
         """Every step's conditions and logit adjustments, worked out before the model runs."""
-        pitches = np.array([pitch(t) + shift for t in range(2, VOCAB)])
-        base = np.zeros(VOCAB)
+        pitches = PITCHES + shift
+        base = np.zeros(VOCAB, dtype=np.float32)
         base[2:][(pitches < req.register[0]) | (pitches > req.register[1])] = -np.inf
         chords = [parse_chord(req.chords[bar % len(req.chords)]) for bar in range(req.bars + 1)]
         relative = [BarChord((c.root - key.tonic) % 12, frozenset((t - c.root) % 12 for t in c.tones),
@@ -95,15 +96,14 @@ class LayerModel:
                                                density, register, req.role, req.style) for bar in range(req.bars)])
         bias = np.repeat(base[None, :], steps, axis=0)
         classes = pitches % 12
-        in_key = np.isin(classes, list(key.pcs))
+        in_key = _pcs(key.pcs)[classes]
         strong = [position for position in range(req.steps_per_bar) if meter.strong(position)]
         for bar in range(req.bars):
-            tones = np.isin(classes, list(chords[bar].tones))
+            tones = _pcs(chords[bar].tones)[classes]
             rows = bias[bar * req.steps_per_bar:(bar + 1) * req.steps_per_bar, 2:]
             # the key's push spares the bar's own chord tones: over F in G major, F is the chord's, not a slip
             rows[:, ~in_key & ~tones] -= req.key_push
-            for position in strong:
-                rows[position, tones] += req.chord_push
+            rows[np.ix_(strong, tones)] += req.chord_push
         return conds, bias
 
     def generate(self, req: PhraseRequest) -> NoteLayer:
@@ -124,7 +124,8 @@ class LayerModel:
             feed["token"][0] = prev
             feed["cond"] = conds[step:step + 1]
             logits, feed["h"] = self.session.run(None, feed)
-            scores = logits[0].astype(np.float64) * inverse_t + bias[step]
+            scores = logits[0] * inverse_t
+            scores += bias[step]
             if prev == REST:
                 scores[HOLD] = -np.inf  # nothing to hold
             if pull:
@@ -142,6 +143,13 @@ class LayerModel:
                       "register": list(req.register), "meter": list(req.meter), "notes": len(notes),
                       "motif": [list(n) for n in req.motif], "call": [list(n) for n in req.call]}
         return NoteLayer(tuple(notes), steps, provenance, req.steps_per_bar)
+
+
+def _pcs(classes: frozenset[int]) -> np.ndarray:
+    """Twelve flags, one a pitch class: set for those in `classes`."""
+    flags = np.zeros(12, dtype=bool)
+    flags[list(classes)] = True
+    return flags
 
 
 def _sample(scores: np.ndarray, top_k: int, draw: float) -> int:

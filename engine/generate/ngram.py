@@ -17,7 +17,7 @@ def _keys(conds: np.ndarray) -> tuple[list[bytes], list[bytes]]:
     """Per step: (place in the bar, role and style) and (that plus the bar's chord symbol), as hashable keys."""
     on = conds > 0.5
     place = np.packbits(np.concatenate([on[:, SIXTEENTH:DENSITY], on[:, ROLE:]], axis=1), axis=1)
-    harmony = np.packbits(on[:, :NEXT_ROOT], axis=1)  # the bar's chord symbol: root, intervals, bass
+    harmony = np.packbits(on[:, :NEXT_ROOT], axis=1)  # the bar's chord symbol: root, intervals, bass, tones
     return [p.tobytes() for p in place], [p.tobytes() + h.tobytes() for p, h in zip(place, harmony)]
 
 

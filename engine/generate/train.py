@@ -1,6 +1,6 @@
 """Trains the layer model on music21's bundled corpus and exports it to ONNX with its model card.
 
-    python -m engine.generate.train            # about 15 minutes on 2 CPU cores (7 once the corpus is cached)
+    python -m engine.generate.train            # about 25 minutes on 2 CPU cores (15 once the corpus is cached)
 
 Needs the training extra (`pip install -e '.[train]'`: torch, music21, onnx). Never imported by the
 engine. The encoded corpus is cached in ~/.cache/segue so a second run skips the slow parsing.
@@ -16,20 +16,30 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.generate.encoding import COND, DENSITY, REGISTER, ROLES, SCALE, STYLES, VOCAB, tokens_to_notes
+from engine.generate.corpus import ARP_FLOORS, ARPEGGIOS
+from engine.generate.encoding import (BASS, COND, DENSITY, INTERVALS, NEXT_INTERVALS, NEXT_ROOT, REGISTER, ROLES,
+                                      ROOT, SCALE, STYLES, TONES, VOCAB, tokens_to_notes)
 from engine.generate.ngram import NGram
-from engine.harmony import Mode
 from engine.generate.quality import PHRASE_BARS, StyleClassifier, corpus_beats, features, shares
+from engine.harmony import Mode
+from engine.roles import LOW
 
 HERE = Path(__file__).resolve().parent
 MODEL_DIR = HERE / "model"
-CACHE = Path.home() / ".cache" / "segue" / "corpus-v4.npz"
+CACHE = Path.home() / ".cache" / "segue" / "corpus-v6.npz"
 HIDDEN, LAYERS, EMBED = 128, 2, 32
 CHUNK = 128
-VERSION = "segue-gru-2"
+VERSION = "segue-gru-3"
 TOKENS_PER_STYLE = 400_000  # training 16ths a style may give: no style drowns the others
 CHORALES_PER_TASK = 40
 MODAL_REPEATS = 4  # lines in a mode other than major and minor are few (4 %): the model sees them five times
+RECAST_SHARE = 2 / 3  # of the major and minor training lines, this share is seen again each epoch, recast in a mode near it
+# a major or minor line recast in a neighbouring mode, and that mode's share of its recasts: the scale degrees the
+# two modes differ in move a semitone, in its notes and its chord symbols alike (minor's 6th raised and leading tone
+# lowered make it dorian). Dorian and mixolydian, the modes folk, fiddle and game music use most, come twice as
+# often as lydian and phrygian.
+RECASTS = {Mode.IONIAN.value: ((Mode.MIXOLYDIAN, {11: 10}, 2 / 3), (Mode.LYDIAN, {5: 6}, 1 / 3)),
+           Mode.MINOR.value: ((Mode.DORIAN, {8: 9, 11: 10}, 2 / 3), (Mode.PHRYGIAN, {2: 1, 11: 10}, 1 / 3))}
 
 
 def _tasks() -> list[tuple[str, tuple[str, ...]]]:
@@ -149,10 +159,10 @@ def train(epochs: int, seed: int) -> None:
 
     octaves = np.random.default_rng(seed)
 
-    def chunks(ids):
+    def chunks(pairs):
         xs, cs, ys = [], [], []
-        for i in ids:
-            t, c = transposed(tokens[i], conds[i], octaves)
+        for t, c in pairs:
+            t, c = transposed(t, c, octaves)
             prev = np.concatenate([[0], t[:-1]])  # the model sees the previous token and this step's conditions
             for s in range(0, len(t), CHUNK):
                 seg = slice(s, s + CHUNK)
@@ -176,12 +186,15 @@ def train(epochs: int, seed: int) -> None:
         net.train()
         return total / sum(len(tokens[i]) for i in ids)
 
-    xtr, ctr, ytr = chunks(train_ids + [i for i in train_ids if modal(conds[i])] * MODAL_REPEATS)
+    lines_seen = [(tokens[i], conds[i]) for i in train_ids + [i for i in train_ids if modal(conds[i])] * MODAL_REPEATS]
+    recasting = np.random.default_rng(seed)
     net = Net()
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     loss_fn = nn.CrossEntropyLoss(ignore_index=-100)
     for epoch in range(epochs):
+        recasts = recast_lines(tokens, conds, train_ids, recasting)
+        xtr, ctr, ytr = chunks(lines_seen + recasts)
         order = torch.randperm(len(xtr))
         for s in range(0, len(order), 64):
             b = order[s:s + 64]
@@ -192,7 +205,8 @@ def train(epochs: int, seed: int) -> None:
             nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
         sched.step()
-        print(f"epoch {epoch + 1}/{epochs}: train loss {loss.item():.3f}, held-out {held_out(test_ids):.3f} nats/16th")
+        print(f"epoch {epoch + 1}/{epochs}: {len(recasts)} lines recast, train loss {loss.item():.3f}, "
+              f"held-out {held_out(test_ids):.3f} nats/16th")
     minutes = (time.time() - started) / 60
     export(net, torch)
     pairs = [(tokens[i], conds[i]) for i in train_ids]
@@ -233,6 +247,49 @@ def transposed(tokens: np.ndarray, conds: np.ndarray, rng) -> tuple[np.ndarray, 
     tokens, conds = tokens.copy(), conds.copy()
     tokens[notes] = moved
     conds[:, REGISTER:REGISTER + 2] += shift / 24
+    return tokens, conds
+
+
+def recast_lines(tokens, conds, ids, rng) -> list[tuple[np.ndarray, np.ndarray]]:
+    """RECAST_SHARE of the major and minor lines among `ids`, each recast in one of its neighbouring modes, drawn
+    afresh every epoch: the corpus is 96 % major and minor, and a model that has seen few dorian lines writes a
+    dorian piece's 6th as minor's. Drawn again each epoch, a line is heard in several modes over the training."""
+    out = []
+    for i in ids:
+        choices = RECASTS.get(tuple(np.flatnonzero(conds[i][0, SCALE:SCALE + 12] > 0.5).tolist()))
+        if choices and rng.random() < RECAST_SHARE:
+            mode, moves, _ = choices[int(rng.choice(len(choices), p=[share for *_, share in choices]))]
+            out.append(recast(tokens[i], conds[i], mode, moves))
+    return out
+
+
+def recast(tokens: np.ndarray, conds: np.ndarray, mode: Mode, moves: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """One line in another mode: each note and chord tone of a pitch class in `moves` moved to its new one (by a
+    semitone), the chord symbols' roots, intervals, tones and basses read again from the moved tones, the scale
+    input set to the mode's."""
+    delta = np.zeros(12, dtype=np.int64)
+    for old, new in moves.items():
+        delta[old] = new - old
+    tokens, conds = tokens.copy(), conds.copy()
+    notes = tokens >= 2
+    tokens[notes] += delta[(tokens[notes] - 2 + LOW) % 12]
+    rows, twelve = np.arange(len(conds))[:, None], np.arange(12)[None, :]
+    spelled = {}
+    for root_at, intervals_at in ((ROOT, INTERVALS), (NEXT_ROOT, NEXT_INTERVALS)):
+        root = conds[:, root_at:root_at + 12].argmax(axis=1)[:, None]
+        tones = np.zeros((len(conds), 12), dtype=bool)
+        tones[rows, (root + twelve) % 12] = conds[:, intervals_at:intervals_at + 12] > 0.5
+        moved = np.zeros_like(tones)
+        for pc in range(12):
+            moved[:, (pc + delta[pc]) % 12] |= tones[:, pc]
+        root = (root + delta[root]) % 12
+        conds[:, root_at:root_at + 12] = twelve == root
+        conds[:, intervals_at:intervals_at + 12] = moved[rows, (root + twelve) % 12]
+        spelled[root_at] = moved
+    bass = conds[:, BASS:BASS + 12].argmax(axis=1)
+    conds[:, BASS:BASS + 12] = twelve == ((bass + delta[bass]) % 12)[:, None]
+    conds[:, TONES:TONES + 12] = spelled[ROOT] | (conds[:, BASS:BASS + 12] > 0.5)
+    conds[:, SCALE:SCALE + 12] = np.isin(np.arange(12), mode.value)
     return tokens, conds
 
 
@@ -361,7 +418,13 @@ music21's bundled corpus, shipped inside the music21 package (nothing is downloa
 tonic C and quantised to 16ths; its bars are read as one chord symbol each (the best-fitting triad, seventh or
 sus4 over the bar's notes weighted by length and beat; a chorale's inversion gives a slash bass), and its scale
 as the mode that holds most of its notes. Pieces, not lines, are split: 10 % of each style's pieces are held
-out (seed {metrics['seed']}); of the rest, up to {TOKENS_PER_STYLE:,} 16ths a style train the model.
+out (seed {metrics['seed']}); of the rest, up to {TOKENS_PER_STYLE:,} 16ths a style train the model. A chorale gives
+its bass, soprano (melody), alto and tenor (counter) and {ARPEGGIOS} arpeggio lines: its harmony broken beat by beat,
+each line at its own pace and in close voicings within the octave above a floor drawn between MIDI
+{ARP_FLOORS[0]} and {ARP_FLOORS[1] - 1}. The corpus is 96 % major and minor, so every epoch {RECAST_SHARE:.0%} of the major
+and minor training lines, drawn afresh, are seen a second time recast in a mode beside theirs (major as
+mixolydian or lydian, minor as dorian or phrygian; dorian and mixolydian twice as often): the degrees the
+modes differ in move a semitone in the notes and chord symbols alike.
 
 | style | pieces, training | 16ths, training | pieces, held out | 16ths, held out | source and licence |
 |---|---|---|---|---|---|
@@ -386,11 +449,10 @@ from metrics.json). `tests/test_generate.py` recomputes the held-out loss on the
 `benchmarks/test_generation_quality.py` measures the figures above and holds them to issue #12's budgets.
 
 Limits: bass, counter and arpeggio lines come from the chorales only (the folk and fiddle sources are
-melodies), so those roles write chorale-like lines whatever the style; arpeggio lines are broken chords of the
-chorales' voicings, and reach down to the floor of the register they are given more often than the other roles
-(the edges column). Modes other than major and minor are 4 % of the corpus (seen five times each in training):
-the model alone keeps a dorian 6th or a mixolydian 7th less often than it keeps the key (the last column); the
-key's push, as the engine ships it, covers that. Sampling adds temperature, top-k, a register clamp and, as the
+melodies), so those roles write chorale-like lines whatever the style, and arpeggio lines are broken chords of
+the chorales' harmony in close voicings. Modes other than major and minor are learnt mostly from recast major and
+minor pieces (the corpus's own modal lines are 4 % of it, seen five times each), so a modal line moves as a
+tonal one does with the mode's notes. Sampling adds temperature, top-k, a register clamp and, as the
 engine ships it, a gentle push toward chord tones on strong beats and toward the key
 (`engine/generate/model.py`); every figure above is the model alone, without that push.
 """)
@@ -407,7 +469,7 @@ SOURCE_NOTES = {
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=14)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--card-only", action="store_true", help="rewrite MODEL_CARD.md from metrics.json")
     args = ap.parse_args()
