@@ -33,7 +33,7 @@ VERSION = "segue-gru-3"
 TOKENS_PER_STYLE = 400_000  # training 16ths a style may give: no style drowns the others
 CHORALES_PER_TASK = 40
 MODAL_REPEATS = 4  # lines in a mode other than major and minor are few (4 %): the model sees them five times
-RECAST_SHARE = 2 / 3  # of the major and minor training lines, this share is seen again each epoch, recast in a mode near it
+RECAST_SHARE = 2 / 3  # of the major and minor training lines: seen again each epoch, recast in a mode near theirs
 # a major or minor line recast in a neighbouring mode, and that mode's share of its recasts: the scale degrees the
 # two modes differ in move a semitone, in its notes and its chord symbols alike (minor's 6th raised and leading tone
 # lowered make it dorian). Dorian and mixolydian, the modes folk, fiddle and game music use most, come twice as
@@ -401,8 +401,8 @@ def render_card(metrics: dict) -> None:
 
 A 2-layer GRU (hidden {HIDDEN}, token embedding {EMBED}) that writes one note line, a 16th note at a time.
 It is conditioned on what a player reads off a lead sheet, never on the notes sounding at the step it writes:
-the bar's chord symbol (root and bass relative to the tonic, intervals above the root) and the next bar's, the
-key's scale (its mode), the meter and the 16th's place in it (beat, 16th within the beat, compound or simple),
+the bar's chord symbol (root and bass relative to the tonic, intervals above the root, and the pitch classes it
+spells) and the next bar's, the key's scale (its mode), the meter and the 16th's place in it (beat, 16th within the beat, compound or simple),
 and the role, style, density and register asked for. Exported to ONNX (`layers.onnx`, one step per call,
 hidden state in and out) and run by the engine with onnxruntime.
 
