@@ -402,8 +402,8 @@ def render_card(metrics: dict) -> None:
 A 2-layer GRU (hidden {HIDDEN}, token embedding {EMBED}) that writes one note line, a 16th note at a time.
 It is conditioned on what a player reads off a lead sheet, never on the notes sounding at the step it writes:
 the bar's chord symbol (root and bass relative to the tonic, intervals above the root, and the pitch classes it
-spells) and the next bar's, the key's scale (its mode), the meter and the 16th's place in it (beat, 16th within the beat, compound or simple),
-and the role, style, density and register asked for. Exported to ONNX (`layers.onnx`, one step per call,
+spells) and the next bar's, the key's scale (its mode), the meter and the 16th's place in it (beat, 16th
+within the beat, compound or simple), and the role, style, density and register asked for. Exported to ONNX (`layers.onnx`, one step per call,
 hidden state in and out) and run by the engine with onnxruntime.
 
 | | |
