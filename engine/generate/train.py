@@ -32,7 +32,7 @@ CHUNK = 128
 VERSION = "segue-gru-3"
 TOKENS_PER_STYLE = 400_000  # training 16ths a style may give: no style drowns the others
 CHORALES_PER_TASK = 40
-MODAL_REPEATS = 4  # lines in a mode other than major and minor are few (4 %): the model sees them five times
+MODAL_REPEATS = 4  # lines in a mode other than major and minor are few (6 % of the training lines): the model sees them five times
 RECAST_SHARE = 2 / 3  # of the major and minor training lines: seen again each epoch, recast in a mode near theirs
 # a major or minor line recast in a neighbouring mode, and that mode's share of its recasts: the scale degrees the
 # two modes differ in move a semitone, in its notes and its chord symbols alike (minor's 6th raised and leading tone
@@ -231,7 +231,8 @@ def train(epochs: int, seed: int) -> None:
                 "parameters": sum(p.numel() for p in net.parameters()), "epochs": epochs, "seed": seed,
                 "training_minutes": round(minutes, 1), "held_out_nll": overall, "by_role_and_style": table,
                 "corpus_lines": corpus, "style_classifier": fit_style_classifier(lines, train_ids, test_ids),
-                "split": split_figures(lines, train_ids, test_ids), "densities": density_ranges(lines, train_ids)})
+                "split": split_figures(lines, train_ids, test_ids), "densities": density_ranges(lines, train_ids),
+                "augmentation": augmentation(conds, train_ids)})
     save_held_out_sample(lines, sample)
 
 
@@ -252,8 +253,8 @@ def transposed(tokens: np.ndarray, conds: np.ndarray, rng) -> tuple[np.ndarray, 
 
 def recast_lines(tokens, conds, ids, rng) -> list[tuple[np.ndarray, np.ndarray]]:
     """RECAST_SHARE of the major and minor lines among `ids`, each recast in one of its neighbouring modes, drawn
-    afresh every epoch: the corpus is 96 % major and minor, and a model that has seen few dorian lines writes a
-    dorian piece's 6th as minor's. Drawn again each epoch, a line is heard in several modes over the training."""
+    afresh every epoch: 94 % of the training lines are major or minor, and a model that has seen few dorian lines
+    writes a dorian piece's 6th as minor's. Drawn again each epoch, a line is heard in several modes."""
     out = []
     for i in ids:
         choices = RECASTS.get(tuple(np.flatnonzero(conds[i][0, SCALE:SCALE + 12] > 0.5).tolist()))
@@ -274,7 +275,6 @@ def recast(tokens: np.ndarray, conds: np.ndarray, mode: Mode, moves: dict[int, i
     notes = tokens >= 2
     tokens[notes] += delta[(tokens[notes] - 2 + LOW) % 12]
     rows, twelve = np.arange(len(conds))[:, None], np.arange(12)[None, :]
-    spelled = {}
     for root_at, intervals_at in ((ROOT, INTERVALS), (NEXT_ROOT, NEXT_INTERVALS)):
         root = conds[:, root_at:root_at + 12].argmax(axis=1)[:, None]
         tones = np.zeros((len(conds), 12), dtype=bool)
@@ -285,10 +285,11 @@ def recast(tokens: np.ndarray, conds: np.ndarray, mode: Mode, moves: dict[int, i
         root = (root + delta[root]) % 12
         conds[:, root_at:root_at + 12] = twelve == root
         conds[:, intervals_at:intervals_at + 12] = moved[rows, (root + twelve) % 12]
-        spelled[root_at] = moved
+        if root_at == ROOT:
+            spelled = moved  # this bar's chord: its tones input too
     bass = conds[:, BASS:BASS + 12].argmax(axis=1)
     conds[:, BASS:BASS + 12] = twelve == ((bass + delta[bass]) % 12)[:, None]
-    conds[:, TONES:TONES + 12] = spelled[ROOT] | (conds[:, BASS:BASS + 12] > 0.5)
+    conds[:, TONES:TONES + 12] = spelled | (conds[:, BASS:BASS + 12] > 0.5)
     conds[:, SCALE:SCALE + 12] = np.isin(np.arange(12), mode.value)
     return tokens, conds
 
@@ -309,6 +310,16 @@ def density_ranges(lines, train_ids) -> dict:
             if values:
                 out[f"{role}/{style}"] = [round(float(np.percentile(values, q)), 4) for q in (10, 90)]
     return out
+
+
+def augmentation(conds, train_ids) -> dict:
+    """How the training lines were made and varied, recorded beside the model so that its card describes the
+    training that made it, not the code as it is later."""
+    tonal = sum(RECASTS.get(tuple(np.flatnonzero(conds[i][0, SCALE:SCALE + 12] > 0.5).tolist())) is not None
+                for i in train_ids)
+    return {"arpeggios_a_chorale": ARPEGGIOS, "arpeggio_floors": [ARP_FLOORS[0], ARP_FLOORS[1] - 1],
+            "tonal_share": round(tonal / len(train_ids), 4), "recast_share": round(RECAST_SHARE, 4),
+            "recasts": {mode.name.lower(): round(share, 4) for choices in RECASTS.values() for mode, _, share in choices}}
 
 
 def split_figures(lines, train_ids, test_ids) -> dict:
@@ -388,7 +399,8 @@ def render_card(metrics: dict) -> None:
     from engine.generate.quality import evaluation_report  # noqa: PLC0415 - runs the exported model
 
     model = MODEL_DIR / "layers.onnx"
-    overall = metrics["held_out_nll"]
+    overall, made = metrics["held_out_nll"], metrics["augmentation"]
+    recasts = ", ".join(f"{mode} {share:.0%}" for mode, share in made["recasts"].items())
     rows = "\n".join(f"| {r['role']} | {r['style']} | {r['lines']} | {r['16ths']:,} | **{r['model']:.3f}** | "
                      f"{r['trigram, chord input']:.3f} | {r['trigram, tokens only']:.3f} |"
                      for r in metrics["by_role_and_style"])
@@ -419,12 +431,12 @@ tonic C and quantised to 16ths; its bars are read as one chord symbol each (the 
 sus4 over the bar's notes weighted by length and beat; a chorale's inversion gives a slash bass), and its scale
 as the mode that holds most of its notes. Pieces, not lines, are split: 10 % of each style's pieces are held
 out (seed {metrics['seed']}); of the rest, up to {TOKENS_PER_STYLE:,} 16ths a style train the model. A chorale gives
-its bass, soprano (melody), alto and tenor (counter) and {ARPEGGIOS} arpeggio lines: its harmony broken beat by beat,
-each line at its own pace and in close voicings within the octave above a floor drawn between MIDI
-{ARP_FLOORS[0]} and {ARP_FLOORS[1] - 1}. The corpus is 96 % major and minor, so every epoch {RECAST_SHARE:.0%} of the major
-and minor training lines, drawn afresh, are seen a second time recast in a mode beside theirs (major as
-mixolydian or lydian, minor as dorian or phrygian; dorian and mixolydian twice as often): the degrees the
-modes differ in move a semitone in the notes and chord symbols alike.
+its bass, soprano (melody), alto and tenor (counter) and {made['arpeggios_a_chorale']} arpeggio lines: its harmony broken beat by
+beat, each line at its own pace and in close voicings within the octave above a floor drawn between MIDI
+{made['arpeggio_floors'][0]} and {made['arpeggio_floors'][1]}. {made['tonal_share']:.0%} of the training lines are in major or minor, so every epoch
+{made['recast_share']:.0%} of those, drawn afresh, are seen a second time recast in a mode beside theirs, the degrees the modes
+differ in moved a semitone in the notes and chord symbols alike: major as mixolydian or lydian, minor as dorian
+or phrygian (of a major or a minor line's recasts: {recasts}).
 
 | style | pieces, training | 16ths, training | pieces, held out | 16ths, held out | source and licence |
 |---|---|---|---|---|---|
@@ -451,7 +463,7 @@ from metrics.json). `tests/test_generate.py` recomputes the held-out loss on the
 Limits: bass, counter and arpeggio lines come from the chorales only (the folk and fiddle sources are
 melodies), so those roles write chorale-like lines whatever the style, and arpeggio lines are broken chords of
 the chorales' harmony in close voicings. Modes other than major and minor are learnt mostly from recast major and
-minor pieces (the corpus's own modal lines are 4 % of it, seen five times each), so a modal line moves as a
+minor pieces (the corpus's own modal lines are {1 - made['tonal_share']:.0%} of its training lines, seen five times each), so a modal line moves as a
 tonal one does with the mode's notes. Sampling adds temperature, top-k, a register clamp and, as the
 engine ships it, a gentle push toward chord tones on strong beats and toward the key
 (`engine/generate/model.py`); every figure above is the model alone, without that push.
