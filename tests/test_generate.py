@@ -22,6 +22,8 @@ from engine.score.packfile import load_pack
 
 from conftest import ROOT
 
+BROKEN = ROOT / "tests" / "broken"
+
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +119,9 @@ def test_a_missing_or_corrupt_model_is_a_clear_error(tmp_path):
     bad.write_bytes(b"\x08\x01garbage" * 10)
     with pytest.raises(SegueError, match="not a usable ONNX model"):
         LayerModel(bad)
+    older = BROKEN / "older_model.onnx"  # an earlier engine's conditioning: 98 inputs a step, not today's
+    with pytest.raises(SegueError, match=r"older_model.onnx: made for another version of Segue .*\[1, 98\].*retrain"):
+        LayerModel(older)
 
 
 @pytest.mark.parametrize("bad, words", [

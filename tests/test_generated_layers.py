@@ -6,12 +6,13 @@ import math
 import shutil
 
 import numpy as np
+import pytest
 
 from engine.generate.model import DEFAULT_MODEL
 from engine.session import Engine
 
 from audio import amplitude, osc_packet, phrases, play, read, run_until
-from conftest import BAR, TONES, write_machine
+from conftest import BAR, ROOT, TONES, write_machine
 
 SIXTEENTH = BAR // 16
 MACHINE = """\
@@ -99,15 +100,18 @@ def test_same_inputs_same_generated_render(tone_pack, tmp_path):
     assert np.array_equal(a, b)
 
 
-def test_without_a_usable_model_the_rest_still_plays(tone_pack, tmp_path, caplog):
+@pytest.mark.parametrize("kind, words", [("cut short", "not a usable ONNX model"),
+                                         ("an older engine's", "made for another version of Segue")])
+def test_without_a_usable_model_the_rest_still_plays(tone_pack, tmp_path, caplog, kind, words):
     gen, plain = machines(tone_pack.parent)
     broken = tmp_path / "broken.onnx"
-    broken.write_bytes(DEFAULT_MODEL.read_bytes()[:1000])
+    broken.write_bytes(DEFAULT_MODEL.read_bytes()[:1000] if kind == "cut short" else
+                       (ROOT / "tests" / "broken" / "older_model.onnx").read_bytes())
     steps = [(BAR // 2, [osc_packet("/segue/event/go")])]
     with caplog.at_level(logging.WARNING, logger="segue"):
         x, log = render(gen, steps, 3 * BAR, model_path=broken)
     warnings = [r.getMessage() for r in caplog.records if r.name == "segue"]
-    assert len(warnings) == 1 and "not a usable ONNX model" in warnings[0] and "generated layers are off" in warnings[0]
+    assert len(warnings) == 1 and words in warnings[0] and "generated layers are off" in warnings[0]
     assert [e["target"] for e in log if e["action"] == "enter"] == ["calm", "fight"]
     assert not [e for e in log if e["action"] == "layer"]
     base, _ = render(plain, steps, 3 * BAR)

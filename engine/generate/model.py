@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.errors import SegueError
 from engine.generate.develop import Pull
-from engine.generate.encoding import HOLD, REST, VOCAB, BarChord, Note, bar_conditions, pitch, tokens_to_notes
+from engine.generate.encoding import COND, HOLD, REST, VOCAB, BarChord, Note, bar_conditions, pitch, tokens_to_notes
 from engine.harmony import Key, parse_chord, parse_key
 from engine.machine.phrase import PhraseRequest  # the model's input is the core's phrase request
 from engine.meter import Meter
@@ -55,6 +55,7 @@ class LayerModel:
             raise SegueError(f"generation model {path}: cannot read it ({exc.strerror or exc})") from None
         except Exception as exc:  # onnxruntime raises its own types for a corrupt model
             raise SegueError(f"generation model {path}: not a usable ONNX model ({str(exc).splitlines()[0]})") from None
+        _check_shapes(self.session, path)
         self.path = path
         self.sha256 = hashlib.sha256(data).hexdigest()
         metrics = path.with_name("metrics.json")
@@ -143,6 +144,20 @@ class LayerModel:
                       "register": list(req.register), "meter": list(req.meter), "notes": len(notes),
                       "motif": [list(n) for n in req.motif], "call": [list(n) for n in req.call]}
         return NoteLayer(tuple(notes), steps, provenance, req.steps_per_bar)
+
+
+def _check_shapes(session, path: Path) -> None:
+    """A model trained for another version of the engine's conditioning (an older segue-gru, say) loads but
+    fails at its first step: say so at load, in one line, rather than in onnxruntime's words at every phrase."""
+    inputs = {i.name: i.shape for i in session.get_inputs()}
+    outputs = {o.name: o.shape for o in session.get_outputs()}
+    hidden = inputs.get("h") or ["?"]
+    if inputs.get("cond") != [1, COND] or outputs.get("logits") != [1, VOCAB] or "token" not in inputs \
+            or "h_out" not in outputs or not all(isinstance(d, int) for d in hidden):
+        raise SegueError(f"generation model {path}: made for another version of Segue (it takes "
+                         f"{inputs.get('cond', '?')} conditions and writes {outputs.get('logits', '?')} scores a step; "
+                         f"this one gives [1, {COND}] and reads [1, {VOCAB}]): use the bundled model or retrain it "
+                         "with python -m engine.generate.train")
 
 
 def _pcs(classes: frozenset[int]) -> np.ndarray:
