@@ -21,7 +21,6 @@ class GenerationScheduler:
         self.wait_for_generation = wait_for_generation
         self._awaiting: list[tuple[str, tuple, int]] = []  # (layer, request tag, start sample), by start
         self._ready: dict[tuple, object] = {}
-        self._programs: dict[str, int] = {}  # a layer's instrument since a reload changed it (RevoiceLayer)
         self._replays = 0  # replays asked for: each its own tag
 
     @property
@@ -36,7 +35,7 @@ class GenerationScheduler:
             asked["line"] = {"layer": d.layer, "start": d.start, "continues": d.continues, "answers": d.answers}
             self._ask(d.layer, (d.layer, d.variation, d.start), asked, d.start)
         elif isinstance(d, RevoiceLayer):  # what plays from its next repeat; what is asked for, when it starts
-            self._programs[d.layer] = self.worker.programs[d.layer] = d.program
+            self.worker.programs[d.layer] = d.program  # the one table of them: what is asked next uses it too
             wanted = {tag: start for _, tag, start in self._awaiting}
             for tag in [t for t in self._ready if t[0] == d.layer]:  # written, not started: played again
                 self._keep(tag, self._ready.pop(tag), wanted)
@@ -60,7 +59,7 @@ class GenerationScheduler:
     def _replay(self, layer: str, notes, start: int) -> None:
         """The notes again, on the layer's instrument now, from `start`."""
         self._replays += 1
-        asked = replay_asked(notes, self._voicing(self._programs[layer]))
+        asked = replay_asked(notes, self._voicing(self.worker.programs[layer]))
         self._ask(layer, (layer, "revoiced", start, self._replays), asked, start)
 
     def locked(self, name: str) -> None:
@@ -128,7 +127,7 @@ class GenerationScheduler:
         if tag not in wanted:
             self._release(tag, result)
             return True
-        program = self._programs.get(tag[0])
+        program = self.worker.programs.get(tag[0])
         if isinstance(result, (str, Lost)) or program in (None, result.layer.provenance.get("program")):
             self._ready[tag] = result
             return True
